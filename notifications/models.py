@@ -1,0 +1,1 @@
+# The notification outbox arrives with the follow-up scheduling work (issue 4).

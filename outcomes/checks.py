@@ -1,0 +1,57 @@
+"""System checks: a bad definition file fails ``manage.py check`` before it can reach patients."""
+
+from __future__ import annotations
+
+from django.core.checks import Error, register
+
+from outcomes.loading import DefinitionError, catalogue
+
+
+@register("outcomes")
+def definitions_check(app_configs, **kwargs) -> list[Error]:
+    try:
+        definitions = catalogue()
+    except DefinitionError as error:
+        return [Error(str(error), id="outcomes.E001")]
+    errors = []
+    for spec in definitions.instruments.values():
+        errors.extend(_scoring_check(spec))
+    return errors
+
+
+def _scoring_check(spec) -> list[Error]:
+    """Score the lowest, highest and empty answer sets: each must give every declared score."""
+    from outcomes.scoring import score_answers
+
+    answer_sets = {
+        "lowest": {item.id: item.scale()[0] for item in spec.items},
+        "highest": {item.id: item.scale()[1] for item in spec.items},
+        "empty": {item.id: None for item in spec.items},
+    }
+    errors = []
+    for name, answers in answer_sets.items():
+        try:
+            result = score_answers(spec, answers)
+        except Exception as error:
+            errors.append(
+                Error(
+                    f"{spec.code} {spec.version}: scoring the {name} answers failed: {error!r}",
+                    id="outcomes.E002",
+                )
+            )
+            continue
+        for score in spec.scores:
+            value = result["scores"].get(score.name)
+            if (
+                score.kind == "number"
+                and value is not None
+                and not (score.minimum - 1e-9 <= value <= score.maximum + 1e-9)
+            ):
+                errors.append(
+                    Error(
+                        f"{spec.code} {spec.version}: score '{score.name}' is {value} for the "
+                        f"{name} answers, outside {score.minimum}-{score.maximum}.",
+                        id="outcomes.E003",
+                    )
+                )
+    return errors

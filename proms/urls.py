@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from proms import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.health, name="health"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("outcomes.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("staff/", include("surveys.urls_staff")),
+    path("q/", include("surveys.urls_patient")),
+]

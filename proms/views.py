@@ -1,0 +1,31 @@
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from outcomes.loading import catalogue
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    """A front page for people who open the service: what it is and where to go."""
+    definitions = catalogue()
+    return render(
+        request,
+        "home.html",
+        {
+            "instruments": definitions.current_instruments(),
+            "pathways": definitions.current_pathways(),
+            "outcomes": definitions.outcomes.values(),
+        },
+    )
+
+
+@require_safe
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability, for load balancers and docker-compose."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,311 @@
+"""The patient journey: organisations, patients, episodes on pathways, invitations, responses.
+
+Schedules become rows (CONVENTIONS.md): enrolment writes one invitation per timepoint with its
+window, so the scheduler and staff pages read state instead of recomputing timelines.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from outcomes.models import Instrument, Pathway
+
+
+class ProviderQuerySet(models.QuerySet):
+    def for_user(self, user) -> ProviderQuerySet:
+        if user.is_superuser:
+            return self.all()
+        return self.filter(staff=user)
+
+
+class Provider(models.Model):
+    """An organisation that delivers MSK care and enrols patients (MSK Hub, trust, ...)."""
+
+    class Kind(models.TextChoices):
+        MSK_HUB = "msk-hub", _("MSK Hub")
+        TRUST = "trust", _("NHS trust")
+        COMMUNITY = "community", _("Community service")
+        INDEPENDENT = "independent", _("Independent sector")
+
+    ods_code = models.CharField(_("ODS code"), max_length=10, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    contact_phone = models.CharField(
+        max_length=30, blank=True, help_text=_("Shown to patients who need help with a link.")
+    )
+    staff = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="providers")
+
+    objects = ProviderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Practice(models.Model):
+    """A GP practice patients are registered with (for practice variation)."""
+
+    ods_code = models.CharField(_("ODS code"), max_length=10, unique=True)
+    name = models.CharField(max_length=200)
+    postcode = models.CharField(max_length=8, blank=True)
+    list_size = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.ods_code})"
+
+
+class Area(models.Model):
+    """A 2021 LSOA with its deprivation (English Indices of Deprivation 2025)."""
+
+    lsoa_code = models.CharField(max_length=9, unique=True)
+    name = models.CharField(max_length=100, blank=True)
+    imd_decile = models.PositiveSmallIntegerField(help_text=_("1 = most deprived 10%"))
+
+    def __str__(self) -> str:
+        return self.lsoa_code
+
+
+class PostcodeArea(models.Model):
+    """Postcode to LSOA lookup, loaded from a CSV with ``manage.py load_postcode_areas``."""
+
+    postcode = models.CharField(max_length=8, primary_key=True)
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="postcodes")
+
+    def __str__(self) -> str:
+        return self.postcode
+
+
+class PatientQuerySet(models.QuerySet):
+    def for_user(self, user) -> PatientQuerySet:
+        """Patients with an episode at one of the user's providers."""
+        if user.is_superuser:
+            return self.all()
+        return self.filter(episodes__provider__staff=user).distinct()
+
+
+class Patient(models.Model):
+    class Sex(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other")
+        NOT_KNOWN = "not-known", _("Not known")
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("Text message")
+        EMAIL = "email", _("Email")
+        LETTER = "letter", _("Letter")
+
+    nhs_number = models.CharField(_("NHS number"), max_length=10, unique=True)
+    given_name = models.CharField(_("first name"), max_length=100)
+    family_name = models.CharField(_("last name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"))
+    sex = models.CharField(max_length=10, choices=Sex.choices)
+    address_line_1 = models.CharField(max_length=100, blank=True)
+    address_line_2 = models.CharField(max_length=100, blank=True)
+    town = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=8)
+    area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.SET_NULL, related_name="patients"
+    )
+    practice = models.ForeignKey(
+        Practice, null=True, blank=True, on_delete=models.SET_NULL, related_name="patients"
+    )
+    mobile = models.CharField(max_length=16, blank=True, help_text=_("E.164, e.g. +447700900123"))
+    email = models.EmailField(blank=True)
+    preferred_channel = models.CharField(max_length=10, choices=Channel.choices)
+    preferred_language = models.CharField(max_length=10, default="en")
+    contact_consent = models.BooleanField(_("agrees to be contacted"), default=False)
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+
+    def __str__(self) -> str:
+        return f"Patient {self.pk}"  # never a name or NHS number: str() ends up in logs
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class EpisodeQuerySet(models.QuerySet):
+    def for_user(self, user) -> EpisodeQuerySet:
+        if user.is_superuser:
+            return self.all()
+        return self.filter(provider__staff=user)
+
+
+class Episode(models.Model):
+    """A patient on one condition pathway with one provider, from referral to closure."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        DISCHARGED = "discharged", _("Discharged")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        DIED = "died", _("Died")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="episodes")
+    pathway = models.ForeignKey(Pathway, on_delete=models.PROTECT, related_name="episodes")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="episodes")
+    referred_on = models.DateField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    closed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = EpisodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-referred_on"]
+        constraints = [
+            # Re-uploading a referral file, or a double click, never enrols a patient twice.
+            models.UniqueConstraint(
+                fields=["patient", "pathway", "provider", "referred_on"],
+                name="episode_once_per_referral",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Episode {self.pk}"
+
+
+class EpisodeEvent(models.Model):
+    class Kind(models.TextChoices):
+        ASSESSMENT = "assessment", _("Assessment")
+        PROCEDURE = "procedure", _("Procedure")
+        DISCHARGE = "discharge", _("Discharge")
+        WITHDRAWAL = "withdrawal", _("Withdrawal")
+        DEATH = "death", _("Death")
+
+    CLOSING = (Kind.DISCHARGE, Kind.WITHDRAWAL, Kind.DEATH)
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    occurred_on = models.DateField()
+    procedure = models.CharField(max_length=100, blank=True, help_text=_("e.g. knee replacement"))
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["occurred_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.occurred_on}"
+
+
+class Invitation(models.Model):
+    """One timepoint of one episode: its window, its link and where the patient has got to."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENT = "sent", _("Sent")
+        OPENED = "opened", _("Opened")
+        PARTIAL = "partial", _("Partly answered")
+        COMPLETED = "completed", _("Completed")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    OUTSTANDING = (Status.SCHEDULED, Status.SENT, Status.OPENED, Status.PARTIAL)
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="invitations")
+    timepoint = models.CharField(max_length=50)
+    anchor_event = models.ForeignKey(
+        EpisodeEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    due_on = models.DateField()
+    opens_on = models.DateField()
+    closes_on = models.DateField()
+    follow_up = models.BooleanField(default=False)
+    instruments = models.JSONField(help_text=_("[[code, version], ...] fixed at enrolment"))
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    dob_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    draft_answers = models.JSONField(default=dict, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    next_action_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "timepoint"],
+                condition=Q(anchor_event__isnull=True),
+                name="invitation_once_per_timepoint",
+            ),
+            models.UniqueConstraint(
+                fields=["episode", "timepoint", "anchor_event"],
+                condition=Q(anchor_event__isnull=False),
+                name="invitation_once_per_timepoint_and_event",
+            ),
+        ]
+        indexes = [
+            # The scheduler's due-work query touches only outstanding rows that are due.
+            models.Index(
+                fields=["next_action_at"],
+                name="invitation_due",
+                condition=Q(status__in=["scheduled", "sent", "opened", "partial"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.pk} ({self.timepoint})"
+
+
+class Response(models.Model):
+    """A submitted questionnaire: one per invitation, so a double submit cannot store two."""
+
+    class Mode(models.TextChoices):
+        SELF_PHONE = "self", _("Self, online")
+        STAFF_ASSISTED = "staff", _("Staff-assisted (telephone)")
+        PAPER = "paper", _("Paper")
+
+    invitation = models.OneToOneField(Invitation, on_delete=models.PROTECT, related_name="response")
+    mode = models.CharField(max_length=8, choices=Mode.choices)
+    answers = models.JSONField(help_text=_("{instrument code: {item id: code}}"))
+    submitted_at = models.DateTimeField()
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Response {self.pk}"
+
+
+class InstrumentResult(models.Model):
+    """One instrument's scores within a response, scored once on submission (never re-scored)."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="results")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="results")
+    scores = models.JSONField()
+    outcomes = models.JSONField(help_text=_("Harmonised 0-100 score per outcome"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "instrument"], name="result_once_per_instrument"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} result {self.pk}"

@@ -1,0 +1,323 @@
+"""Writes for the patient journey: enrolment, events, links, saving and submitting answers.
+
+Keyword-only functions, one transaction each, an audit record beside every change that staff
+make (CONVENTIONS.md, habit 1). Views, forms, commands and tasks call these and never repeat them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from outcomes.loading import catalogue
+from outcomes.models import Instrument, Pathway
+from outcomes.scoring import AnswerError, parse_answers, score_answers
+from outcomes.services import audit_record
+from surveys import scheduling
+from surveys.models import (
+    Episode,
+    EpisodeEvent,
+    InstrumentResult,
+    Invitation,
+    Patient,
+    PostcodeArea,
+    Provider,
+    Response,
+)
+from surveys.tokens import token_hash, token_new
+
+logger = logging.getLogger(__name__)
+
+MAX_DOB_ATTEMPTS = 5
+
+
+class JourneyError(ValueError):
+    """A request that breaks a rule of the journey; the message is for the person who made it."""
+
+
+def pathway_spec(pathway: Pathway):
+    return catalogue().pathway(pathway.code, pathway.version)
+
+
+@transaction.atomic
+def patient_create(*, by, **fields) -> Patient:
+    """Create a patient after the caller found no one with this NHS number (no duplicates).
+
+    ``fields`` are already validated and normalised (NHS number, postcode, phone, e-mail); the
+    postcode's LSOA and deprivation come from the lookup table when the postcode is in it.
+    """
+    if Patient.objects.filter(nhs_number=fields["nhs_number"]).exists():
+        raise JourneyError(_("A patient with this NHS number already exists."))
+    area = PostcodeArea.objects.filter(postcode=fields["postcode"]).values_list("area", flat=True)
+    patient = Patient.objects.create(area_id=area.first(), created_by=by, **fields)
+    audit_record(actor=by, action="patient.created", obj=patient)
+    return patient
+
+
+@transaction.atomic
+def episode_enrol(
+    *, patient: Patient, pathway: Pathway, provider: Provider, referred_on: dt.date, by
+) -> Episode:
+    """Put a patient on a pathway with a provider and schedule every referral-anchored timepoint.
+
+    Enrolling the same referral twice (a double click, a re-uploaded file) raises
+    :class:`JourneyError` and changes nothing.
+    """
+    if referred_on > timezone.localdate():
+        raise JourneyError(_("The referral date cannot be in the future."))
+    if referred_on < patient.date_of_birth:
+        raise JourneyError(_("The referral date cannot be before the date of birth."))
+    try:
+        with transaction.atomic():
+            episode = Episode.objects.create(
+                patient=patient,
+                pathway=pathway,
+                provider=provider,
+                referred_on=referred_on,
+                created_by=by,
+            )
+    except IntegrityError:
+        raise JourneyError(
+            _("This patient is already enrolled on this pathway for this referral date.")
+        ) from None
+    _schedule(episode, "referral", referred_on, anchor_event=None)
+    audit_record(
+        actor=by,
+        action="episode.enrolled",
+        obj=episode,
+        details={"pathway": pathway.code, "provider": provider.ods_code},
+    )
+    return episode
+
+
+def _schedule(episode: Episode, anchor: str, anchor_date: dt.date, anchor_event) -> int:
+    spec = pathway_spec(episode.pathway)
+    definitions = catalogue()
+    now = timezone.now()
+    rows = [
+        Invitation(
+            episode=episode,
+            timepoint=window.timepoint,
+            anchor_event=anchor_event,
+            due_on=window.due_on,
+            opens_on=window.opens_on,
+            closes_on=window.closes_on,
+            follow_up=window.follow_up,
+            instruments=[
+                [code, definitions.instrument(code).version] for code in window.instruments
+            ],
+            next_action_at=max(now, _start_of(window.opens_on)),
+        )
+        for window in scheduling.windows(spec, anchor, anchor_date)
+        if window.closes_on >= timezone.localdate()  # a window already closed is not owed
+    ]
+    Invitation.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
+
+
+@transaction.atomic
+def event_record(
+    *, episode: Episode, kind: str, occurred_on: dt.date, procedure: str = "", by
+) -> EpisodeEvent:
+    """Record an event; a procedure or assessment starts its timepoints, a closing event cancels
+    everything still outstanding and closes the episode."""
+    if episode.status != Episode.Status.ACTIVE:
+        raise JourneyError(_("This episode is closed: no more events can be recorded."))
+    if occurred_on > timezone.localdate() and kind in EpisodeEvent.CLOSING:
+        raise JourneyError(_("A discharge, withdrawal or death cannot be in the future."))
+    if occurred_on < episode.referred_on:
+        raise JourneyError(_("The event cannot be before the referral date."))
+    if kind == EpisodeEvent.Kind.PROCEDURE and not procedure.strip():
+        raise JourneyError(_("Say which procedure, for example knee replacement."))
+    event = EpisodeEvent.objects.create(
+        episode=episode, kind=kind, occurred_on=occurred_on, procedure=procedure, recorded_by=by
+    )
+    details: dict = {"kind": kind}
+    if kind in EpisodeEvent.CLOSING:
+        cancelled = Invitation.objects.filter(
+            episode=episode, status__in=Invitation.OUTSTANDING
+        ).update(status=Invitation.Status.CANCELLED, next_action_at=None, token_hash=None)
+        episode.status = {
+            EpisodeEvent.Kind.DISCHARGE: Episode.Status.DISCHARGED,
+            EpisodeEvent.Kind.WITHDRAWAL: Episode.Status.WITHDRAWN,
+            EpisodeEvent.Kind.DEATH: Episode.Status.DIED,
+        }[kind]
+        episode.closed_on = occurred_on
+        episode.save(update_fields=["status", "closed_on"])
+        details["cancelled"] = cancelled
+    else:
+        details["scheduled"] = _schedule(episode, kind, occurred_on, anchor_event=event)
+    audit_record(actor=by, action="episode.event_recorded", obj=episode, details=details)
+    return event
+
+
+@transaction.atomic
+def invitation_link_issue(*, invitation: Invitation, by=None) -> str:
+    """Give the invitation a new link (the old one stops working) and return its token.
+
+    The token exists only in the returned value and in the message that carries it.
+    """
+    if invitation.status not in Invitation.OUTSTANDING:
+        raise JourneyError(_("This questionnaire is no longer open, so it has no link."))
+    token, hashed = token_new()
+    invitation.token_hash = hashed
+    invitation.dob_attempts = 0
+    invitation.locked_at = None
+    fields = ["token_hash", "dob_attempts", "locked_at"]
+    if invitation.status == Invitation.Status.SCHEDULED:
+        invitation.status = Invitation.Status.SENT
+        invitation.sent_at = timezone.now()
+        fields += ["status", "sent_at"]
+    invitation.save(update_fields=fields)
+    audit_record(actor=by, action="invitation.link_issued", obj=invitation)
+    return token
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The invitation a link opens, with its episode, patient and provider, in one query."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        Invitation.objects.select_related("episode__patient", "episode__provider")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+
+
+def invitation_is_answerable(invitation: Invitation, today: dt.date | None = None) -> bool:
+    today = today or timezone.localdate()
+    return (
+        invitation.status in Invitation.OUTSTANDING
+        and invitation.locked_at is None
+        and invitation.opens_on <= today <= invitation.closes_on
+        and invitation.episode.status == Episode.Status.ACTIVE
+    )
+
+
+@transaction.atomic
+def invitation_confirm_birth_date(*, invitation: Invitation, date_of_birth: dt.date) -> bool:
+    """Check the patient's date of birth; after 5 wrong tries the link locks."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.locked_at is not None:
+        return False
+    patient_dob = Patient.objects.values_list("date_of_birth", flat=True).get(
+        episodes__invitations=invitation
+    )
+    if date_of_birth == patient_dob:
+        if invitation.status in (Invitation.Status.SCHEDULED, Invitation.Status.SENT):
+            invitation.status = Invitation.Status.OPENED
+            invitation.opened_at = timezone.now()
+        invitation.dob_attempts = 0
+        invitation.save(update_fields=["status", "opened_at", "dob_attempts"])
+        return True
+    invitation.dob_attempts += 1
+    if invitation.dob_attempts >= MAX_DOB_ATTEMPTS:
+        invitation.locked_at = timezone.now()
+        logger.warning("Invitation %s locked after wrong dates of birth", invitation.pk)
+    invitation.save(update_fields=["dob_attempts", "locked_at"])
+    return False
+
+
+def invitation_save_answers(
+    *, invitation: Invitation, instrument_code: str, answers: Mapping[str, int | None]
+) -> None:
+    """Keep a page's answers so the patient can leave and come back (one UPDATE, no reads)."""
+    draft = dict(invitation.draft_answers)
+    draft[instrument_code] = dict(answers)
+    invitation.draft_answers = draft
+    fields = ["draft_answers"]
+    if invitation.status in (Invitation.Status.SENT, Invitation.Status.OPENED):
+        invitation.status = Invitation.Status.PARTIAL
+        fields.append("status")
+    Invitation.objects.filter(pk=invitation.pk, status__in=Invitation.OUTSTANDING).update(
+        **{field: getattr(invitation, field) for field in fields}
+    )
+
+
+@dataclass(frozen=True)
+class Submission:
+    response: Response
+    created: bool
+
+
+@transaction.atomic
+def response_submit(
+    *,
+    invitation: Invitation,
+    answers: Mapping[str, Mapping[str, int | None]],
+    mode: str,
+    by=None,
+) -> Submission:
+    """Score and store the response for an invitation, once.
+
+    A second submission (double tap, back button, retry after a dropped connection) returns the
+    stored response and changes nothing: the one-to-one constraint makes that safe under races.
+    """
+    existing = Response.objects.filter(invitation=invitation).first()
+    if existing is not None:
+        return Submission(existing, created=False)
+    instruments = {
+        (i.code, i.version): i
+        for i in Instrument.objects.filter(code__in=[code for code, _ in invitation.instruments])
+    }
+    parsed: dict[str, dict[str, int | None]] = {}
+    results = []
+    for code, version in invitation.instruments:
+        spec = catalogue().instrument(code, version)
+        raw = {
+            item_id: value
+            for item_id, value in (answers.get(code) or {}).items()
+            if item_id in spec.item_ids
+        }
+        try:
+            values = parse_answers(spec, raw)
+        except AnswerError as error:
+            raise JourneyError(str(error)) from error
+        if not invitation.follow_up:
+            for item in spec.items:
+                if item.asked_at == "follow-up":
+                    values[item.id] = None
+        parsed[code] = values
+        scored = score_answers(spec, values)
+        results.append((instruments[(code, version)], scored))
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                invitation=invitation,
+                mode=mode,
+                answers=parsed,
+                submitted_at=timezone.now(),
+                entered_by=by if getattr(by, "pk", None) else None,
+            )
+    except IntegrityError:
+        return Submission(Response.objects.get(invitation=invitation), created=False)
+    InstrumentResult.objects.bulk_create(
+        InstrumentResult(
+            response=response,
+            instrument=instrument,
+            scores=scored["scores"],
+            outcomes=scored["outcomes"],
+        )
+        for instrument, scored in results
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(
+        status=Invitation.Status.COMPLETED,
+        completed_at=response.submitted_at,
+        draft_answers={},
+        next_action_at=None,
+        token_hash=None if mode != Response.Mode.SELF_PHONE else invitation.token_hash,
+    )
+    if by is not None:
+        audit_record(actor=by, action="response.entered", obj=response, details={"mode": mode})
+    logger.info("Response %s stored for invitation %s", response.pk, invitation.pk)
+    return Submission(response, created=True)

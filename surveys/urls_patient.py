@@ -1,0 +1,2 @@
+app_name = "patient"
+urlpatterns: list = []  # filled by the patient pages

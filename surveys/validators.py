@@ -1,0 +1,38 @@
+"""Pure checks for patient identifiers: NHS number and UK postcode."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+
+
+def nhs_number_normalise(value: str) -> str:
+    """Strip the spaces and dashes people type (``943 476 5919``) and check the number.
+
+    The tenth digit is a modulus 11 check digit (NHS Data Dictionary, "NHS Number"): weights 10
+    down to 2 on the first nine digits; 11 minus the remainder, with 11 read as 0; 10 is invalid.
+    """
+    digits = re.sub(r"[\s-]", "", value or "")
+    if not re.fullmatch(r"[0-9]{10}", digits):
+        raise ValidationError(_("Enter an NHS number with 10 digits, like 943 476 5919."))
+    total = sum(
+        int(digit) * weight for digit, weight in zip(digits[:9], range(10, 1, -1), strict=True)
+    )
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    if check == 10 or check != int(digits[9]):
+        raise ValidationError(_("Enter a valid NHS number: check the digits and try again."))
+    return digits
+
+
+def postcode_normalise(value: str) -> str:
+    """Upper-case a UK postcode with one space before the inward code (``NG18 1AA``)."""
+    compact = re.sub(r"\s", "", value or "").upper()
+    if not _POSTCODE.fullmatch(compact):
+        raise ValidationError(_("Enter a full UK postcode, like NG18 1AA."))
+    return f"{compact[:-3]} {compact[-3:]}"

@@ -1,0 +1,80 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.test import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db
+def test_the_health_endpoint_reports_ok():
+    response = Client().get("/healthz")
+
+    assert response.json() == {"status": "ok"}
+
+
+def test_the_home_page_lists_the_questionnaires_and_outcomes():
+    page = Client().get("/").content.decode()
+
+    assert "Oxford Knee Score" in page
+    assert "Understanding my condition" in page
+
+
+@pytest.mark.django_db
+def test_the_admin_asks_for_a_log_in():
+    response = Client().get("/admin/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.django_db
+def test_a_superuser_can_browse_the_loaded_instruments_in_the_admin(
+    loaded_definitions, django_user_model
+):
+    admin = django_user_model.objects.create_superuser("root", password="x-long-password-1")
+    client = Client()
+    client.force_login(admin)
+
+    page = client.get("/admin/outcomes/instrument/").content.decode()
+
+    assert "eq-5d-5l" in page
+
+
+def _settings_in_subprocess(env: dict) -> subprocess.CompletedProcess:
+    code = "import proms.wsgi"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "proms.settings", **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    result = _settings_in_subprocess({"DEBUG": "false"})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_a_debug_value_that_is_not_a_boolean_is_refused():
+    result = _settings_in_subprocess({"DEBUG": "maybe"})
+
+    assert "DEBUG must be true or false" in result.stderr
+
+
+def test_docker_compose_describes_web_worker_beat_postgres_and_redis_with_health_checks():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+    services = compose["services"]
+    assert {"web", "worker", "beat", "postgres", "redis"} <= set(services)
+    assert all("healthcheck" in services[name] for name in ("web", "worker", "postgres", "redis"))
+    assert "gunicorn" in " ".join(services["web"]["command"])
+    assert {"postgres-data"} <= set(compose["volumes"])
