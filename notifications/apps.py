@@ -6,3 +6,23 @@ class NotificationsConfig(AppConfig):
 
     name = "notifications"
     verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        # A closing event (discharge, withdrawal, death) cancels waiting messages in the same
+        # transaction as surveys.services.event_record, which cancels the invitations. A signal
+        # keeps imports flowing notifications -> surveys.
+        from django.db.models.signals import post_save
+
+        from surveys.models import EpisodeEvent
+
+        post_save.connect(
+            _closing_event_recorded, sender=EpisodeEvent, dispatch_uid="notifications.closing"
+        )
+
+
+def _closing_event_recorded(sender, instance, created, **kwargs) -> None:
+    from notifications.services import episode_notifications_cancel
+    from surveys.models import EpisodeEvent
+
+    if created and instance.kind in EpisodeEvent.CLOSING:
+        episode_notifications_cancel(episode=instance.episode)

@@ -1,6 +1,6 @@
 """The Celery app. Tasks are thin wrappers around services (see CONVENTIONS.md).
 
-The beat schedule gets its entries with the follow-up scheduler (notifications app).
+Beat only queues work; workers do it. One beat per deployment (docker-compose.yml).
 """
 
 import os
@@ -12,7 +12,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proms.settings")
 app = Celery("proms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Open invitations whose window started, queue reminders, expire closed windows.
+    "notifications-dispatch": {"task": "notifications.dispatch", "schedule": 120.0},
+    # The outbox relay: queue waiting messages (after quiet hours, back-off or a Redis outage)
+    # and reconcile sends a stopped worker left unfinished.
+    "notifications-relay": {"task": "notifications.relay", "schedule": 60.0},
+}
 
 
 @app.task(name="proms.ping")

@@ -206,3 +206,37 @@ LOGGING = {
 
 # Where licensees keep licensed instrument wording (never committed; see README).
 LICENSED_WORDING_DIR = Path(os.environ.get("LICENSED_WORDING_DIR", BASE_DIR / "licensed"))
+
+# Follow-up messages (notifications/; README "Follow-ups and notifications").
+# GOV.UK Notify sends SMS and e-mail when NOTIFY_API_KEY is set; otherwise SMS are written to the
+# console and e-mail goes through Django's EMAIL_BACKEND (console locally, SMTP in production).
+NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+# Notify template ids, e.g. NOTIFY_TEMPLATE_SMS_INVITE; personalisation: first_name and link.
+NOTIFY_TEMPLATES = {
+    f"{channel}:{kind}": os.environ.get(f"NOTIFY_TEMPLATE_{channel.upper()}_{kind.upper()}", "")
+    for channel in ("sms", "email")
+    for kind in ("invite", "reminder", "resend")
+}
+# Bearer token Notify presents on delivery-receipt and inbound-SMS callbacks.
+NOTIFY_CALLBACK_TOKEN = os.environ.get("NOTIFY_CALLBACK_TOKEN", "")
+NOTIFICATIONS_SMS_BACKEND = os.environ.get(
+    "NOTIFICATIONS_SMS_BACKEND", "notify" if NOTIFY_API_KEY else "console"
+)
+NOTIFICATIONS_EMAIL_BACKEND = os.environ.get(
+    "NOTIFICATIONS_EMAIL_BACKEND", "notify" if NOTIFY_API_KEY else "django"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 30
+# No SMS or e-mail in these local hours (held to the morning); letters are unaffected.
+QUIET_HOURS = os.environ.get("QUIET_HOURS", "20:00-08:00")
+QUIET_HOURS_TIMEZONE = "Europe/London"
+NOTIFICATIONS_DISPATCH_BATCH = int(os.environ.get("NOTIFICATIONS_DISPATCH_BATCH", "5000"))
+NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "8"))
+NOTIFICATIONS_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "60"))
+# The embedded scheduler of scripts/serve (manage.py run_scheduler) ticks this often.
+NOTIFICATIONS_SCHEDULER_SECONDS = int(os.environ.get("NOTIFICATIONS_SCHEDULER_SECONDS", "30"))

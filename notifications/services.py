@@ -1,0 +1,745 @@
+"""Writes for follow-up messages: the dispatch tick, the outbox relay, sending, opt-outs.
+
+Plain keyword-only functions; Celery tasks (tasks.py) and views only call them.
+
+The flow: ``dispatch_due`` (every few minutes) opens invitations whose window started, issues
+their links and writes the invite notifications in the same transaction, queues reminders and
+expires closed windows. ``outbox_relay`` hands waiting notifications to the task queue (and
+catches up after quiet hours, back-off or a Redis outage). ``notification_send`` claims one
+notification (a committed status change) before calling the channel, so it never sends twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from notifications import timing
+from notifications.channels import (
+    Message,
+    PermanentFailure,
+    TemporaryFailure,
+    backend_for,
+    backend_name,
+)
+from notifications.models import Notification, NotificationAttempt
+from notifications.sealing import seal, unseal
+from outcomes.models import AuditEvent
+from outcomes.services import audit_record
+from surveys.models import Episode, Invitation, Patient
+from surveys.services import JourneyError, invitation_link_issue, pathway_spec
+from surveys.tokens import token_hash, token_new
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_DIR = settings.BASE_DIR / "templates" / "notifications" / "messages"
+# A staff member pressing "resend" twice within this time sends one message, not two.
+RESEND_DEBOUNCE = dt.timedelta(minutes=2)
+# A claim older than this belongs to a worker that stopped mid-send (sends take seconds).
+STALE_CLAIM = dt.timedelta(minutes=15)
+# The relay re-queues a waiting message it already queued only after this long.
+REQUEUE_AFTER = dt.timedelta(minutes=10)
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT"})
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(settings.QUIET_HOURS_TIMEZONE)
+
+
+def hold_until(channel: str, moment: dt.datetime) -> dt.datetime:
+    """The earliest time a message on ``channel`` may go out: letters any time, others not in
+    quiet hours (20:00-08:00 UK time by default)."""
+    if channel == Notification.Channel.LETTER:
+        return moment
+    end = timing.quiet_hours_end(moment, timing.parse_quiet_hours(settings.QUIET_HOURS), _zone())
+    return end or moment
+
+
+def channel_for(patient: Patient) -> str | None:
+    """The channel to reach ``patient`` by: their preference when we have the address it needs,
+    else another they gave us, else a letter; None when nothing can reach them."""
+    can = {
+        Notification.Channel.SMS: bool(patient.mobile),
+        Notification.Channel.EMAIL: bool(patient.email),
+        Notification.Channel.LETTER: bool(patient.address_line_1 and patient.postcode),
+    }
+    order = [patient.preferred_channel, "sms", "email", "letter"]
+    return next((channel for channel in order if can.get(channel)), None)
+
+
+def may_contact(patient: Patient, episode: Episode) -> bool:
+    """Never message a patient who opted out, did not consent, or whose episode closed."""
+    return (
+        patient.contact_consent
+        and patient.opted_out_at is None
+        and episode.status == Episode.Status.ACTIVE
+    )
+
+
+@lru_cache(maxsize=1)
+def message_languages() -> frozenset[str]:
+    return frozenset(path.name for path in MESSAGE_DIR.iterdir() if path.is_dir())
+
+
+def _language(patient: Patient) -> str:
+    wanted = (patient.preferred_language or "en").lower()
+    for candidate in (wanted, wanted.split("-")[0]):
+        if candidate in message_languages():
+            return candidate
+    return "en"
+
+
+def _template(channel: str, kind: str, language: str) -> str:
+    if channel != Notification.Channel.LETTER and backend_name(channel) == "notify":
+        return settings.NOTIFY_TEMPLATES.get(f"{channel}:{kind}", "")
+    return f"notifications/messages/{language}/{kind}.txt"
+
+
+def _new_notification(
+    *, invitation: Invitation, patient: Patient, kind: str, sequence: int, token: str, now
+) -> Notification | None:
+    channel = channel_for(patient)
+    if channel is None:
+        return None
+    language = _language(patient)
+    not_before = hold_until(channel, now)
+    return Notification(
+        invitation=invitation,
+        patient=patient,
+        channel=channel,
+        kind=kind,
+        template=_template(channel, kind, language),
+        language=language,
+        status=Notification.Status.HELD if not_before > now else Notification.Status.PENDING,
+        idempotency_key=f"{invitation.pk}:{kind}:{sequence}",
+        link_token=seal(token),
+        not_before=not_before,
+    )
+
+
+# --- The dispatch tick --------------------------------------------------------------------
+
+
+@dataclass
+class DispatchReport:
+    opened: int = 0
+    reminded: int = 0
+    expired: int = 0
+    silent: int = 0  # due, but the patient cannot or may not be messaged
+    deferred: int = 0  # not due after all (e.g. window not yet open): looked at again later
+    notifications: int = 0
+    more: bool = False  # the batch was full: more work is due
+
+    @property
+    def processed(self) -> int:
+        return self.opened + self.reminded + self.expired + self.silent + self.deferred
+
+
+_INVITATION_FIELDS = ("status", "sent_at", "token_hash", "dob_attempts", "locked_at")
+
+
+def dispatch_due(
+    *, now: dt.datetime | None = None, limit: int | None = None, enqueue: bool = True
+) -> DispatchReport:
+    """One scheduler tick over the invitations whose ``next_action_at`` has come.
+
+    Reads the due rows through the partial index ``invitation_due`` and locks them with
+    ``SKIP LOCKED`` (two ticks never take the same row), then writes every change in bulk: the
+    number of queries is the same for 10 or 10,000 due invitations.
+    """
+    now = now or timezone.now()
+    limit = limit or settings.NOTIFICATIONS_DISPATCH_BATCH
+    zone = _zone()
+    today = now.astimezone(zone).date()
+    report = DispatchReport()
+    with transaction.atomic():
+        due = list(
+            Invitation.objects.filter(status__in=Invitation.OUTSTANDING, next_action_at__lte=now)
+            .select_related("episode__patient", "episode__pathway")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("next_action_at")[:limit]
+        )
+        report.more = len(due) == limit
+        reminder_days = {}
+        for invitation in due:
+            pathway = invitation.episode.pathway
+            if pathway.pk not in reminder_days:
+                reminder_days[pathway.pk] = tuple(pathway_spec(pathway).reminder_days)
+        current_tokens = _current_tokens(
+            [i for i in due if i.status != Invitation.Status.SCHEDULED]
+        )
+        expired, changed, notifications = [], [], []
+        new_tokens: dict[int, str] = {}
+        for invitation in due:
+            episode, patient = invitation.episode, invitation.episode.patient
+            end = timing.window_end(invitation.closes_on, zone)
+            if now >= end or episode.status != Episode.Status.ACTIVE:
+                expired.append(invitation.pk)
+                report.expired += 1
+                continue
+            changed.append(invitation)
+            contactable = may_contact(patient, episode) and channel_for(patient) is not None
+            if invitation.status == Invitation.Status.SCHEDULED:
+                if today < invitation.opens_on:
+                    opens = timing.day_start(invitation.opens_on, zone)
+                    invitation.next_action_at = max(now, opens)
+                    report.deferred += 1
+                    continue
+                if not contactable:
+                    invitation.next_action_at = end  # staff can still take answers by phone
+                    report.silent += 1
+                    continue
+                token, hashed = token_new()
+                new_tokens[invitation.pk] = token
+                _issue(invitation, hashed, now)
+                days = reminder_days[episode.pathway_id]
+                following = now + dt.timedelta(days=min(days)) if days else end
+                invitation.next_action_at = min(following, end)
+                notification = _new_notification(
+                    invitation=invitation,
+                    patient=patient,
+                    kind=Notification.Kind.INVITE,
+                    sequence=0,
+                    token=token,
+                    now=now,
+                )
+                notifications.append(notification)
+                report.opened += 1
+                continue
+            passed, following = timing.reminders_passed(
+                invitation.sent_at or now, reminder_days[episode.pathway_id], now
+            )
+            invitation.next_action_at = min(following or end, end)
+            # Letters take days to arrive: only the last reminder goes by post.
+            by_post_early = channel_for(patient) == Notification.Channel.LETTER and passed < len(
+                reminder_days[episode.pathway_id]
+            )
+            if not passed or by_post_early:
+                report.deferred += 1
+                continue
+            if not contactable:
+                report.silent += 1
+                continue
+            token = current_tokens.get(invitation.pk)
+            if token is None or token_hash(token) != invitation.token_hash:
+                token, hashed = token_new()  # the link was replaced elsewhere: issue a fresh one
+                new_tokens[invitation.pk] = token
+                _issue(invitation, hashed, now)
+            notifications.append(
+                _new_notification(
+                    invitation=invitation,
+                    patient=patient,
+                    kind=Notification.Kind.REMINDER,
+                    sequence=passed,
+                    token=token,
+                    now=now,
+                )
+            )
+            report.reminded += 1
+        _invitations_update(changed)
+        if expired:
+            Invitation.objects.filter(pk__in=expired).update(
+                status=Invitation.Status.EXPIRED, next_action_at=None, token_hash=None
+            )
+            _cancel_waiting(Q(invitation_id__in=expired))
+        if notifications:
+            Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+            report.notifications = len(notifications)
+        if new_tokens:
+            # The audit trail invitation_link_issue writes, for every link issued here at once.
+            AuditEvent.objects.bulk_create(
+                AuditEvent(
+                    action="invitation.link_issued",
+                    object_type=Invitation._meta.label_lower,
+                    object_id=str(pk),
+                    details={"by": "scheduler"},
+                )
+                for pk in new_tokens
+            )
+        if enqueue and notifications:
+            transaction.on_commit(_relay_soon)
+    if report.processed:
+        logger.info(
+            "Dispatch: %s opened, %s reminded, %s expired, %s silent, %s deferred",
+            report.opened,
+            report.reminded,
+            report.expired,
+            report.silent,
+            report.deferred,
+        )
+    return report
+
+
+def _issue(invitation: Invitation, hashed: str, now: dt.datetime) -> None:
+    """What :func:`surveys.services.invitation_link_issue` does to the row, without saving."""
+    invitation.token_hash = hashed
+    invitation.dob_attempts = 0
+    invitation.locked_at = None
+    if invitation.status == Invitation.Status.SCHEDULED:
+        invitation.status = Invitation.Status.SENT
+        invitation.sent_at = now
+
+
+def _current_tokens(invitations: list[Invitation]) -> dict[int, str]:
+    """The link each invitation's latest message carried (one query for all of them)."""
+    if not invitations:
+        return {}
+    rows = (
+        Notification.objects.filter(invitation_id__in=[i.pk for i in invitations])
+        .exclude(link_token="")
+        .order_by("invitation_id", "-created_at", "-pk")
+        .values_list("invitation_id", "link_token")
+    )
+    tokens: dict[int, str] = {}
+    for invitation_id, sealed in rows:
+        if invitation_id not in tokens:
+            token = unseal(sealed)
+            if token:
+                tokens[invitation_id] = token
+    return tokens
+
+
+def _invitations_update(invitations: list[Invitation]) -> None:
+    """Write status, link and next action of many invitations in one statement."""
+    if not invitations:
+        return
+    fields = [*_INVITATION_FIELDS, "next_action_at"]
+    if connection.vendor != "postgresql":
+        Invitation.objects.bulk_update(invitations, fields, batch_size=500)
+        return
+    # PostgreSQL: one UPDATE ... FROM unnest(arrays), whose cost is linear in the rows; Django's
+    # bulk_update builds CASE WHEN chains whose cost grows with the square of the rows.
+    opts = Invitation._meta
+    types = {
+        "status": "varchar",
+        "sent_at": "timestamptz",
+        "token_hash": "varchar",
+        "dob_attempts": "integer",
+        "locked_at": "timestamptz",
+        "next_action_at": "timestamptz",
+    }
+    columns = [opts.get_field(name).column for name in fields]
+    assignments = ", ".join(f'"{column}" = v."{column}"' for column in columns)
+    arrays = ", ".join(f"%s::{types[name]}[]" for name in fields)
+    names = ", ".join(f'"{column}"' for column in columns)
+    sql = (
+        f'UPDATE "{opts.db_table}" AS i SET {assignments} '  # noqa: S608 - names from the model
+        f'FROM unnest(%s::bigint[], {arrays}) AS v("id", {names}) WHERE i."id" = v."id"'
+    )
+    params = [[i.pk for i in invitations]] + [
+        [getattr(i, name) for i in invitations] for name in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _cancel_waiting(condition: Q) -> int:
+    return Notification.objects.filter(condition, status__in=Notification.WAITING).update(
+        status=Notification.Status.CANCELLED, link_token="", updated_at=timezone.now()
+    )
+
+
+def _relay_soon() -> None:
+    from notifications.tasks import relay
+
+    try:
+        relay.delay()
+    except Exception:  # the broker is down: the outbox rows wait for the next relay run
+        logger.warning("Could not queue the outbox relay; waiting messages stay in the outbox")
+
+
+# --- The outbox relay ---------------------------------------------------------------------
+
+
+@dataclass
+class RelayReport:
+    queued: list[int] = field(default_factory=list)
+    reconciled: int = 0
+    broker_down: bool = False
+
+
+def outbox_relay(*, now: dt.datetime | None = None, limit: int = 1000) -> RelayReport:
+    """Queue a send task for each SMS or e-mail whose time has come, and settle stale claims.
+
+    Messages wait here after quiet hours, after a temporary failure (exponential back-off in
+    ``not_before``) and while Redis or the workers are down, so nothing is lost in the broker.
+    """
+    from notifications.tasks import send_notification
+
+    now = now or timezone.now()
+    report = RelayReport()
+    report.reconciled = _reconcile_stale(now)
+    waiting = list(
+        Notification.objects.filter(
+            Q(queued_at__isnull=True) | Q(queued_at__lt=now - REQUEUE_AFTER),
+            status__in=Notification.WAITING,
+            not_before__lte=now,
+        )
+        .exclude(channel=Notification.Channel.LETTER)
+        .order_by("not_before")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in waiting:
+        try:
+            send_notification.delay(pk)
+        except TemporaryFailure:
+            raise
+        except Exception:
+            report.broker_down = True
+            logger.warning("Task queue unavailable: %s messages stay in the outbox", len(waiting))
+            break
+        report.queued.append(pk)
+    if report.queued:
+        Notification.objects.filter(pk__in=report.queued).update(queued_at=now)
+    return report
+
+
+def _reconcile_stale(now: dt.datetime) -> int:
+    """Settle messages a stopped worker left in ``sending``: ask Notify whether it has them (by
+    our reference); where the channel cannot say (SMTP), mark them failed for staff to check
+    rather than risk a second copy."""
+    stale = list(
+        Notification.objects.filter(
+            status=Notification.Status.SENDING, claimed_at__lt=now - STALE_CLAIM
+        )[:100]
+    )
+    for notification in stale:
+        try:
+            provider_id = backend_for(notification.channel).lookup(str(notification.pk))
+        except NotImplementedError:
+            _finish(notification, now, error=("unknown-outcome", "worker stopped mid-send"))
+            continue
+        except TemporaryFailure:
+            continue  # ask again on the next run
+        if provider_id:
+            _finish(notification, now, provider_id=provider_id)
+        else:  # the provider never got it: safe to send
+            with transaction.atomic():
+                Notification.objects.filter(
+                    pk=notification.pk, status=Notification.Status.SENDING
+                ).update(status=Notification.Status.PENDING, queued_at=None)
+                NotificationAttempt.objects.filter(
+                    notification=notification, outcome=NotificationAttempt.Outcome.STARTED
+                ).update(outcome=NotificationAttempt.Outcome.UNKNOWN, finished_at=now)
+    return len(stale)
+
+
+# --- Sending one notification -------------------------------------------------------------
+
+
+def notification_send(*, notification_id: int, now: dt.datetime | None = None) -> str:
+    """Send one notification at most once; returns what happened (sent, held, cancelled,
+    skipped, retry or failed).
+
+    The claim (status ``sending``, attempt row) is committed before the channel is called: a
+    second run of the task, or a run after a worker died mid-send, finds it and sends nothing.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("patient", "invitation__episode")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None or notification.status not in Notification.WAITING:
+            return "skipped"
+        if notification.channel == Notification.Channel.LETTER:
+            return "skipped"  # letters go out in the printed batch
+        invitation, patient = notification.invitation, notification.patient
+        if (
+            not may_contact(patient, invitation.episode)
+            or invitation.status not in Invitation.OUTSTANDING
+            or now >= timing.window_end(invitation.closes_on, _zone())
+        ):
+            notification.status = Notification.Status.CANCELLED
+            notification.link_token = ""
+            notification.save(update_fields=["status", "link_token", "updated_at"])
+            return "cancelled"
+        earliest = max(notification.not_before, hold_until(notification.channel, now))
+        if earliest > now:
+            notification.status = Notification.Status.HELD
+            notification.not_before = earliest
+            notification.queued_at = None
+            notification.save(update_fields=["status", "not_before", "queued_at", "updated_at"])
+            return "held"
+        notification.status = Notification.Status.SENDING
+        notification.attempts += 1
+        notification.claimed_at = now
+        notification.save(update_fields=["status", "attempts", "claimed_at", "updated_at"])
+        NotificationAttempt.objects.create(
+            notification=notification, number=notification.attempts, started_at=now
+        )
+    try:
+        message = message_build(notification)
+        provider_id = backend_for(notification.channel).send(message)
+    except TemporaryFailure as failure:
+        finished = timezone.now()
+        if notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+            _finish(notification, finished, error=(failure.code, failure.message))
+            return "failed"
+        delay = timing.retry_delay(notification.attempts, settings.NOTIFICATIONS_RETRY_BASE_SECONDS)
+        with transaction.atomic():
+            Notification.objects.filter(pk=notification.pk).update(
+                status=Notification.Status.PENDING,
+                not_before=finished + delay,
+                queued_at=None,
+                error_code=failure.code,
+                updated_at=finished,
+            )
+            _attempt_close(
+                notification, finished, NotificationAttempt.Outcome.TEMPORARY_FAILURE, failure
+            )
+        logger.warning(
+            "Notification %s: temporary failure %s, retry in %ss",
+            notification.pk,
+            failure.code,
+            int(delay.total_seconds()),
+        )
+        return "retry"
+    except PermanentFailure as failure:
+        _finish(notification, timezone.now(), error=(failure.code, failure.message))
+        return "failed"
+    _finish(notification, timezone.now(), provider_id=provider_id)
+    return "sent"
+
+
+def _attempt_close(notification, finished, outcome, failure=None) -> None:
+    NotificationAttempt.objects.filter(
+        notification=notification, number=notification.attempts
+    ).update(
+        outcome=outcome,
+        finished_at=finished,
+        error_code=failure.code if failure else "",
+        error_message=(failure.message if failure else "")[:500],
+    )
+
+
+@transaction.atomic
+def _finish(notification: Notification, finished, *, provider_id="", error=None) -> None:
+    """Record the end of a send: accepted by the provider, or given up."""
+    if error is None:
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.SENT,
+            provider_message_id=provider_id,
+            sent_at=finished,
+            error_code="",
+            updated_at=finished,
+        )
+        _attempt_close(notification, finished, NotificationAttempt.Outcome.ACCEPTED)
+        logger.info("Notification %s sent by %s", notification.pk, notification.channel)
+        return
+    code, text = error
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Notification.Status.FAILED,
+        error_code=code,
+        link_token="",
+        updated_at=finished,
+    )
+    outcome = (
+        NotificationAttempt.Outcome.UNKNOWN
+        if code == "unknown-outcome"
+        else NotificationAttempt.Outcome.PERMANENT_FAILURE
+    )
+    _attempt_close(notification, finished, outcome, PermanentFailure(code, text))
+    logger.warning("Notification %s failed: %s (not retried)", notification.pk, code)
+
+
+def patient_link(token: str) -> str:
+    """The patient's questionnaire link (``patient:start`` under ``q/``, fixed by the URL
+    contract) on the public address."""
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/q/{token}/"
+
+
+def message_text(notification: Notification, token: str) -> tuple[str, str]:
+    """(subject, body) from ``templates/notifications/messages/<language>/<kind>.txt``; the first
+    line of the file, ``Subject: ...``, is the e-mail subject."""
+    text = render_to_string(
+        f"notifications/messages/{notification.language}/{notification.kind}.txt",
+        {"first_name": notification.patient.given_name, "link": patient_link(token)},
+    ).strip()
+    subject, _sep, body = text.partition("\n")
+    return subject.removeprefix("Subject:").strip(), body.strip()
+
+
+def message_build(notification: Notification) -> Message:
+    token = unseal(notification.link_token)
+    if token is None:
+        raise PermanentFailure("no-link", "the link could not be read (secret key changed?)")
+    patient = notification.patient
+    subject, body = message_text(notification, token)
+    template_id = ""
+    if backend_name(notification.channel) == "notify":
+        template_id = notification.template or settings.NOTIFY_TEMPLATES.get(
+            f"{notification.channel}:{notification.kind}", ""
+        )
+        if not template_id:
+            raise PermanentFailure("no-template", "no Notify template id configured")
+    return Message(
+        reference=str(notification.pk),
+        channel=notification.channel,
+        to=patient.mobile if notification.channel == "sms" else patient.email,
+        subject=subject,
+        body=body,
+        template_id=template_id,
+        personalisation={"first_name": patient.given_name, "link": patient_link(token)},
+    )
+
+
+# --- Staff actions and events -------------------------------------------------------------
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, by) -> Notification:
+    """Give the invitation a new link and queue a message carrying it, in one transaction.
+
+    Pressing the button twice within two minutes sends one message. Raises
+    :class:`JourneyError` when the patient cannot or may not be messaged.
+    """
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("episode__patient")
+        .get(pk=invitation.pk)
+    )
+    patient, episode = invitation.episode.patient, invitation.episode
+    if not may_contact(patient, episode):
+        raise JourneyError(
+            _("This patient has asked not to be contacted, or is not on an active pathway.")
+        )
+    if channel_for(patient) is None:
+        raise JourneyError(
+            _("We have no mobile number, e-mail or postal address for this patient.")
+        )
+    now = timezone.now()
+    recent = (
+        Notification.objects.filter(
+            invitation=invitation,
+            kind=Notification.Kind.RESEND,
+            created_at__gte=now - RESEND_DEBOUNCE,
+        )
+        .exclude(status=Notification.Status.CANCELLED)
+        .first()
+    )
+    if recent is not None:
+        return recent
+    token = invitation_link_issue(invitation=invitation, by=by)  # raises if no longer open
+    # Messages still waiting carry the old link, which no longer works: this one replaces them.
+    _cancel_waiting(Q(invitation=invitation))
+    sequence = Notification.objects.filter(
+        invitation=invitation, kind=Notification.Kind.RESEND
+    ).count()
+    notification = _new_notification(
+        invitation=invitation,
+        patient=patient,
+        kind=Notification.Kind.RESEND,
+        sequence=sequence + 1,
+        token=token,
+        now=now,
+    )
+    notification.save()
+    audit_record(
+        actor=by,
+        action="notification.resend_queued",
+        obj=notification,
+        details={"invitation": invitation.pk, "channel": notification.channel},
+    )
+    transaction.on_commit(_relay_soon)
+    return notification
+
+
+def episode_notifications_cancel(*, episode: Episode) -> int:
+    """Cancel every message still waiting for ``episode`` (a discharge, withdrawal or death)."""
+    return _cancel_waiting(Q(invitation__episode=episode))
+
+
+@transaction.atomic
+def patient_opt_out(*, patient: Patient, by=None, source: str = "staff") -> int:
+    """Stop all messages to ``patient`` at once: cancel waiting messages and every outstanding
+    invitation. Returns how many invitations were cancelled. Safe to call again."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if patient.opted_out_at is None:
+        patient.opted_out_at = timezone.now()
+        patient.save(update_fields=["opted_out_at"])
+    cancelled = Invitation.objects.filter(
+        episode__patient=patient, status__in=Invitation.OUTSTANDING
+    ).update(status=Invitation.Status.CANCELLED, next_action_at=None, token_hash=None)
+    messages = _cancel_waiting(Q(patient=patient))
+    audit_record(
+        actor=by,
+        action="patient.opted_out",
+        obj=patient,
+        details={"source": source, "invitations_cancelled": cancelled, "messages": messages},
+    )
+    logger.info("Patient %s opted out (%s)", patient.pk, source)
+    return cancelled
+
+
+def mobile_normalise(number: str) -> str:
+    """Notify reports UK numbers as 447700900123; patients' numbers are stored as E.164."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if digits.startswith("0"):
+        digits = "44" + digits[1:]
+    return f"+{digits}"
+
+
+def inbound_sms_record(*, source_number: str, message: str) -> int:
+    """A text message from a patient: STOP (and its synonyms) opts them out. Returns how many
+    patients opted out."""
+    if message.strip().upper().rstrip(".!") not in STOP_WORDS:
+        return 0
+    patients = Patient.objects.filter(mobile=mobile_normalise(source_number))
+    for patient in patients:
+        patient_opt_out(patient=patient, source="sms-stop")
+    return len(patients)
+
+
+NOTIFY_RECEIPT_STATUSES = {
+    "delivered": Notification.Status.DELIVERED,
+    "permanent-failure": Notification.Status.PERMANENT_FAILURE,
+    "temporary-failure": Notification.Status.FAILED,
+    "technical-failure": Notification.Status.FAILED,
+}
+
+
+def delivery_receipt_record(
+    *, provider_id: str, reference: str, status: str, completed_at=None
+) -> bool:
+    """A delivery receipt from Notify; returns False when no notification matches."""
+    new_status = NOTIFY_RECEIPT_STATUSES.get(status)
+    if new_status is None:
+        return False
+    query = Q(provider_message_id=provider_id) if provider_id else Q()
+    if reference.isdigit():
+        query |= Q(pk=int(reference))
+    if not query:
+        return False
+    now = timezone.now()
+    delivered = new_status == Notification.Status.DELIVERED
+    changes = {
+        "status": new_status,
+        "delivered_at": (completed_at or now) if delivered else None,
+        "error_code": "" if delivered else f"notify-{status}",
+        "updated_at": now,
+    }
+    if provider_id:
+        changes["provider_message_id"] = provider_id
+    updated = Notification.objects.filter(
+        query,
+        status__in=[
+            Notification.Status.SENDING,
+            Notification.Status.SENT,
+            Notification.Status.DELIVERED,
+            Notification.Status.FAILED,
+        ],
+    ).update(**changes)
+    return bool(updated)
