@@ -207,6 +207,14 @@ LOGGING = {
 # Where licensees keep licensed instrument wording (never committed; see README).
 LICENSED_WORDING_DIR = Path(os.environ.get("LICENSED_WORDING_DIR", BASE_DIR / "licensed"))
 
+# Disclosure control of every aggregate the API publishes (outcomes/disclosure.py,
+# docs/methods.md): cells from 1 to DISCLOSURE_MIN_CELL - 1 patients are withheld, counts are
+# rounded to the nearest DISCLOSURE_ROUND_TO (0 = no rounding) and case-mix adjusted figures
+# need DISCLOSURE_MIN_ADJUSTED modelled patients (NHS PROMs: 30).
+DISCLOSURE_MIN_CELL = int(os.environ.get("DISCLOSURE_MIN_CELL", "5"))
+DISCLOSURE_ROUND_TO = int(os.environ.get("DISCLOSURE_ROUND_TO", "5"))
+DISCLOSURE_MIN_ADJUSTED = int(os.environ.get("DISCLOSURE_MIN_ADJUSTED", "30"))
+
 # Follow-up messages (notifications/; README "Follow-ups and notifications").
 # GOV.UK Notify sends SMS and e-mail when NOTIFY_API_KEY is set; otherwise SMS are written to the
 # console and e-mail goes through Django's EMAIL_BACKEND (console locally, SMTP in production).
