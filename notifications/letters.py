@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from notifications.models import Notification, NotificationAttempt
 from notifications.sealing import unseal
-from notifications.services import may_contact, message_text, patient_link
+from notifications.services import may_contact, patient_link
 from outcomes.services import audit_record
 from surveys.models import Invitation
 
@@ -56,7 +56,10 @@ def letter_content(notification: Notification, token: str, today: dt.date) -> di
     patient = notification.patient
     provider = notification.invitation.episode.provider
     link = patient_link(token)
-    _subject, body = message_text(notification, token)
+    body = render_to_string(
+        f"notifications/messages/{notification.language}/letter.txt",
+        {"first_name": patient.given_name, "kind": notification.kind},
+    ).strip()
     return {
         "reference": notification.pk,
         "date": today,

@@ -12,6 +12,17 @@ LONDON = ZoneInfo("Europe/London")
 TUESDAY_10AM = dt.datetime(2026, 3, 10, 10, 0, tzinfo=LONDON)
 
 
+@pytest.fixture(autouse=True)
+def eager_tasks():
+    """Unit tests run Celery tasks in-process, even on the pass where REDIS_URL is set."""
+    from proms.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
 @pytest.fixture
 def daytime():
     """A Tuesday at 10:00 UK time, outside quiet hours; the clock stands still."""
