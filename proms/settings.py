@@ -38,6 +38,8 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or INSECURE_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# A friendly page, not Django's technical 403, when a form's CSRF token is missing or old.
+CSRF_FAILURE_VIEW = "surveys.views_patient.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -47,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, no CDN
     "crispy_forms",
     "outcomes",
     "surveys",
@@ -168,15 +172,45 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "proms@localhost")
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "outcomes.renderers.CsvRenderer",  # ?format=csv
+    ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    # API keys (outcomes/authentication.py) for clients; sessions for signed-in staff.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "outcomes.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_ANON_RATE", "600/minute")},
+    # Per API key (outcomes/throttling.py): "aggregate" for summaries, "export" for patient rows.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_ANON_RATE", "600/minute"),
+        "aggregate": os.environ.get("API_AGGREGATE_RATE", "600/minute"),
+        "export": os.environ.get("API_EXPORT_RATE", "60/minute"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "proms.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MSK Together PROMs API",
+    "DESCRIPTION": (
+        "Instrument definitions (public), harmonised outcome figures (any API key) and "
+        "pseudonymised patient-level exports (API keys scoped to providers)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Pseudonymous patient ids in exports are HMAC-SHA256(PSEUDONYM_KEY, patient id): stable across
+# exports, so a patient's responses link up, and not reversible without this key. Keep it secret
+# and never change it casually (every pseudonym changes with it). Defaults to SECRET_KEY locally.
+PSEUDONYM_KEY = os.environ.get("PSEUDONYM_KEY") or SECRET_KEY
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
         "rest_framework.renderers.BrowsableAPIRenderer"
