@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import math
 import random
@@ -38,7 +39,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from outcomes.loading import catalogue
@@ -178,6 +179,7 @@ CONDITIONS = (
 # recur and are parsed and scored once (PopulationContext.answers): a million responses take
 # minutes, not hours, and every one is still scored by the real scoring functions.
 LATENT_LEVELS = 50
+EXPERIENCE_LEVELS = 20
 ANSWER_STYLES = 32
 AGE_GAP_ACROSS_DECILES = 20.0  # years between decile 1 and decile 10 (seed deck)
 HISTORY_DAYS = 730  # referrals spread over the last two years
@@ -462,13 +464,15 @@ class PopulationContext:
             if any(item.asked_at == "follow-up" for item in spec.items)
         }
         self._answers: dict[tuple, tuple[dict, dict, dict]] = {}
+        self.encoded: dict[int, object] = {}  # id(cached dict) -> its JSON
 
     def answers(
         self, spec: InstrumentSpec, follow_up: bool, level: int, experience: int, style: int
     ) -> tuple[dict, dict, dict]:
         """Raw answers, stored answers and scores for one instrument (cached).
 
-        ``level`` and ``experience`` are latents in 1/LATENT_LEVELS steps (0 best); ``style``
+        ``level`` and ``experience`` are latents in 1/LATENT_LEVELS and 1/EXPERIENCE_LEVELS
+        steps (0 best); ``style``
         picks the item-level noise, the same at every level so change over time is smooth.
         """
         care = follow_up and spec.code in self.care_instruments
@@ -482,7 +486,7 @@ class PopulationContext:
             if item.asked_at == "follow-up":
                 if not follow_up:
                     continue
-                raw[item.id] = _answer(rng, item, experience / LATENT_LEVELS)
+                raw[item.id] = _answer(rng, item, experience / EXPERIENCE_LEVELS)
             else:
                 raw[item.id] = _answer(rng, item, level / LATENT_LEVELS)
         values = parse_answers(spec, raw)
@@ -490,10 +494,13 @@ class PopulationContext:
             for item in spec.items:
                 if item.asked_at == "follow-up":
                     values[item.id] = None
-        result = (raw, values, score_answers(spec, values))
-        if len(self._answers) > 500_000:
-            self._answers.clear()
+        scored = score_answers(spec, values)
+        result = (raw, values, scored)
+        # Never evicted (at most a few tens of thousands of entries: the latents are rounded),
+        # so the ids below stay unique; the fast writer reuses the JSON instead of re-encoding.
         self._answers[key] = result
+        self.encoded[id(values)] = json.dumps(values)
+        self.encoded[id(scored)] = (json.dumps(scored["scores"]), json.dumps(scored["outcomes"]))
         return result
 
 
@@ -695,7 +702,9 @@ def _episode_plan(context, rng, patient, condition, referred_on, today) -> Episo
 
 
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+    """A local time on ``day`` (what ``timezone.make_aware`` gives, without its overhead)."""
+    zone = timezone.get_default_timezone()  # cached by Django
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
 
 
 def _response_plan(context, rng, provider, window, severity, submitted_at, patient, style):
@@ -705,7 +714,7 @@ def _response_plan(context, rng, provider, window, severity, submitted_at, patie
         mode = Response.Mode.PAPER
     elif draw < 0.08:
         mode = Response.Mode.STAFF_ASSISTED
-    experience = round(_clip(rng.gauss(provider.experience, 0.15), 0.0, 1.0) * LATENT_LEVELS)
+    experience = round(_clip(rng.gauss(provider.experience, 0.15), 0.0, 1.0) * EXPERIENCE_LEVELS)
     level = round(severity * LATENT_LEVELS)
     answers, parsed, results = {}, {}, []
     for code in window.instruments:
@@ -802,20 +811,31 @@ def population_write(
     batch_size: int = 1000,
     stop_after_responses: int | None = None,
     progress: Callable[[WriteStats], None] | None = None,
+    use_copy: bool | None = None,
+    context: PopulationContext | None = None,
 ) -> WriteStats:
     """Store planned patients in batches (one transaction each) and return counts and timing.
 
     ``via_services`` stores each response with ``surveys.services.response_submit`` (then dates
     it when it was answered); otherwise responses and results are bulk-created with the scores
-    the plan computed with the same scoring functions.
+    the plan computed with the same scoring functions. On PostgreSQL the bulk path streams rows
+    with COPY (``use_copy``, default there), which is what makes a million responses quick.
     """
+    if use_copy is None:
+        use_copy = not via_services and connection.vendor == "postgresql"
+    if use_copy and (via_services or connection.vendor != "postgresql"):
+        raise ValueError("COPY is for the bulk path on PostgreSQL only.")
     keys = _Keys()
+    keys.encoded = context.encoded if context is not None else {}
     stats = WriteStats()
     started = time.perf_counter()
     batch: list[PatientPlan] = []
 
     def flush():
-        _write_batch(batch, keys, stats, via_services)
+        if use_copy:
+            _write_batch_copy(batch, keys, stats)
+        else:
+            _write_batch(batch, keys, stats, via_services)
         batch.clear()
         stats.seconds = time.perf_counter() - started
         if progress:
@@ -961,6 +981,230 @@ def _write_batch(batch: list[PatientPlan], keys: _Keys, stats: WriteStats, via_s
     stats.episodes += len(episodes)
     stats.invitations += len(invitation_rows)
     stats.responses += len(response_plans)
+
+
+# Every column of the tables the COPY path writes, in the order its rows list them. A test
+# checks these against the models, so a new field cannot be silently left out.
+COPY_COLUMNS = {
+    Patient: [
+        "id",
+        "nhs_number",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "sex",
+        "address_line_1",
+        "address_line_2",
+        "town",
+        "postcode",
+        "area_id",
+        "practice_id",
+        "mobile",
+        "email",
+        "preferred_channel",
+        "preferred_language",
+        "contact_consent",
+        "opted_out_at",
+        "created_at",
+        "created_by_id",
+    ],
+    Episode: [
+        "id",
+        "patient_id",
+        "pathway_id",
+        "provider_id",
+        "referred_on",
+        "status",
+        "closed_on",
+        "created_at",
+        "created_by_id",
+    ],
+    EpisodeEvent: [
+        "id",
+        "episode_id",
+        "kind",
+        "occurred_on",
+        "procedure",
+        "recorded_at",
+        "recorded_by_id",
+    ],
+    Invitation: [
+        "id",
+        "episode_id",
+        "timepoint",
+        "anchor_event_id",
+        "due_on",
+        "opens_on",
+        "closes_on",
+        "follow_up",
+        "instruments",
+        "status",
+        "token_hash",
+        "dob_attempts",
+        "locked_at",
+        "draft_answers",
+        "sent_at",
+        "opened_at",
+        "completed_at",
+        "next_action_at",
+    ],
+    Response: ["id", "invitation_id", "mode", "answers", "submitted_at", "entered_by_id"],
+    InstrumentResult: ["id", "response_id", "instrument_id", "scores", "outcomes"],
+}
+
+
+def _reserve_ids(cursor, model, count: int) -> list[int]:
+    """Take ``count`` ids from the table's own sequence, as inserts without an id would."""
+    if not count:
+        return []
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+        [model._meta.db_table, count],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _copy(cursor, model, rows: list[tuple]) -> None:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(n).column) for n in COPY_COLUMNS[model])
+    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    with cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+@transaction.atomic
+def _write_batch_copy(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) -> None:
+    """The bulk path on PostgreSQL: the same rows as :func:`_write_batch`, streamed by COPY."""
+    now = timezone.now()
+    encoded = {}  # JSON of small values (invitation instruments) within this batch
+    episodes = [(e, p) for p in batch for e in p.episodes]
+    events = [(v, e) for e, _ in episodes for v in e.events]
+    invitations = [(i, e) for e, _ in episodes for i in e.invitations]
+    responses = [i.response for i, _ in invitations if i.response is not None]
+    results = sum(len(r.results) for r in responses)
+    with connection.cursor() as wrapper:
+        cursor = wrapper.cursor  # psycopg's own cursor, for COPY
+        patient_ids = _reserve_ids(cursor, Patient, len(batch))
+        episode_ids = _reserve_ids(cursor, Episode, len(episodes))
+        event_ids = _reserve_ids(cursor, EpisodeEvent, len(events))
+        invitation_ids = _reserve_ids(cursor, Invitation, len(invitations))
+        response_ids = _reserve_ids(cursor, Response, len(responses))
+        result_ids = iter(_reserve_ids(cursor, InstrumentResult, results))
+        _copy(
+            cursor,
+            Patient,
+            [
+                (
+                    pk,
+                    p.nhs_number,
+                    p.given_name,
+                    p.family_name,
+                    p.date_of_birth,
+                    p.sex,
+                    p.address_line_1,
+                    "",
+                    p.town,
+                    p.postcode,
+                    keys.areas.get(p.lsoa_code),
+                    keys.practices.get(p.practice),
+                    p.mobile,
+                    p.email,
+                    p.preferred_channel,
+                    "en",
+                    p.contact_consent,
+                    None,
+                    now,
+                    None,
+                )
+                for pk, p in zip(patient_ids, batch, strict=True)
+            ],
+        )
+        patient_of = {id(p): pk for pk, p in zip(patient_ids, batch, strict=True)}
+        episode_of = {id(e): pk for pk, (e, _) in zip(episode_ids, episodes, strict=True)}
+        _copy(
+            cursor,
+            Episode,
+            [
+                (
+                    pk,
+                    patient_of[id(p)],
+                    keys.pathways[e.pathway],
+                    keys.providers[e.provider],
+                    e.referred_on,
+                    e.status,
+                    e.closed_on,
+                    now,
+                    None,
+                )
+                for pk, (e, p) in zip(episode_ids, episodes, strict=True)
+            ],
+        )
+        event_of = {id(v): pk for pk, (v, _) in zip(event_ids, events, strict=True)}
+        _copy(
+            cursor,
+            EpisodeEvent,
+            [
+                (pk, episode_of[id(e)], v.kind, v.occurred_on, v.procedure, now, None)
+                for pk, (v, e) in zip(event_ids, events, strict=True)
+            ],
+        )
+        invitation_rows = []
+        for pk, (i, e) in zip(invitation_ids, invitations, strict=True):
+            key = repr(i.instruments)
+            if key not in encoded:
+                encoded[key] = json.dumps(i.instruments)
+            invitation_rows.append(
+                (
+                    pk,
+                    episode_of[id(e)],
+                    i.timepoint,
+                    event_of[id(e.events[i.event_index])] if i.event_index is not None else None,
+                    i.due_on,
+                    i.opens_on,
+                    i.closes_on,
+                    i.follow_up,
+                    encoded[key],
+                    i.status,
+                    None,
+                    0,
+                    None,
+                    "{}",
+                    i.sent_at,
+                    i.opened_at,
+                    i.response.submitted_at if i.response else None,
+                    i.next_action_at,
+                )
+            )
+        _copy(cursor, Invitation, invitation_rows)
+        answered = [
+            pk for pk, (i, _) in zip(invitation_ids, invitations, strict=True) if i.response
+        ]
+        known = keys.encoded
+        response_rows, result_rows = [], []
+        for pk, invitation_pk, r in zip(response_ids, answered, responses, strict=True):
+            answers = ", ".join(
+                f"{json.dumps(code)}: {known.get(id(values)) or json.dumps(values)}"
+                for code, values in r.parsed.items()
+            )
+            response_rows.append(
+                (pk, invitation_pk, r.mode, "{" + answers + "}", r.submitted_at, None)
+            )
+            for code, version, scored in r.results:
+                scores, outcomes = known.get(id(scored)) or (
+                    json.dumps(scored["scores"]),
+                    json.dumps(scored["outcomes"]),
+                )
+                result_rows.append(
+                    (next(result_ids), pk, keys.instruments[(code, version)], scores, outcomes)
+                )
+        _copy(cursor, Response, response_rows)
+        _copy(cursor, InstrumentResult, result_rows)
+    stats.patients += len(batch)
+    stats.episodes += len(episodes)
+    stats.invitations += len(invitations)
+    stats.responses += len(responses)
+    stats.results += results
 
 
 def population_delete() -> int:

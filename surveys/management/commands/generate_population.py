@@ -83,6 +83,7 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
             stop_after_responses=options["responses"],
             progress=progress,
+            context=context,
         )
         self.stdout.write(
             self.style.SUCCESS(
