@@ -1,0 +1,134 @@
+"""Questionnaire pages: progress, saving as you go, resuming, refusing tampered forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from surveys.models import Invitation
+from tests.surveys.patient.conftest import answer_all, first_answers
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_page_shows_its_number_of_the_total_and_a_progress_bar(client, confirmed):
+    client.post(confirmed.page(1), first_answers(confirmed.pages[0]))
+    html = client.get(confirmed.page(2)).content.decode()
+    assert "Page 2 of 5" in html
+    assert 'class="proms-progress__bar" style="width: 20%"' in html
+
+
+def test_the_first_page_is_the_common_questionnaire(client, confirmed):
+    html = client.get(confirmed.page(1)).content.decode()
+    assert "MSK Together outcomes questionnaire" in html
+    assert 'name="qol1"' in html
+
+
+def test_follow_up_questions_are_not_asked_at_baseline(client, confirmed):
+    html = client.get(confirmed.page(1)).content.decode()
+    assert 'name="qol1"' in html
+    for follow_up_only in ("time1", "access1", "heard1", "team1"):
+        assert f'name="{follow_up_only}"' not in html
+
+
+def test_answers_are_saved_as_the_patient_goes(client, confirmed):
+    response = client.post(confirmed.page(1), first_answers(confirmed.pages[0]))
+    assert response["Location"] == confirmed.page(2)
+    invitation = confirmed.refresh()
+    assert invitation.status == Invitation.Status.PARTIAL
+    assert invitation.draft_answers["mskt-core"]["qol1"] == 4
+
+
+def test_missing_answers_get_the_error_summary_and_nothing_is_saved(client, confirmed):
+    data = first_answers(confirmed.pages[0])
+    del data["pain1"]
+    html = client.post(confirmed.page(1), data).content.decode()
+    assert 'class="nhsuk-error-summary"' in html
+    assert '<a href="#pain1-4">Select an answer</a>' in html
+    assert 'id="pain1-error"' in html
+    assert 'value="4" checked' in html  # what was chosen is kept on the page
+    assert confirmed.refresh().draft_answers == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("qol1", "7"), ("nonsense", "1"), ("qol1", "1; DROP TABLE")],
+    ids=["unknown-option-code", "unknown-item", "not-a-number"],
+)
+def test_a_tampered_form_gets_a_polite_error_and_saves_nothing(client, confirmed, field, value):
+    data = {**first_answers(confirmed.pages[0]), field: value}
+    response = client.post(confirmed.page(1), data)
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+    assert confirmed.refresh().draft_answers == {}
+
+
+def test_an_out_of_range_number_on_a_scale_is_refused(client, confirmed):
+    for page in confirmed.pages[:4]:
+        client.post(confirmed.page(page.number), first_answers(page))
+    response = client.post(confirmed.page(5), {"nrs01": "11"})
+    assert "There is a problem" in response.content.decode()
+    assert "nrs-pain" not in confirmed.refresh().draft_answers
+
+
+def test_a_typed_health_score_over_100_is_an_error(client, confirmed):
+    for page in confirmed.pages[:3]:
+        client.post(confirmed.page(page.number), first_answers(page))
+    data = {**first_answers(confirmed.pages[3]), "vas": "150"}
+    html = client.post(confirmed.page(4), data).content.decode()
+    assert "Enter a whole number from 0 to 100" in html
+    assert 'value="150"' in html
+    assert "eq-5d-5l" not in confirmed.refresh().draft_answers
+
+
+def test_the_back_link_goes_to_the_previous_page_with_answers_kept(client, confirmed):
+    client.post(confirmed.page(1), first_answers(confirmed.pages[0]))
+    page_two = client.get(confirmed.page(2)).content.decode()
+    assert f'class="nhsuk-back-link__link" href="{confirmed.page(1)}"' in page_two
+    page_one = client.get(confirmed.page(1)).content.decode()
+    assert 'id="qol1-4" name="qol1" type="radio" value="4" checked' in page_one
+
+
+def test_the_patient_cannot_skip_ahead_of_what_is_answered(client, confirmed):
+    response = client.get(confirmed.page(4))
+    assert response["Location"] == confirmed.page(1)
+
+
+def test_coming_back_later_resumes_where_the_patient_left_off(client, confirmed):
+    for page in confirmed.pages[:2]:
+        client.post(confirmed.page(page.number), first_answers(page))
+    response = client.get(confirmed.url())
+    assert response["Location"] == confirmed.page(3)
+
+
+def test_a_page_number_out_of_range_goes_to_where_the_patient_is(client, confirmed):
+    assert client.get(confirmed.page(99))["Location"] == confirmed.page(1)
+
+
+def test_a_page_post_costs_at_most_three_queries(client, confirmed, django_assert_max_num_queries):
+    page = confirmed.pages[1]  # MSK-HQ: 14 questions
+    client.post(confirmed.page(1), first_answers(confirmed.pages[0]))
+    client.get(confirmed.page(2))  # wording cached, as on a running server
+    with django_assert_max_num_queries(3):
+        response = client.post(confirmed.page(2), first_answers(page))
+    assert response.status_code == 302
+    assert "msk-hq" in confirmed.refresh().draft_answers
+
+
+def test_a_page_with_errors_also_costs_at_most_three_queries(
+    client, confirmed, django_assert_max_num_queries
+):
+    client.get(confirmed.page(1))
+    with django_assert_max_num_queries(3):
+        response = client.post(confirmed.page(1), {})
+    assert response.status_code == 200
+
+
+def test_every_page_of_a_fibromyalgia_baseline_asks_one_fiqr_question(client, db):
+    from tests.surveys.patient.conftest import BIRTH_DATE, dob_form, enrol, link_for
+
+    link = link_for(enrol("fibromyalgia").invitations.get(timepoint="baseline"))
+    client.post(link.url(), dob_form(BIRTH_DATE))
+    fiqr = [page for page in link.pages if page.code == "fiqr"]
+    assert len(fiqr) == 21
+    answer_all(client, link)
+    assert len(link.refresh().draft_answers["fiqr"]) == 21

@@ -1,0 +1,197 @@
+"""Check your answers, submitting once, the done page, and links that no longer work."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import pytest
+from django.utils import timezone
+
+from surveys import services
+from surveys.models import InstrumentResult, Invitation, Response
+from tests.factories import PatientFactory
+from tests.surveys.patient.conftest import (
+    BIRTH_DATE,
+    answer_all,
+    dob_form,
+    enrol,
+    first_answers,
+    link_for,
+)
+
+pytestmark = pytest.mark.django_db
+
+KNEE_BASELINE = {"mskt-core", "msk-hq", "oks", "eq-5d-5l", "nrs-pain"}
+
+
+def test_the_check_page_lists_every_answer_with_change_links(client, confirmed):
+    answer_all(client, confirmed)
+    html = client.get(confirmed.url("check")).content.decode()
+    assert "Check your answers" in html
+    rows = sum(len(page.items) for page in confirmed.pages)
+    assert html.count('class="nhsuk-summary-list__row"') == rows
+    assert html.count(">Change<") == rows
+    assert f'href="{confirmed.page(3)}?return=check"' in html
+
+
+def test_a_change_link_returns_to_the_check_page(client, confirmed):
+    answer_all(client, confirmed)
+    data = {**first_answers(confirmed.pages[0]), "qol1": "0"}
+    response = client.post(confirmed.page(1) + "?return=check", data)
+    assert response["Location"] == confirmed.url("check")
+    assert confirmed.refresh().draft_answers["mskt-core"]["qol1"] == 0
+
+
+def test_the_check_page_sends_an_unfinished_patient_back_to_the_missing_page(client, confirmed):
+    client.post(confirmed.page(1), first_answers(confirmed.pages[0]))
+    assert client.get(confirmed.url("check"))["Location"] == confirmed.page(2)
+
+
+def test_submitting_stores_one_response_with_scores_for_every_instrument(client, confirmed):
+    answer_all(client, confirmed)
+    response = client.post(confirmed.url("submit"))
+    assert response["Location"] == confirmed.url("done")
+    stored = Response.objects.get(invitation=confirmed.invitation)
+    assert stored.mode == Response.Mode.SELF_PHONE
+    results = InstrumentResult.objects.filter(response=stored).select_related("instrument")
+    assert {result.instrument.code for result in results} == KNEE_BASELINE
+    assert all(result.scores for result in results)
+    assert confirmed.refresh().status == Invitation.Status.COMPLETED
+
+
+def test_submitting_twice_stores_one_response_and_the_second_goes_to_done(client, confirmed):
+    answer_all(client, confirmed)
+    client.post(confirmed.url("submit"))
+    again = client.post(confirmed.url("submit"))
+    assert again.status_code == 302
+    assert again["Location"] == confirmed.url("done")
+    assert Response.objects.filter(invitation=confirmed.invitation).count() == 1
+    assert InstrumentResult.objects.filter(response__invitation=confirmed.invitation).count() == 5
+
+
+def test_the_back_button_after_submitting_goes_to_the_done_page(client, confirmed):
+    answer_all(client, confirmed)
+    client.post(confirmed.url("submit"))
+    for url in (confirmed.page(2), confirmed.url("check"), confirmed.url()):
+        assert client.get(url)["Location"] == confirmed.url("done")
+    assert client.post(confirmed.page(2), first_answers(confirmed.pages[1]))["Location"] == (
+        confirmed.url("done")
+    )
+    assert Response.objects.filter(invitation=confirmed.invitation).count() == 1
+
+
+def test_submitting_unfinished_answers_goes_to_the_missing_page(client, confirmed):
+    client.post(confirmed.page(1), first_answers(confirmed.pages[0]))
+    assert client.post(confirmed.url("submit"))["Location"] == confirmed.page(2)
+    assert not Response.objects.exists()
+
+
+def test_the_done_page_says_thank_you_what_happens_next_and_gives_knee_advice(client, confirmed):
+    answer_all(client, confirmed)
+    client.post(confirmed.url("submit"))
+    html = client.get(confirmed.url("done")).content.decode()
+    assert "Your answers have been sent" in html
+    six_weeks = confirmed.invitation.episode.invitations.get(timepoint="6-weeks")
+    assert six_weeks.opens_on.strftime("%-d %B %Y") in html
+    assert "knee exercises" in html
+    assert "How you are getting on" not in html  # nothing to compare with yet
+
+
+@pytest.mark.parametrize(
+    ("pathway", "words"),
+    [("back-pain", "back exercises"), ("fibromyalgia", "Pace yourself")],
+)
+def test_the_done_page_gives_advice_for_the_patient_s_condition(client, pathway, words):
+    link = link_for(enrol(pathway).invitations.get(timepoint="baseline"))
+    client.post(link.url(), dob_form(BIRTH_DATE))
+    answer_all(client, link)
+    client.post(link.url("submit"))
+    assert words in client.get(link.url("done")).content.decode()
+
+
+def test_the_done_page_shows_scores_over_time_from_the_second_questionnaire(client, db):
+    episode = enrol()
+    baseline = episode.invitations.get(timepoint="baseline")
+    worst = {
+        page.code: {item.id: min(item.allowed_codes()) for item in page.items}
+        for page in link_for(baseline).pages
+    }
+    worst["mskt-core"] = dict.fromkeys(worst["mskt-core"], 0)
+    services.response_submit(invitation=baseline, answers=worst, mode="paper", by=None)
+    six_weeks = episode.invitations.get(timepoint="6-weeks")
+    Invitation.objects.filter(pk=six_weeks.pk).update(opens_on=timezone.localdate())
+    link = link_for(six_weeks)
+    client.post(link.url(), dob_form(BIRTH_DATE))
+    answer_all(client, link)  # first options: the best answers of the common questionnaire
+    client.post(link.url("submit"))
+    html = client.get(link.url("done")).content.decode()
+    assert "How you are getting on" in html
+    assert "Your pain score has improved since your first questionnaire." in html
+    assert '<svg class="proms-chart"' in html
+    assert html.count("<polyline") == 4
+
+
+def test_follow_up_questions_are_asked_at_a_follow_up(client, db):
+    episode = enrol()
+    six_weeks = episode.invitations.get(timepoint="6-weeks")
+    Invitation.objects.filter(pk=six_weeks.pk).update(opens_on=timezone.localdate())
+    link = link_for(six_weeks)
+    client.post(link.url(), dob_form(BIRTH_DATE))
+    assert 'name="time1"' in client.get(link.page(1)).content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Links that no longer work
+
+
+def _problem(client, url):
+    response = client.get(url)
+    return response.status_code, response.content.decode()
+
+
+def test_unknown_expired_used_and_cancelled_links_get_the_same_page(client, db):
+    unknown = _problem(client, f"/q/{secrets.token_urlsafe(32)}/")
+    assert unknown[0] == 404
+    assert "This link is not working" in unknown[1]
+
+    patient = PatientFactory(date_of_birth=BIRTH_DATE)
+
+    def fresh():  # one patient, a new referral to another service each time
+        return link_for(enrol(patient=patient).invitations.get(timepoint="baseline"))
+
+    expired = fresh()
+    Invitation.objects.filter(pk=expired.invitation.pk).update(
+        status=Invitation.Status.EXPIRED, closes_on=timezone.localdate() - dt.timedelta(days=1)
+    )
+    cancelled = fresh()
+    Invitation.objects.filter(pk=cancelled.invitation.pk).update(status=Invitation.Status.CANCELLED)
+    used = fresh()
+    Invitation.objects.filter(pk=used.invitation.pk).update(status=Invitation.Status.COMPLETED)
+    window_closed = fresh()
+    Invitation.objects.filter(pk=window_closed.invitation.pk).update(
+        closes_on=timezone.localdate() - dt.timedelta(days=1)
+    )
+    for link in (expired, cancelled, used, window_closed):
+        for url in (link.url(), link.page(1), link.url("check"), link.url("done")):
+            assert _problem(client, url) == unknown, url
+
+
+def test_a_used_link_in_a_new_browser_says_nothing_of_the_answers(client, confirmed):
+    from django.test import Client
+
+    answer_all(client, confirmed)
+    client.post(confirmed.url("submit"))
+    status, html = _problem(Client(), confirmed.url("done"))
+    assert status == 404
+    assert "This link is not working" in html
+
+
+def test_a_closed_episode_cancels_the_link(client, confirmed):
+    services.event_record(
+        episode=confirmed.invitation.episode,
+        kind="discharge",
+        occurred_on=timezone.localdate(),
+        by=None,
+    )
+    assert client.get(confirmed.page(1)).status_code == 404
