@@ -56,6 +56,10 @@ def patient_page(view):
         response["Cache-Control"] = "no-store"
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Referrer-Policy"] = REFERRER_POLICY
+        if response.status_code >= 400:
+            # Django's request logger would write the path, and the path is the patient's link.
+            response._has_been_logged = True
+            logger.info("Patient page answered %s", response.status_code)
         return response
 
     return wrapped
