@@ -195,3 +195,14 @@ def test_a_closed_episode_cancels_the_link(client, confirmed):
         by=None,
     )
     assert client.get(confirmed.page(1)).status_code == 404
+
+
+def test_dead_and_locked_links_leave_no_token_in_the_logs(client, link, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    client.get(f"/q/{link.token}x/")
+    for day in range(1, 7):
+        client.post(link.url(), dob_form(dt.date(1950, 1, day)))
+    assert client.get(link.url()).status_code == 403
+    assert link.token not in caplog.text
