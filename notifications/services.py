@@ -100,7 +100,9 @@ def _language(patient: Patient) -> str:
 
 
 def _template(channel: str, kind: str, language: str) -> str:
-    if channel != Notification.Channel.LETTER and backend_name(channel) == "notify":
+    if channel == Notification.Channel.LETTER:
+        return f"notifications/messages/{language}/letter.txt"
+    if backend_name(channel) == "notify":
         return settings.NOTIFY_TEMPLATES.get(f"{channel}:{kind}", "")
     return f"notifications/messages/{language}/{kind}.txt"
 
@@ -392,8 +394,6 @@ def outbox_relay(*, now: dt.datetime | None = None, limit: int = 1000) -> RelayR
     for pk in waiting:
         try:
             send_notification.delay(pk)
-        except TemporaryFailure:
-            raise
         except Exception:
             report.broker_down = True
             logger.warning("Task queue unavailable: %s messages stay in the outbox", len(waiting))
