@@ -110,6 +110,17 @@ def plan_for(instruments: Iterable[Sequence[str]], follow_up: bool) -> tuple[Pag
     return _plan(tuple((code, version) for code, version in instruments), bool(follow_up))
 
 
+def instrument_pages(instruments: Iterable[Sequence[str]], follow_up: bool) -> tuple[Page, ...]:
+    """A page per instrument whatever its paging: for staff entering a whole paper form."""
+    definitions = catalogue()
+    pages: list[Page] = []
+    for code, version in ordered_instruments(instruments):
+        items = asked_items(definitions.instrument(code, version), follow_up)
+        if items:
+            pages.append(Page(len(pages) + 1, definitions.instrument(code, version), items))
+    return tuple(pages)
+
+
 def first_unanswered(pages: Sequence[Page], draft: Mapping) -> Page | None:
     """Where the patient left off: the first page not fully answered (None: all answered)."""
     for page in pages:
@@ -398,10 +409,22 @@ class PageAnswers:
         return not self.errors and not self.tampered
 
 
-def parse_page(page: Page, data: Mapping[str, str]) -> PageAnswers:
-    """Check a page's POST: required answers present, every value one the item allows."""
+def parse_page(
+    page: Page,
+    data: Mapping[str, str],
+    *,
+    require_answers: bool = True,
+    extra_fields: Iterable[str] = (),
+) -> PageAnswers:
+    """Check a page's POST: required answers present, every value one the item allows.
+
+    ``require_answers=False`` lets required items stay blank (a paper form with gaps, entered
+    by staff; scoring then applies each instrument's missing-item rules). ``extra_fields`` names
+    other fields the caller's form carries, which are then not taken for tampering.
+    """
     items = {item.id: item for item in page.items}
-    tampered = any(key not in items and key not in NON_ANSWER_FIELDS for key in data)
+    allowed = NON_ANSWER_FIELDS | frozenset(extra_fields)
+    tampered = any(key not in items and key not in allowed for key in data)
     values: dict[str, int | None] = {}
     errors: dict[str, str] = {}
     raw: dict[str, str] = {}
@@ -411,7 +434,7 @@ def parse_page(page: Page, data: Mapping[str, str]) -> PageAnswers:
         raw[item.id] = sent
         if sent == "":
             values[item.id] = None
-            if item.required:
+            if item.required and require_answers:
                 errors[item.id] = (
                     _("Enter a number from %(min)s to %(max)s")
                     % {"min": item.minimum, "max": item.maximum}

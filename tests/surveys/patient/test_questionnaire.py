@@ -146,3 +146,18 @@ def test_the_error_summary_links_to_each_question_s_first_input():
     page = plan_for(KNEE_BASELINE, follow_up=False)[3]
     summary = questionnaire.error_summary(page, {"vas": "x", "mo": "y"})
     assert summary == [("mo-1", "y"), ("vas", "x")]
+
+
+def test_staff_entry_gets_a_page_per_instrument_even_for_question_per_page_ones():
+    pages = questionnaire.instrument_pages([["mskt-core", "1.0.0"], ["fiqr", "1.0.0"]], False)
+    assert [(page.code, len(page.items)) for page in pages] == [("mskt-core", 8), ("fiqr", 21)]
+
+
+def test_staff_entry_may_leave_required_answers_blank_but_not_tamper():
+    page = questionnaire.instrument_pages(KNEE_BASELINE, False)[4]  # nrs-pain
+    blank = parse_page(page, {"action": "save"}, require_answers=False)
+    assert blank.is_valid and blank.values == {"nrs01": None}
+    assert parse_page(
+        page, {"mode": "paper"}, require_answers=False, extra_fields=["mode"]
+    ).is_valid
+    assert not parse_page(page, {"nrs01": "12"}, require_answers=False).is_valid
