@@ -118,11 +118,13 @@ def chart_svg(points, width: int = 320, height: int = 200) -> SafeString:
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
             f'stroke="#d8dde0"/><text x="{left - 6}" y="{y(value) + 4:.1f}" '
-            f'text-anchor="end" font-size="11" fill="#4c6272">{value}</text>'
+            f'text-anchor="end" font-size="12" fill="#4c6272">{value}</text>'
         )
     for i, point in enumerate(points):
+        # The first and last dates line up with the ends of the axis so neither is cut off.
+        anchor = "start" if i == 0 else "end" if i == count - 1 else "middle"
         parts.append(
-            f'<text x="{x(i):.1f}" y="{height - 10}" text-anchor="middle" font-size="11" '
+            f'<text x="{x(i):.1f}" y="{height - 10}" text-anchor="{anchor}" font-size="12" '
             f'fill="#4c6272">{escape(date_format(point.when, "j M"))}</text>'
         )
     for name, _words, colour, dash in TRACKED:
