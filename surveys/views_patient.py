@@ -402,4 +402,6 @@ def done(request, token: str):
 def csrf_failure(request, reason: str = ""):
     """A friendly page instead of Django's technical 403 when a form's token is missing or old."""
     logger.info("CSRF failure: %s", reason)  # never the path: it can hold a patient's link
-    return render(request, "patient/csrf_failure.html", status=403)
+    patient = request.path.startswith(reverse("patient:start", args=["x"])[:-2])
+    base = "patient/base_patient.html" if patient else "base.html"
+    return render(request, "patient/csrf_failure.html", {"base_template": base}, status=403)

@@ -138,3 +138,13 @@ def test_a_form_without_its_csrf_token_gets_a_friendly_page():
     assert response.status_code == 403
     assert "Sorry, we could not save that" in response.content.decode()
     assert response["Cache-Control"] == "no-store"
+
+
+def test_a_staff_form_without_its_csrf_token_gets_the_friendly_page_too():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/accounts/login/", {"username": "x"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Sorry, we could not save that" in html
+    assert "your health questionnaire" not in html

@@ -132,3 +132,37 @@ def test_every_page_of_a_fibromyalgia_baseline_asks_one_fiqr_question(client, db
     assert len(fiqr) == 21
     answer_all(client, link)
     assert len(link.refresh().draft_answers["fiqr"]) == 21
+
+
+def test_questions_come_in_the_patient_s_language_where_we_have_it(client, db):
+    from outcomes.models import Instrument, InstrumentWording
+    from tests.factories import PatientFactory
+    from tests.surveys.patient.conftest import BIRTH_DATE, dob_form, enrol, link_for
+
+    patient = PatientFactory(date_of_birth=BIRTH_DATE, preferred_language="pl")
+    link = link_for(enrol(patient=patient).invitations.get(timepoint="baseline"))
+    oks = next(page for page in link.pages if page.code == "oks")
+    InstrumentWording.objects.create(
+        instrument=Instrument.objects.get(code="oks", version="1.0.0"),
+        language="pl",
+        texts={
+            "title": "Oksfordzka skala kolana",
+            "items": {
+                item.id: {
+                    "text": f"Pytanie {item.id}",
+                    "options": {str(c): f"Odp {c}" for c in range(5)},
+                }
+                for item in oks.items
+            },
+        },
+        source_checksum="0" * 64,
+    )
+    client.post(link.url(), dob_form(BIRTH_DATE))
+    answer_all_before = [page for page in link.pages if page.number < oks.number]
+    for page in answer_all_before:
+        client.post(link.page(page.number), first_answers(page))
+    html = client.get(link.page(oks.number)).content.decode()
+    assert "Oksfordzka skala kolana" in html
+    assert "Pytanie oks01" in html
+    common = client.get(link.page(1)).content.decode()
+    assert "In the last 2 weeks" in common  # no Polish wording yet: English
