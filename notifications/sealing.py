@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -17,13 +18,19 @@ from django.conf import settings
 _PURPOSE = b"proms.notifications.link-token"
 
 
+@lru_cache(maxsize=8)
 def _fernet(secret: str) -> Fernet:
     key = hashlib.sha256(_PURPOSE + secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 
 
 def _keys() -> MultiFernet:
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    secrets = (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", []))
+    return _multi(secrets)
+
+
+@lru_cache(maxsize=8)
+def _multi(secrets: tuple[str, ...]) -> MultiFernet:
     return MultiFernet([_fernet(secret) for secret in secrets])
 
 

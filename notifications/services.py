@@ -148,6 +148,24 @@ class DispatchReport:
 
 
 _INVITATION_FIELDS = ("status", "sent_at", "token_hash", "dob_attempts", "locked_at")
+# What the tick reads: no JSON (answers, instruments, the pathway definition) to decode per row.
+_DUE_COLUMNS = (
+    *_INVITATION_FIELDS,
+    "episode__status",
+    "episode__pathway__code",
+    "episode__pathway__version",
+    "episode__patient__mobile",
+    "episode__patient__email",
+    "episode__patient__address_line_1",
+    "episode__patient__postcode",
+    "episode__patient__preferred_channel",
+    "episode__patient__preferred_language",
+    "episode__patient__contact_consent",
+    "episode__patient__opted_out_at",
+    "opens_on",
+    "closes_on",
+    "next_action_at",
+)
 
 
 def dispatch_due(
@@ -168,6 +186,7 @@ def dispatch_due(
         due = list(
             Invitation.objects.filter(status__in=Invitation.OUTSTANDING, next_action_at__lte=now)
             .select_related("episode__patient", "episode__pathway")
+            .only(*_DUE_COLUMNS)
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("next_action_at")[:limit]
         )
@@ -255,18 +274,22 @@ def dispatch_due(
             )
             _cancel_waiting(Q(invitation_id__in=expired))
         if notifications:
-            Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+            # ignore conflicts: the idempotency key makes a message that exists a no-op.
+            _insert(notifications, conflict="idempotency_key")
             report.notifications = len(notifications)
         if new_tokens:
             # The audit trail invitation_link_issue writes, for every link issued here at once.
-            AuditEvent.objects.bulk_create(
-                AuditEvent(
-                    action="invitation.link_issued",
-                    object_type=Invitation._meta.label_lower,
-                    object_id=str(pk),
-                    details={"by": "scheduler"},
-                )
-                for pk in new_tokens
+            _insert(
+                [
+                    AuditEvent(
+                        at=now,
+                        action="invitation.link_issued",
+                        object_type=Invitation._meta.label_lower,
+                        object_id=str(pk),
+                        details={"by": "scheduler"},
+                    )
+                    for pk in new_tokens
+                ]
             )
         if enqueue and notifications:
             transaction.on_commit(_relay_soon)
@@ -341,6 +364,39 @@ def _invitations_update(invitations: list[Invitation]) -> None:
     params = [[i.pk for i in invitations]] + [
         [getattr(i, name) for i in invitations] for name in fields
     ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _insert(objects: list, *, conflict: str | None = None) -> None:
+    """INSERT many new rows of one model in one statement.
+
+    PostgreSQL: ``INSERT ... SELECT FROM unnest(arrays)``, which skips bulk_create's per-field
+    preparation of every row (the bulk of a 5,000-row tick's time); elsewhere bulk_create.
+    """
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects, ignore_conflicts=conflict is not None)
+        return
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    columns, arrays, params = [], [], []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            values = [getattr(obj, f.attname) or timezone.now() for obj in objects]
+        elif f.get_internal_type() == "JSONField":
+            values = [f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in objects]
+        else:
+            values = [getattr(obj, f.attname) for obj in objects]
+        columns.append(f'"{f.column}"')
+        arrays.append(f"%s::{f.db_type(connection)}[]")
+        params.append(values)
+    sql = (
+        f'INSERT INTO "{opts.db_table}" ({", ".join(columns)}) '  # noqa: S608 - model names
+        f"SELECT * FROM unnest({', '.join(arrays)})"
+    )
+    if conflict:
+        sql += f' ON CONFLICT ("{opts.get_field(conflict).column}") DO NOTHING'
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 
+from notifications import services
 from notifications.models import Notification
 from notifications.sealing import unseal
 from notifications.services import dispatch_due
@@ -188,10 +189,14 @@ def test_a_discharge_cancels_waiting_messages_at_once(daytime, enrol, staff):
 
 def test_a_worker_killed_mid_dispatch_leaves_nothing_half_done(daytime, enrol):
     episode = enrol()
-    with (
-        mock.patch.object(AuditEvent.objects, "bulk_create", side_effect=SystemExit),
-        pytest.raises(SystemExit),
-    ):
+    real_insert = services._insert
+
+    def insert_then_die(objects, **kwargs):
+        if isinstance(objects[0], AuditEvent):  # the notifications are written by now
+            raise SystemExit("worker killed")
+        real_insert(objects, **kwargs)
+
+    with mock.patch.object(services, "_insert", insert_then_die), pytest.raises(SystemExit):
         dispatch_due(enqueue=False)
     assert not Notification.objects.exists()
     assert baseline(episode).status == Invitation.Status.SCHEDULED
