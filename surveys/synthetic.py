@@ -811,20 +811,16 @@ def population_write(
     batch_size: int = 1000,
     stop_after_responses: int | None = None,
     progress: Callable[[WriteStats], None] | None = None,
-    use_copy: bool | None = None,
     context: PopulationContext | None = None,
 ) -> WriteStats:
     """Store planned patients in batches (one transaction each) and return counts and timing.
 
     ``via_services`` stores each response with ``surveys.services.response_submit`` (then dates
-    it when it was answered); otherwise responses and results are bulk-created with the scores
-    the plan computed with the same scoring functions. On PostgreSQL the bulk path streams rows
-    with COPY (``use_copy``, default there), which is what makes a million responses quick.
+    it when it was answered). Otherwise every row is written in bulk with the scores the plan
+    computed with the same scoring functions: streamed with COPY on PostgreSQL, which is what
+    makes a million responses quick, and multi-row inserts elsewhere. Pass the plans' ``context``
+    so answer sets already encoded as JSON are not encoded again.
     """
-    if use_copy is None:
-        use_copy = not via_services and connection.vendor == "postgresql"
-    if use_copy and (via_services or connection.vendor != "postgresql"):
-        raise ValueError("COPY is for the bulk path on PostgreSQL only.")
     keys = _Keys()
     keys.encoded = context.encoded if context is not None else {}
     stats = WriteStats()
@@ -832,10 +828,10 @@ def population_write(
     batch: list[PatientPlan] = []
 
     def flush():
-        if use_copy:
-            _write_batch_copy(batch, keys, stats)
+        if via_services:
+            _write_batch_services(batch, keys, stats)
         else:
-            _write_batch(batch, keys, stats, via_services)
+            _write_batch_rows(batch, keys, stats)
         batch.clear()
         stats.seconds = time.perf_counter() - started
         if progress:
@@ -866,7 +862,7 @@ def _quiet_service_log():
 
 
 @transaction.atomic
-def _write_batch(batch: list[PatientPlan], keys: _Keys, stats: WriteStats, via_services: bool):
+def _write_batch_services(batch: list[PatientPlan], keys: _Keys, stats: WriteStats):
     from surveys.services import response_submit  # the services import this module's app
 
     patients = Patient.objects.bulk_create(
@@ -931,8 +927,8 @@ def _write_batch(batch: list[PatientPlan], keys: _Keys, stats: WriteStats, via_s
                 closes_on=item.closes_on,
                 follow_up=item.follow_up,
                 instruments=item.instruments,
-                # The service path submits into an opened invitation, as a patient would.
-                status=Invitation.Status.OPENED if completed and via_services else item.status,
+                # Submitted into an opened invitation, as a patient would.
+                status=Invitation.Status.OPENED if completed else item.status,
                 sent_at=item.sent_at,
                 opened_at=item.opened_at,
                 completed_at=item.response.submitted_at if completed else None,
@@ -942,48 +938,23 @@ def _write_batch(batch: list[PatientPlan], keys: _Keys, stats: WriteStats, via_s
             if completed:
                 response_plans.append((invitation, item.response))
     Invitation.objects.bulk_create(invitation_rows)
-    if via_services:
-        for invitation, plan in response_plans:
-            submission = response_submit(
-                invitation=invitation, answers=plan.answers, mode=plan.mode, by=None
-            )
-            # Dated when the synthetic patient answered, not when the demo was built.
-            Response.objects.filter(pk=submission.response.pk).update(
-                submitted_at=plan.submitted_at
-            )
-            Invitation.objects.filter(pk=invitation.pk).update(completed_at=plan.submitted_at)
-        stats.results += InstrumentResult.objects.filter(
-            response__invitation__in=[i for i, _ in response_plans]
-        ).count()
-    else:
-        responses = Response.objects.bulk_create(
-            Response(
-                invitation=invitation,
-                mode=plan.mode,
-                answers=plan.parsed,
-                submitted_at=plan.submitted_at,
-            )
-            for invitation, plan in response_plans
+    for invitation, plan in response_plans:
+        submission = response_submit(
+            invitation=invitation, answers=plan.answers, mode=plan.mode, by=None
         )
-        results = [
-            InstrumentResult(
-                response=response,
-                instrument_id=keys.instruments[(code, version)],
-                scores=scored["scores"],
-                outcomes=scored["outcomes"],
-            )
-            for response, (_, plan) in zip(responses, response_plans, strict=True)
-            for code, version, scored in plan.results
-        ]
-        InstrumentResult.objects.bulk_create(results, batch_size=5000)
-        stats.results += len(results)
+        # Dated when the synthetic patient answered, not when the demo was built.
+        Response.objects.filter(pk=submission.response.pk).update(submitted_at=plan.submitted_at)
+        Invitation.objects.filter(pk=invitation.pk).update(completed_at=plan.submitted_at)
+    stats.results += InstrumentResult.objects.filter(
+        response__invitation__in=[i for i, _ in response_plans]
+    ).count()
     stats.patients += len(patients)
     stats.episodes += len(episodes)
     stats.invitations += len(invitation_rows)
     stats.responses += len(response_plans)
 
 
-# Every column of the tables the COPY path writes, in the order its rows list them. A test
+# Every column of the tables the bulk path writes, in the order its rows list them. A test
 # checks these against the models, so a new field cannot be silently left out.
 COPY_COLUMNS = {
     Patient: [
@@ -1053,29 +1024,70 @@ COPY_COLUMNS = {
 }
 
 
-def _reserve_ids(cursor, model, count: int) -> list[int]:
-    """Take ``count`` ids from the table's own sequence, as inserts without an id would."""
-    if not count:
-        return []
-    cursor.execute(
-        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-        [model._meta.db_table, count],
-    )
-    return [row[0] for row in cursor.fetchall()]
+class _CopySink:
+    """PostgreSQL: ids from each table's own sequence, rows streamed with COPY."""
+
+    def __init__(self, wrapper):
+        self.cursor = wrapper.cursor  # psycopg's own cursor
+
+    def reserve_ids(self, model, count: int) -> list[int]:
+        if not count:
+            return []
+        self.cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, count],
+        )
+        return [row[0] for row in self.cursor.fetchall()]
+
+    def write(self, model, rows: list[tuple]) -> None:
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(model._meta.get_field(n).column) for n in COPY_COLUMNS[model])
+        with self.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
-def _copy(cursor, model, rows: list[tuple]) -> None:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(n).column) for n in COPY_COLUMNS[model])
-    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-    with cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
+class _InsertSink:
+    """Other databases (SQLite): ids after the table's highest (the batch holds the write
+    lock), rows in multi-row INSERTs with dates and times adapted as Django stores them."""
+
+    def __init__(self, wrapper):
+        self.cursor = wrapper
+
+    def reserve_ids(self, model, count: int) -> list[int]:
+        table = connection.ops.quote_name(model._meta.db_table)
+        self.cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+        highest = self.cursor.fetchone()[0]
+        return list(range(highest + 1, highest + 1 + count))
+
+    def write(self, model, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        quote = connection.ops.quote_name
+        fields = [model._meta.get_field(n) for n in COPY_COLUMNS[model]]
+        columns = ", ".join(quote(f.column) for f in fields)
+        sql = (
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))})"
+        )
+        ops = connection.ops
+        adapted = [
+            tuple(
+                ops.adapt_datetimefield_value(v)
+                if isinstance(v, dt.datetime)
+                else ops.adapt_datefield_value(v)
+                if isinstance(v, dt.date)
+                else v
+                for v in row
+            )
+            for row in rows
+        ]
+        self.cursor.executemany(sql, adapted)
 
 
 @transaction.atomic
-def _write_batch_copy(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) -> None:
-    """The bulk path on PostgreSQL: the same rows as :func:`_write_batch`, streamed by COPY."""
+def _write_batch_rows(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) -> None:
+    """The bulk path: the rows the services would write, without a model instance each."""
     now = timezone.now()
     encoded = {}  # JSON of small values (invitation instruments) within this batch
     episodes = [(e, p) for p in batch for e in p.episodes]
@@ -1084,15 +1096,14 @@ def _write_batch_copy(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) 
     responses = [i.response for i, _ in invitations if i.response is not None]
     results = sum(len(r.results) for r in responses)
     with connection.cursor() as wrapper:
-        cursor = wrapper.cursor  # psycopg's own cursor, for COPY
-        patient_ids = _reserve_ids(cursor, Patient, len(batch))
-        episode_ids = _reserve_ids(cursor, Episode, len(episodes))
-        event_ids = _reserve_ids(cursor, EpisodeEvent, len(events))
-        invitation_ids = _reserve_ids(cursor, Invitation, len(invitations))
-        response_ids = _reserve_ids(cursor, Response, len(responses))
-        result_ids = iter(_reserve_ids(cursor, InstrumentResult, results))
-        _copy(
-            cursor,
+        sink = (_CopySink if connection.vendor == "postgresql" else _InsertSink)(wrapper)
+        patient_ids = sink.reserve_ids(Patient, len(batch))
+        episode_ids = sink.reserve_ids(Episode, len(episodes))
+        event_ids = sink.reserve_ids(EpisodeEvent, len(events))
+        invitation_ids = sink.reserve_ids(Invitation, len(invitations))
+        response_ids = sink.reserve_ids(Response, len(responses))
+        result_ids = iter(sink.reserve_ids(InstrumentResult, results))
+        sink.write(
             Patient,
             [
                 (
@@ -1122,8 +1133,7 @@ def _write_batch_copy(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) 
         )
         patient_of = {id(p): pk for pk, p in zip(patient_ids, batch, strict=True)}
         episode_of = {id(e): pk for pk, (e, _) in zip(episode_ids, episodes, strict=True)}
-        _copy(
-            cursor,
+        sink.write(
             Episode,
             [
                 (
@@ -1141,8 +1151,7 @@ def _write_batch_copy(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) 
             ],
         )
         event_of = {id(v): pk for pk, (v, _) in zip(event_ids, events, strict=True)}
-        _copy(
-            cursor,
+        sink.write(
             EpisodeEvent,
             [
                 (pk, episode_of[id(e)], v.kind, v.occurred_on, v.procedure, now, None)
@@ -1176,7 +1185,7 @@ def _write_batch_copy(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) 
                     i.next_action_at,
                 )
             )
-        _copy(cursor, Invitation, invitation_rows)
+        sink.write(Invitation, invitation_rows)
         answered = [
             pk for pk, (i, _) in zip(invitation_ids, invitations, strict=True) if i.response
         ]
@@ -1198,8 +1207,8 @@ def _write_batch_copy(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) 
                 result_rows.append(
                     (next(result_ids), pk, keys.instruments[(code, version)], scores, outcomes)
                 )
-        _copy(cursor, Response, response_rows)
-        _copy(cursor, InstrumentResult, result_rows)
+        sink.write(Response, response_rows)
+        sink.write(InstrumentResult, result_rows)
     stats.patients += len(batch)
     stats.episodes += len(episodes)
     stats.invitations += len(invitations)
