@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from notifications.models import Notification, NotificationAttempt
 from notifications.sealing import unseal
-from notifications.services import may_contact, patient_link
+from notifications.sending import patient_link
+from notifications.services import may_contact
 from outcomes.services import audit_record
 from surveys.models import Invitation
 

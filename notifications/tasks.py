@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from notifications import services
+from notifications import sending, services
 
 
 @shared_task(name="notifications.dispatch", acks_late=True)
@@ -24,11 +24,11 @@ def dispatch() -> dict:
 @shared_task(name="notifications.relay", acks_late=True)
 def relay() -> int:
     """Queue the outbox's waiting messages and settle sends a stopped worker left unfinished."""
-    return len(services.outbox_relay().queued)
+    return len(sending.outbox_relay().queued)
 
 
 @shared_task(name="notifications.send", acks_late=True)
 def send_notification(notification_id: int) -> str:
     """Send one notification at most once. Temporary failures are retried with exponential
     back-off by the outbox (the row's ``not_before``), so a retry survives a broker restart."""
-    return services.notification_send(notification_id=notification_id)
+    return sending.notification_send(notification_id=notification_id)

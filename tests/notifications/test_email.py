@@ -6,7 +6,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from notifications.models import Notification
-from notifications.services import dispatch_due, notification_send
+from notifications.sending import notification_send
+from notifications.services import dispatch_due
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ import pytest
 from notifications.channels import NotifyBackend
 from notifications.models import Notification
 from notifications.sealing import unseal
-from notifications.services import dispatch_due, notification_send, outbox_relay
+from notifications.sending import notification_send, outbox_relay
+from notifications.services import dispatch_due
 from tests.notifications.fake_notify import API_KEY, FakeNotify
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,8 @@ import pytest
 from django.test import Client
 
 from notifications.models import Notification
-from notifications.services import invitation_resend, outbox_relay
+from notifications.sending import outbox_relay
+from notifications.services import invitation_resend
 from proms.celery import app
 from surveys.models import Invitation, Response
 from surveys.services import response_submit

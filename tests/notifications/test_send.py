@@ -7,12 +7,8 @@ from django.core import mail
 
 from notifications.models import Notification, NotificationAttempt
 from notifications.sealing import unseal
-from notifications.services import (
-    dispatch_due,
-    notification_send,
-    outbox_relay,
-    patient_opt_out,
-)
+from notifications.sending import notification_send, outbox_relay
+from notifications.services import dispatch_due, patient_opt_out
 from notifications.tasks import dispatch, send_notification
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +134,26 @@ def test_letters_are_not_sent_by_the_relay(daytime, enrol):
 
     assert outbox_relay().queued == []
     assert Notification.objects.get().status == Notification.Status.PENDING
+
+
+def test_the_embedded_scheduler_runs_one_tick_and_sends(daytime, enrol, capsys):
+    from django.core.management import call_command
+
+    enrol()
+
+    call_command("run_scheduler", "--once")
+
+    assert Notification.objects.get().status == Notification.Status.SENT
+    assert "Hello Alex" in capsys.readouterr().out
+
+
+def test_the_admin_lists_notifications_without_their_link(daytime, enrol, admin_client):
+    enrol()
+    dispatch_due(enqueue=False)
+    notification = Notification.objects.get()
+
+    listing = admin_client.get("/admin/notifications/notification/")
+    detail = admin_client.get(f"/admin/notifications/notification/{notification.pk}/change/")
+
+    assert listing.status_code == 200 and detail.status_code == 200
+    assert notification.link_token not in detail.content.decode()

@@ -10,7 +10,8 @@ from django.urls import reverse
 from notifications.letters import letters_print
 from notifications.models import Notification
 from notifications.sealing import unseal
-from notifications.services import dispatch_due, invitation_resend, notification_send
+from notifications.sending import notification_send
+from notifications.services import dispatch_due, invitation_resend
 from surveys.models import Invitation
 from surveys.services import JourneyError
 from surveys.tokens import token_hash

@@ -1,0 +1,274 @@
+"""Sending: the outbox relay and the send of one notification, at most once.
+
+``outbox_relay`` hands waiting notifications to the task queue (after quiet hours, back-off or a
+Redis outage) and settles claims a stopped worker left. ``notification_send`` claims one
+notification (a committed status change) before calling the channel, so it never sends twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from notifications import timing
+from notifications.channels import (
+    Message,
+    PermanentFailure,
+    TemporaryFailure,
+    backend_for,
+    backend_name,
+)
+from notifications.models import Notification, NotificationAttempt
+from notifications.sealing import unseal
+from notifications.services import hold_until, may_contact, uk_zone
+from surveys.models import Invitation
+
+logger = logging.getLogger(__name__)
+
+# A claim older than this belongs to a worker that stopped mid-send (sends take seconds).
+STALE_CLAIM = dt.timedelta(minutes=15)
+# The relay re-queues a waiting message it already queued only after this long.
+REQUEUE_AFTER = dt.timedelta(minutes=10)
+
+
+# --- The outbox relay ---------------------------------------------------------------------
+
+
+@dataclass
+class RelayReport:
+    queued: list[int] = field(default_factory=list)
+    reconciled: int = 0
+    broker_down: bool = False
+
+
+def outbox_relay(*, now: dt.datetime | None = None, limit: int = 1000) -> RelayReport:
+    """Queue a send task for each SMS or e-mail whose time has come, and settle stale claims.
+
+    Messages wait here after quiet hours, after a temporary failure (exponential back-off in
+    ``not_before``) and while Redis or the workers are down, so nothing is lost in the broker.
+    """
+    from notifications.tasks import send_notification
+
+    now = now or timezone.now()
+    report = RelayReport()
+    report.reconciled = _reconcile_stale(now)
+    waiting = list(
+        Notification.objects.filter(
+            Q(queued_at__isnull=True) | Q(queued_at__lt=now - REQUEUE_AFTER),
+            status__in=Notification.WAITING,
+            not_before__lte=now,
+        )
+        .exclude(channel=Notification.Channel.LETTER)
+        .order_by("not_before")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in waiting:
+        try:
+            send_notification.delay(pk)
+        except Exception:
+            report.broker_down = True
+            logger.warning("Task queue unavailable: %s messages stay in the outbox", len(waiting))
+            break
+        report.queued.append(pk)
+    if report.queued:
+        Notification.objects.filter(pk__in=report.queued).update(queued_at=now)
+    return report
+
+
+def _reconcile_stale(now: dt.datetime) -> int:
+    """Settle messages a stopped worker left in ``sending``: ask Notify whether it has them (by
+    our reference); where the channel cannot say (SMTP), mark them failed for staff to check
+    rather than risk a second copy."""
+    stale = list(
+        Notification.objects.filter(
+            status=Notification.Status.SENDING, claimed_at__lt=now - STALE_CLAIM
+        )[:100]
+    )
+    for notification in stale:
+        try:
+            provider_id = backend_for(notification.channel).lookup(str(notification.pk))
+        except NotImplementedError:
+            _finish(notification, now, error=("unknown-outcome", "worker stopped mid-send"))
+            continue
+        except TemporaryFailure:
+            continue  # ask again on the next run
+        if provider_id:
+            _finish(notification, now, provider_id=provider_id)
+        else:  # the provider never got it: safe to send
+            with transaction.atomic():
+                Notification.objects.filter(
+                    pk=notification.pk, status=Notification.Status.SENDING
+                ).update(status=Notification.Status.PENDING, queued_at=None)
+                NotificationAttempt.objects.filter(
+                    notification=notification, outcome=NotificationAttempt.Outcome.STARTED
+                ).update(outcome=NotificationAttempt.Outcome.UNKNOWN, finished_at=now)
+    return len(stale)
+
+
+# --- Sending one notification -------------------------------------------------------------
+
+
+def notification_send(*, notification_id: int, now: dt.datetime | None = None) -> str:
+    """Send one notification at most once; returns what happened (sent, held, cancelled,
+    skipped, retry or failed).
+
+    The claim (status ``sending``, attempt row) is committed before the channel is called: a
+    second run of the task, or a run after a worker died mid-send, finds it and sends nothing.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("patient", "invitation__episode")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None or notification.status not in Notification.WAITING:
+            return "skipped"
+        if notification.channel == Notification.Channel.LETTER:
+            return "skipped"  # letters go out in the printed batch
+        invitation, patient = notification.invitation, notification.patient
+        if (
+            not may_contact(patient, invitation.episode)
+            or invitation.status not in Invitation.OUTSTANDING
+            or now >= timing.window_end(invitation.closes_on, uk_zone())
+        ):
+            notification.status = Notification.Status.CANCELLED
+            notification.link_token = ""
+            notification.save(update_fields=["status", "link_token", "updated_at"])
+            return "cancelled"
+        earliest = max(notification.not_before, hold_until(notification.channel, now))
+        if earliest > now:
+            notification.status = Notification.Status.HELD
+            notification.not_before = earliest
+            notification.queued_at = None
+            notification.save(update_fields=["status", "not_before", "queued_at", "updated_at"])
+            return "held"
+        notification.status = Notification.Status.SENDING
+        notification.attempts += 1
+        notification.claimed_at = now
+        notification.save(update_fields=["status", "attempts", "claimed_at", "updated_at"])
+        NotificationAttempt.objects.create(
+            notification=notification, number=notification.attempts, started_at=now
+        )
+    try:
+        message = message_build(notification)
+        provider_id = backend_for(notification.channel).send(message)
+    except TemporaryFailure as failure:
+        finished = timezone.now()
+        if notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+            _finish(notification, finished, error=(failure.code, failure.message))
+            return "failed"
+        delay = timing.retry_delay(notification.attempts, settings.NOTIFICATIONS_RETRY_BASE_SECONDS)
+        with transaction.atomic():
+            Notification.objects.filter(pk=notification.pk).update(
+                status=Notification.Status.PENDING,
+                not_before=finished + delay,
+                queued_at=None,
+                error_code=failure.code,
+                updated_at=finished,
+            )
+            _attempt_close(
+                notification, finished, NotificationAttempt.Outcome.TEMPORARY_FAILURE, failure
+            )
+        logger.warning(
+            "Notification %s: temporary failure %s, retry in %ss",
+            notification.pk,
+            failure.code,
+            int(delay.total_seconds()),
+        )
+        return "retry"
+    except PermanentFailure as failure:
+        _finish(notification, timezone.now(), error=(failure.code, failure.message))
+        return "failed"
+    _finish(notification, timezone.now(), provider_id=provider_id)
+    return "sent"
+
+
+def _attempt_close(notification, finished, outcome, failure=None) -> None:
+    NotificationAttempt.objects.filter(
+        notification=notification, number=notification.attempts
+    ).update(
+        outcome=outcome,
+        finished_at=finished,
+        error_code=failure.code if failure else "",
+        error_message=(failure.message if failure else "")[:500],
+    )
+
+
+@transaction.atomic
+def _finish(notification: Notification, finished, *, provider_id="", error=None) -> None:
+    """Record the end of a send: accepted by the provider, or given up."""
+    if error is None:
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.SENT,
+            provider_message_id=provider_id,
+            sent_at=finished,
+            error_code="",
+            updated_at=finished,
+        )
+        _attempt_close(notification, finished, NotificationAttempt.Outcome.ACCEPTED)
+        logger.info("Notification %s sent by %s", notification.pk, notification.channel)
+        return
+    code, text = error
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Notification.Status.FAILED,
+        error_code=code,
+        link_token="",
+        updated_at=finished,
+    )
+    outcome = (
+        NotificationAttempt.Outcome.UNKNOWN
+        if code == "unknown-outcome"
+        else NotificationAttempt.Outcome.PERMANENT_FAILURE
+    )
+    _attempt_close(notification, finished, outcome, PermanentFailure(code, text))
+    logger.warning("Notification %s failed: %s (not retried)", notification.pk, code)
+
+
+def patient_link(token: str) -> str:
+    """The patient's questionnaire link (``patient:start`` under ``q/``, fixed by the URL
+    contract) on the public address."""
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/q/{token}/"
+
+
+def message_text(notification: Notification, token: str) -> tuple[str, str]:
+    """(subject, body) from ``templates/notifications/messages/<language>/<kind>.txt``; the first
+    line of the file, ``Subject: ...``, is the e-mail subject."""
+    text = render_to_string(
+        f"notifications/messages/{notification.language}/{notification.kind}.txt",
+        {"first_name": notification.patient.given_name, "link": patient_link(token)},
+    ).strip()
+    subject, _sep, body = text.partition("\n")
+    return subject.removeprefix("Subject:").strip(), body.strip()
+
+
+def message_build(notification: Notification) -> Message:
+    token = unseal(notification.link_token)
+    if token is None:
+        raise PermanentFailure("no-link", "the link could not be read (secret key changed?)")
+    patient = notification.patient
+    subject, body = message_text(notification, token)
+    template_id = ""
+    if backend_name(notification.channel) == "notify":
+        template_id = notification.template or settings.NOTIFY_TEMPLATES.get(
+            f"{notification.channel}:{notification.kind}", ""
+        )
+        if not template_id:
+            raise PermanentFailure("no-template", "no Notify template id configured")
+    return Message(
+        reference=str(notification.pk),
+        channel=notification.channel,
+        to=patient.mobile if notification.channel == "sms" else patient.email,
+        subject=subject,
+        body=body,
+        template_id=template_id,
+        personalisation={"first_name": patient.given_name, "link": patient_link(token)},
+    )
