@@ -13,4 +13,4 @@ RUN python manage.py collectstatic --noinput
 RUN useradd --system --uid 10001 proms && chown -R proms /app
 USER proms
 EXPOSE 8000
-CMD ["gunicorn", "proms.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "proms.wsgi:application", "--config", "python:proms.gunicorn_conf"]
