@@ -23,8 +23,13 @@ How a patient is made (:func:`population_plan`, pure and deterministic for a see
   instruments' published scoring (``outcomes.scoring``), exactly as ``response_submit`` does.
 
 :func:`population_write` stores the plan: with the real ``response_submit`` service for small
-populations, or with ``bulk_create`` in batches for large ones (benchmarks: a million
-responses). Both store the same rows; scores are computed by the same functions.
+populations (the demo), or in bulk for large ones (benchmarks: a million responses), with COPY
+on PostgreSQL and multi-row inserts on SQLite. Both store the same rows (a test compares them);
+the scores come from the same functions. Answer sets repeat (latents are rounded, see
+``LATENT_LEVELS``), so each distinct one is parsed, scored and JSON-encoded once.
+
+Limitation: the demo's postcodes and the providers' and practices' effects are invented; the
+population is for trying the service and measuring it, never for drawing conclusions.
 """
 
 from __future__ import annotations
