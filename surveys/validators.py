@@ -1,10 +1,11 @@
-"""Pure checks for patient identifiers: NHS number and UK postcode."""
+"""Pure checks for identifiers and contact details: NHS number, postcode, mobile, e-mail."""
 
 from __future__ import annotations
 
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.utils.translation import gettext as _
 
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
@@ -36,3 +37,43 @@ def postcode_normalise(value: str) -> str:
     if not _POSTCODE.fullmatch(compact):
         raise ValidationError(_("Enter a full UK postcode, like NG18 1AA."))
     return f"{compact[:-3]} {compact[-3:]}"
+
+
+def mobile_normalise(value: str) -> str:
+    """Turn a UK mobile number (``07700 900123``, ``+44 7700 900123``, ``0044 7700-900123``)
+    into E.164 (``+447700900123``), the form SMS gateways such as GOV.UK Notify accept.
+
+    UK mobile numbers are 07 followed by nine digits (Ofcom National Telephone Numbering Plan).
+    """
+    compact = re.sub(r"[\s().-]", "", value or "")
+    if compact.startswith("+44"):
+        national = compact[3:]
+    elif compact.startswith("0044"):
+        national = compact[4:]
+    elif compact.startswith("0"):
+        national = compact[1:]
+    else:
+        national = ""
+    national = national.removeprefix("0")  # "+44 (0)7700 900123"
+    if not re.fullmatch(r"7[0-9]{9}", national):
+        raise ValidationError(_("Enter a UK mobile number, like 07700 900123."))
+    return f"+44{national}"
+
+
+_email_validator = EmailValidator()
+
+
+def email_normalise(value: str) -> str:
+    """Strip an e-mail address and lower-case its domain (the part before @ is case-sensitive
+    in principle, so it is kept as typed)."""
+    address = (value or "").strip()
+    local, at, domain = address.rpartition("@")
+    if at:
+        address = f"{local}@{domain.lower()}"
+    try:
+        _email_validator(address)
+    except ValidationError:
+        raise ValidationError(
+            _("Enter an email address in the correct format, like name@example.com.")
+        ) from None
+    return address
