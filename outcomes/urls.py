@@ -1,6 +1,6 @@
 from django.urls import path
 
-from outcomes import api
+from outcomes import api, api_summaries
 
 urlpatterns = [
     path("instruments/", api.InstrumentListView.as_view(), name="instrument-list"),
@@ -14,5 +14,12 @@ urlpatterns = [
         name="instrument-fhir",
     ),
     path("outcomes/", api.OutcomeListView.as_view(), name="outcome-list"),
+    path("outcomes/summary/", api_summaries.OutcomeSummaryView.as_view(), name="outcome-summary"),
+    path("outcomes/equity/", api_summaries.OutcomeEquityView.as_view(), name="outcome-equity"),
+    path(
+        "outcomes/practices/",
+        api_summaries.PracticeVariationView.as_view(),
+        name="outcome-practices",
+    ),
     path("conditions/", api.ConditionListView.as_view(), name="condition-list"),
 ]

@@ -1,0 +1,323 @@
+"""Aggregate outcome endpoints: summaries by provider or group, equity, GP practice variation.
+
+One view per operation; query parameters are validated by a serializer and the figures come
+from ``outcomes.summaries`` (SQL aggregation) and ``outcomes.statistics`` (pure). Every response
+is ``{"meta": {...}, "results": [flat rows]}`` so the CSV renderer can write one line per row,
+and every row has been through disclosure control. No identifier ever appears: rows are labelled
+by provider or practice ODS code, IMD quintile, age band, sex or channel only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from outcomes import summaries
+
+# --- input -----------------------------------------------------------------------------------
+
+
+class OutcomeQuerySerializer(serializers.Serializer):
+    condition = serializers.SlugField(help_text="Condition code, e.g. knee-pain (required).")
+    provider = serializers.CharField(
+        required=False, max_length=10, help_text="Provider ODS code: only this provider's rows."
+    )
+    practice = serializers.CharField(
+        required=False, max_length=10, help_text="GP practice ODS code: only its patients."
+    )
+    instrument = serializers.SlugField(
+        required=False, help_text="Instrument code (default mskt-core, the common questionnaire)."
+    )
+    outcome = serializers.SlugField(
+        required=False,
+        help_text="Harmonised outcome code (0-100, higher better); default quality-of-life.",
+    )
+    score = serializers.CharField(
+        required=False, max_length=50, help_text="A numeric score of the instrument, e.g. total."
+    )
+    timepoint = serializers.SlugField(
+        default="6-months", help_text="Follow-up timepoint code (default 6-months)."
+    )
+    baseline_timepoint = serializers.SlugField(
+        default="baseline", help_text="Baseline timepoint code (default baseline)."
+    )
+    period = serializers.CharField(
+        required=False,
+        max_length=7,
+        help_text="A quarter (2026Q1) or month (2026-03) of follow-up submission.",
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # "from" is a Python keyword, so these two are added here rather than declared.
+        fields["from"] = serializers.DateField(
+            required=False, help_text="First date (YYYY-MM-DD), inclusive."
+        )
+        fields["to"] = serializers.DateField(
+            required=False, help_text="Last date (YYYY-MM-DD), inclusive."
+        )
+        return fields
+
+    def query(self, **overrides: Any) -> summaries.OutcomeQuery:
+        data = self.validated_data
+        return summaries.OutcomeQuery(
+            condition=data["condition"],
+            measure=summaries.measure_resolve(
+                data.get("instrument"), data.get("score"), data.get("outcome")
+            ),
+            timepoint=data["timepoint"],
+            baseline_timepoint=data["baseline_timepoint"],
+            provider=data.get("provider"),
+            practice=data.get("practice"),
+            period=summaries.period_parse(data.get("period"), data.get("from"), data.get("to")),
+            **overrides,
+        )
+
+
+class SummaryQuerySerializer(OutcomeQuerySerializer):
+    group_by = serializers.ChoiceField(
+        choices=summaries.GROUPINGS, default="provider", help_text="How rows are grouped."
+    )
+    series = serializers.ChoiceField(
+        choices=["month", "quarter"],
+        required=False,
+        help_text="Also split every group by month or quarter of follow-up submission.",
+    )
+
+
+# --- output (for the schema) -------------------------------------------------------------------
+
+_number = {"required": False, "allow_null": True}
+
+
+def _floats(*names: str) -> dict[str, serializers.Field]:
+    return {name: serializers.FloatField(**_number) for name in names}
+
+
+FIGURE_FIELDS = {
+    "n": serializers.IntegerField(
+        allow_null=True, help_text="Paired episodes (rounded; null when withheld)."
+    ),
+    **_floats(
+        "mean_baseline",
+        "mean_baseline_lower",
+        "mean_baseline_upper",
+        "mean_follow_up",
+        "mean_follow_up_lower",
+        "mean_follow_up_upper",
+        "mean_change",
+        "mean_change_lower",
+        "mean_change_upper",
+        "sd_change",
+        "pct_improved",
+        "pct_unchanged",
+        "pct_worse",
+    ),
+    "suppressed": serializers.BooleanField(help_text="Withheld by disclosure control."),
+}
+ADJUSTED_FIELDS = {
+    "n_modelled": serializers.IntegerField(**_number),
+    **_floats(
+        "expected_follow_up",
+        "adjusted_follow_up",
+        "adjusted_change",
+        "funnel_target",
+        "funnel_lower_95",
+        "funnel_upper_95",
+        "funnel_lower_998",
+        "funnel_upper_998",
+    ),
+    "funnel_position": serializers.CharField(**_number),
+    "outside_95": serializers.BooleanField(**_number),
+    "outside_998": serializers.BooleanField(**_number),
+}
+LABEL_FIELDS = {
+    name: serializers.CharField(required=False, allow_null=True)
+    for name in (
+        "provider",
+        "provider_name",
+        "practice",
+        "practice_name",
+        "imd_quintile",
+        "age_band",
+        "sex",
+        "group",
+        "period",
+    )
+}
+
+
+def _envelope(name: str, row_fields: dict[str, serializers.Field]) -> serializers.Serializer:
+    return inline_serializer(
+        name=name,
+        fields={
+            "meta": serializers.DictField(help_text="Filters, measure, method, disclosure rules."),
+            "results": serializers.ListField(
+                child=inline_serializer(name=f"{name}Row", fields=row_fields)
+            ),
+        },
+    )
+
+
+ERROR = inline_serializer(
+    name="AggregateError",
+    fields={
+        "error": serializers.CharField(),
+        "fields": serializers.DictField(required=False),
+    },
+)
+
+SUMMARY_RESPONSE = _envelope("OutcomeSummary", LABEL_FIELDS | FIGURE_FIELDS | ADJUSTED_FIELDS)
+EQUITY_RESPONSE = _envelope(
+    "OutcomeEquity",
+    {
+        "table": serializers.CharField(
+            help_text="outcomes, slope_index_of_inequality, age_at_enrolment or response_rate"
+        ),
+        "dimension": serializers.CharField(),
+        "group": serializers.CharField(allow_null=True),
+        "timepoint": serializers.CharField(required=False),
+        **{k: v for k, v in FIGURE_FIELDS.items() if k != "suppressed"},
+        "suppressed": serializers.BooleanField(required=False),
+        **_floats(
+            "sii",
+            "sii_lower",
+            "sii_upper",
+            "rii",
+            "mean_age",
+            "mean_age_lower",
+            "mean_age_upper",
+            "response_rate_pct",
+            "response_rate_lower",
+            "response_rate_upper",
+        ),
+        "note": serializers.CharField(required=False, allow_null=True),
+        "invited": serializers.IntegerField(**_number),
+        "responded": serializers.IntegerField(**_number),
+        "not_responded": serializers.IntegerField(**_number),
+    },
+)
+PRACTICES_RESPONSE = _envelope(
+    "PracticeVariation",
+    {
+        "practice": serializers.CharField(),
+        "practice_name": serializers.CharField(),
+        "list_size": serializers.IntegerField(allow_null=True),
+        "enrolled": serializers.IntegerField(allow_null=True),
+        **_floats("enrolment_rate_per_1000", "enrolment_rate_lower", "enrolment_rate_upper"),
+        "enrolment_rate_method": serializers.CharField(allow_null=True),
+        "enrolment_rate_decile": serializers.IntegerField(allow_null=True),
+        **{k: v for k, v in FIGURE_FIELDS.items() if k != "suppressed"},
+        **ADJUSTED_FIELDS,
+        "suppressed": serializers.BooleanField(),
+        "outcome_suppressed": serializers.BooleanField(allow_null=True),
+        "adjusted_change_decile": serializers.IntegerField(allow_null=True),
+    },
+)
+
+
+def _parameters(serializer_class) -> list:
+    """Query parameters from the serializer (``from`` and ``to`` included via get_fields)."""
+    return [serializer_class]
+
+
+# --- views -------------------------------------------------------------------------------------
+
+
+class AggregateView(APIView):
+    """Aggregate figures: open to any authenticated client (API keys once issued)."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    query_serializer = OutcomeQuerySerializer
+
+    def answer(self, query: summaries.OutcomeQuery) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def get(self, request: Request) -> Response:
+        params = self.query_serializer(data=request.query_params)
+        if not params.is_valid():
+            fields = {name: [str(e) for e in errors] for name, errors in params.errors.items()}
+            message = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in fields.items())
+            return Response(
+                {"error": f"The query is not valid. {message}", "fields": fields},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        try:
+            return Response(self.answer(params))
+        except summaries.QueryError as error:
+            return Response({"error": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class OutcomeSummaryView(AggregateView):
+    """Paired outcome figures per provider (or practice, IMD quintile, age band, sex)."""
+
+    query_serializer = SummaryQuerySerializer
+
+    @extend_schema(
+        summary="Outcome summary",
+        description=(
+            "Per group: paired n, mean baseline, follow-up and change with 95% CIs, % improved/"
+            "unchanged/worse by the instrument's MIC, and (providers, practices) the case-mix "
+            "adjusted change with 95% and 99.8% funnel limits. `series` splits each group by "
+            "month or quarter. Cells under the disclosure threshold are withheld."
+        ),
+        parameters=_parameters(SummaryQuerySerializer),
+        responses={200: SUMMARY_RESPONSE, 400: ERROR},
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+    def answer(self, params) -> dict[str, Any]:
+        data = params.validated_data
+        return summaries.outcome_summary(
+            params.query(group_by=data["group_by"], series=data.get("series"))
+        )
+
+
+class OutcomeEquityView(AggregateView):
+    """Figures by IMD quintile, age band and sex; SII; age at enrolment; response rates."""
+
+    @extend_schema(
+        summary="Equity of outcomes and response",
+        description=(
+            "Rows carry a `table`: `outcomes` (crude figures by IMD quintile, age band and sex), "
+            "`slope_index_of_inequality` (mean change across IMD quintiles), `age_at_enrolment` "
+            "(by IMD quintile) and `response_rate` (baseline and follow-up, by IMD quintile, "
+            "age band and channel)."
+        ),
+        parameters=_parameters(OutcomeQuerySerializer),
+        responses={200: EQUITY_RESPONSE, 400: ERROR},
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+    def answer(self, params) -> dict[str, Any]:
+        return summaries.outcome_equity(params.query())
+
+
+class PracticeVariationView(AggregateView):
+    """Per GP practice: enrolment per 1,000 registered, outcome figures and deciles."""
+
+    @extend_schema(
+        summary="GP practice variation",
+        description=(
+            "Enrolment per 1,000 registered patients (crude: list sizes by age and sex are not "
+            "loaded), outcome figures with case-mix adjusted change and funnel limits, and each "
+            "practice's decile among practices."
+        ),
+        parameters=_parameters(OutcomeQuerySerializer),
+        responses={200: PRACTICES_RESPONSE, 400: ERROR},
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+    def answer(self, params) -> dict[str, Any]:
+        return summaries.practice_variation(params.query())

@@ -1,0 +1,1032 @@
+"""Read models for comparing outcomes: paired baseline/follow-up scores aggregated in the database.
+
+One query per figure set. The database joins each follow-up result to the same episode's
+baseline result (same instrument code) and returns, per *cell* (provider [, practice]
+[, period], age band, sex, IMD quintile), the count and the sums Σb, Σf, Σb², Σbf, Σf² and the
+MIC class counts. Every published figure, the case-mix model included, is an exact function of
+these sums (outcomes/statistics.py), so the response never holds patient-level rows and never
+touches identifiers: only ids, age bands, sex and deprivation quintiles leave the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+
+from outcomes import disclosure
+from outcomes import statistics as st
+from outcomes.loading import catalogue
+from outcomes.models import Condition, Instrument, Pathway
+
+DEFAULT_INSTRUMENT = "mskt-core"  # the common questionnaire: every condition, every timepoint
+DEFAULT_OUTCOME = "quality-of-life"
+AGE_BANDS = ("0-49", "50-59", "60-69", "70-79", "80+")  # population-methods §3.1 bands
+GROUPINGS = ("provider", "practice", "imd_quintile", "age_band", "sex", "none")
+CASE_MIX_FACTORS = ("age_band", "sex", "imd_quintile")
+UNKNOWN = "unknown"
+
+
+class QueryError(ValueError):
+    """A request that cannot be answered, with a message for the person who made it."""
+
+
+# --- what is measured ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One number per response: a harmonised outcome or a native score of one instrument."""
+
+    instrument: str
+    kind: str  # "outcome" (InstrumentResult.outcomes) or "score" (InstrumentResult.scores)
+    name: str
+    label: str
+    higher_is_better: bool
+    minimum: float | None
+    maximum: float | None
+    mic: float | None
+    mic_score: str | None  # the native score the MIC applies to
+    mic_higher_is_better: bool | None
+    mic_source: str = ""
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "instrument": self.instrument,
+            "kind": self.kind,
+            "name": self.name,
+            "label": self.label,
+            "range": [self.minimum, self.maximum],
+            "higher_is_better": self.higher_is_better,
+            "mic": self.mic,
+            "mic_applies_to": (
+                f"score '{self.mic_score}' of {self.instrument} (its own scale)"
+                if self.mic is not None
+                else None
+            ),
+            "mic_source": self.mic_source or None,
+        }
+
+
+def measure_resolve(
+    instrument: str | None = None, score: str | None = None, outcome: str | None = None
+) -> Measure:
+    """The measure a request names; defaults to the common questionnaire's quality of life."""
+    definitions = catalogue()
+    if score and outcome:
+        raise QueryError("Give either 'score' or 'outcome', not both.")
+    if not (instrument or score or outcome):
+        outcome = DEFAULT_OUTCOME
+    if outcome and not instrument:
+        instrument = DEFAULT_INSTRUMENT
+    if score and not instrument:
+        raise QueryError("'score' needs 'instrument' (e.g. instrument=oks&score=total).")
+    try:
+        spec = definitions.instrument(instrument)
+    except KeyError:
+        raise QueryError(f"No instrument '{instrument}' is defined.") from None
+    numeric = [s for s in spec.scores if s.kind == "number"]
+    if outcome:
+        if outcome not in definitions.outcomes:
+            raise QueryError(f"No outcome '{outcome}' is defined.")
+        rules = [r for r in spec.harmonisation if r.outcome == outcome]
+        if not rules:
+            informed = ", ".join(sorted(r.outcome for r in spec.harmonisation)) or "none"
+            raise QueryError(
+                f"Instrument '{instrument}' does not inform outcome '{outcome}' "
+                f"(it informs: {informed})."
+            )
+        rule = rules[0]
+        native = spec.score(rule.name) if rule.source == "score" else None
+        has_mic = native is not None and native.mic is not None
+        return Measure(
+            instrument=spec.code,
+            kind="outcome",
+            name=outcome,
+            label=f"{definitions.outcomes[outcome].title} (harmonised 0-100, {spec.short_title})",
+            higher_is_better=True,
+            minimum=0.0,
+            maximum=100.0,
+            mic=native.mic if has_mic else None,
+            mic_score=native.name if has_mic else None,
+            mic_higher_is_better=native.higher_is_better if has_mic else None,
+            mic_source=native.mic_source if has_mic else "",
+        )
+    if score:
+        chosen = next((s for s in numeric if s.name == score), None)
+        if chosen is None:
+            names = ", ".join(s.name for s in numeric)
+            raise QueryError(
+                f"Instrument '{instrument}' has no numeric score '{score}' (scores: {names})."
+            )
+    else:
+        chosen = next((s for s in numeric if s.outcome), numeric[0] if numeric else None)
+        if chosen is None:
+            raise QueryError(f"Instrument '{instrument}' has no numeric score.")
+    return Measure(
+        instrument=spec.code,
+        kind="score",
+        name=chosen.name,
+        label=f"{spec.short_title} {chosen.label}",
+        higher_is_better=bool(chosen.higher_is_better),
+        minimum=chosen.minimum,
+        maximum=chosen.maximum,
+        mic=chosen.mic,
+        mic_score=chosen.name if chosen.mic is not None else None,
+        mic_higher_is_better=chosen.higher_is_better,
+        mic_source=chosen.mic_source,
+    )
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open range of local dates [start, end) and the label it was asked for by."""
+
+    start: dt.date | None
+    end: dt.date | None
+    label: str | None = None
+
+    def bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        zone = ZoneInfo(settings.TIME_ZONE)
+
+        def at_midnight(day):
+            return None if day is None else dt.datetime.combine(day, dt.time(), tzinfo=zone)
+
+        return at_midnight(self.start), at_midnight(self.end)
+
+
+def period_parse(
+    period: str | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> Period:
+    """'2026Q1' (a calendar quarter), '2026-03' (a month) or from/to dates (inclusive)."""
+    if period and (date_from or date_to):
+        raise QueryError("Give either 'period' or 'from'/'to', not both.")
+    if period:
+        if match := QUARTER.match(period):
+            year, quarter = int(match[1]), int(match[2])
+            start = dt.date(year, 3 * quarter - 2, 1)
+            end = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
+            return Period(start, end, period)
+        if match := MONTH.match(period):
+            year, month = int(match[1]), int(match[2])
+            start = dt.date(year, month, 1)
+            end = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
+            return Period(start, end, period)
+        raise QueryError(
+            f"'period' must be a quarter such as 2026Q1 or a month such as 2026-03, not '{period}'."
+        )
+    if date_from and date_to and date_to < date_from:
+        raise QueryError("'to' must not be before 'from'.")
+    end = date_to + dt.timedelta(days=1) if date_to else None
+    label = None
+    if date_from or date_to:
+        label = f"{date_from or ''}..{date_to or ''}"
+    return Period(date_from, end, label)
+
+
+# --- the query ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutcomeQuery:
+    condition: str
+    measure: Measure
+    timepoint: str = "6-months"
+    baseline_timepoint: str = "baseline"
+    provider: str | None = None  # ODS code
+    practice: str | None = None  # ODS code
+    period: Period = field(default_factory=lambda: Period(None, None))
+    group_by: str = "provider"
+    series: str | None = None  # "month" or "quarter"
+
+
+@dataclass
+class Cell:
+    key: dict[str, Any]
+    sums: st.CellSums
+    improved: int = 0
+    worse: int = 0
+
+
+def _pathway_ids(condition: str) -> list[int]:
+    if not Condition.objects.filter(code=condition).exists():
+        raise QueryError(f"No condition '{condition}' is defined.")
+    return list(Pathway.objects.filter(condition__code=condition).values_list("id", flat=True))
+
+
+def _check_timepoints(query: OutcomeQuery) -> None:
+    codes = {
+        timepoint.code
+        for pathway in catalogue().pathways.values()
+        if pathway.condition == query.condition
+        for timepoint in pathway.timepoints
+    }
+    for name in ("timepoint", "baseline_timepoint"):
+        value = getattr(query, name)
+        if value not in codes:
+            raise QueryError(
+                f"'{name}' must be one of the {query.condition} pathway's timepoints "
+                f"({', '.join(sorted(codes))}), not '{value}'."
+            )
+    if query.timepoint == query.baseline_timepoint:
+        raise QueryError("'timepoint' and 'baseline_timepoint' must differ.")
+
+
+def _json_number(alias: str, column: str, key: str) -> tuple[str, list[Any]]:
+    """SQL for a numeric value of a JSON object column, and its parameter."""
+    if connection.vendor == "postgresql":
+        return f"CAST({alias}.{column} ->> %s AS double precision)", [key]
+    return f"CAST(json_extract({alias}.{column}, %s) AS REAL)", ['$."' + key + '"']
+
+
+def _age_sql(on: str, born: str) -> str:
+    """Whole years of age on a date (age at referral)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(date_part('year', age({on}, {born})) AS integer)"
+    return (
+        f"(CAST(strftime('%%Y', {on}) AS INTEGER) - CAST(strftime('%%Y', {born}) AS INTEGER)"
+        f" - (strftime('%%m-%%d', {on}) < strftime('%%m-%%d', {born})))"
+    )
+
+
+def _age_band_sql(age: str) -> str:
+    return (
+        f"CASE WHEN {age} < 50 THEN '0-49' WHEN {age} < 60 THEN '50-59' "
+        f"WHEN {age} < 70 THEN '60-69' WHEN {age} < 80 THEN '70-79' ELSE '80+' END"
+    )
+
+
+def _period_sql(column: str, series: str | None) -> tuple[str, list[Any]]:
+    """Month ('2026-03') or quarter ('2026Q1') of a timestamp in the service's time zone."""
+    if not series:
+        return "NULL", []
+    if connection.vendor == "postgresql":
+        fmt = "YYYY-MM" if series == "month" else 'YYYY"Q"Q'
+        return f"to_char({column} AT TIME ZONE %s, '{fmt}')", [settings.TIME_ZONE]
+    # SQLite stores UTC text; month boundaries are UTC here (local demo and tests only).
+    if series == "month":
+        return f"strftime('%%Y-%%m', {column})", []
+    return (
+        f"(strftime('%%Y', {column}) || 'Q' || "
+        f"((CAST(strftime('%%m', {column}) AS INTEGER) + 2) / 3))",
+        [],
+    )
+
+
+def _datetime_param(value: dt.datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def paired_cells(query: OutcomeQuery, *, by_practice: bool = False) -> list[Cell]:
+    """Per-cell sums of paired baseline and follow-up values for a condition and measure.
+
+    Cells are keyed by provider id [, practice id] [, period], age band (age at referral), sex
+    and IMD quintile ((decile + 1) // 2; None when the patient has no area). All providers are
+    included, since the case-mix model is fitted on all of them; callers filter afterwards. The
+    period restricts the follow-up response's submission time.
+    """
+    pathway_ids = _pathway_ids(query.condition)
+    _check_timepoints(query)
+    instrument_ids = list(
+        Instrument.objects.filter(code=query.measure.instrument).values_list("id", flat=True)
+    )
+    if not pathway_ids or not instrument_ids:
+        return []
+    measure = query.measure
+    column = "outcomes" if measure.kind == "outcome" else "scores"
+    value_b, params_b = _json_number("br", column, measure.name)
+    value_f, params_f = _json_number("fr", column, measure.name)
+    select_params: list[Any] = [*params_b, *params_f]
+    mic_columns = ""
+    if measure.mic is not None and measure.kind == "outcome":
+        mic_b, p_mb = _json_number("br", "scores", measure.mic_score)
+        mic_f, p_mf = _json_number("fr", "scores", measure.mic_score)
+        mic_columns = f", {mic_b} AS mb, {mic_f} AS mf"
+        select_params += [*p_mb, *p_mf]
+    period_sql, period_params = _period_sql("frs.submitted_at", query.series)
+    age = _age_sql("e.referred_on", "p.date_of_birth")
+    where = [
+        "fi.timepoint = %s",
+        "bi.timepoint = %s",
+        f"e.pathway_id IN ({', '.join(['%s'] * len(pathway_ids))})",
+        f"fr.instrument_id IN ({', '.join(['%s'] * len(instrument_ids))})",
+        f"br.instrument_id IN ({', '.join(['%s'] * len(instrument_ids))})",
+    ]
+    where_params: list[Any] = [
+        query.timepoint,
+        query.baseline_timepoint,
+        *pathway_ids,
+        *instrument_ids,
+        *instrument_ids,
+    ]
+    start, end = query.period.bounds()
+    if start:
+        where.append("frs.submitted_at >= %s")
+        where_params.append(_datetime_param(start))
+    if end:
+        where.append("frs.submitted_at < %s")
+        where_params.append(_datetime_param(end))
+    practice_col = "p.practice_id" if by_practice else "NULL"
+    # Only fixed SQL fragments are interpolated below; every value is a query parameter.
+    inner = f"""
+        SELECT e.provider_id AS provider_id, {practice_col} AS practice_id,
+               {period_sql} AS period, {_age_band_sql(age)} AS age_band, p.sex AS sex,
+               (a.imd_decile + 1) / 2 AS imd_quintile,
+               {value_b} AS b, {value_f} AS f{mic_columns}
+        FROM surveys_instrumentresult fr
+        JOIN surveys_response frs ON frs.id = fr.response_id
+        JOIN surveys_invitation fi ON fi.id = frs.invitation_id
+        JOIN surveys_episode e ON e.id = fi.episode_id
+        JOIN surveys_patient p ON p.id = e.patient_id
+        LEFT JOIN surveys_area a ON a.id = p.area_id
+        JOIN surveys_invitation bi ON bi.episode_id = e.id
+        JOIN surveys_response brs ON brs.invitation_id = bi.id
+        JOIN surveys_instrumentresult br ON br.response_id = brs.id
+        WHERE {" AND ".join(where)}
+    """  # noqa: S608
+    class_columns = ", 0, 0"
+    class_params: list[Any] = []
+    if measure.mic is not None:
+        direction = 1 if measure.mic_higher_is_better else -1
+        change = "(mf - mb) * %s" if mic_columns else "(f - b) * %s"
+        class_columns = (
+            f", SUM(CASE WHEN {change} >= %s THEN 1 ELSE 0 END)"
+            f", SUM(CASE WHEN {change} <= %s THEN 1 ELSE 0 END)"
+        )
+        class_params = [
+            direction,
+            measure.mic - st.MIC_TOLERANCE,
+            direction,
+            -measure.mic + st.MIC_TOLERANCE,
+        ]
+    sql = f"""
+        SELECT provider_id, practice_id, period, age_band, sex, imd_quintile, COUNT(*),
+               SUM(b), SUM(f), SUM(b * b), SUM(b * f), SUM(f * f){class_columns}
+        FROM ({inner}) AS pairs
+        WHERE b IS NOT NULL AND f IS NOT NULL
+        GROUP BY provider_id, practice_id, period, age_band, sex, imd_quintile
+    """  # noqa: S608
+    # Parameters in text order: the outer MIC classes, then the inner SELECT, then its WHERE.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*class_params, *period_params, *select_params, *where_params])
+        rows = cursor.fetchall()
+    cells = []
+    for (
+        provider_id,
+        practice_id,
+        period,
+        age_band,
+        sex,
+        imd,
+        n,
+        sb,
+        sf,
+        sbb,
+        sbf,
+        sff,
+        i,
+        w,
+    ) in rows:
+        cells.append(
+            Cell(
+                key={
+                    "provider_id": provider_id,
+                    "practice_id": practice_id,
+                    "period": period,
+                    "age_band": age_band,
+                    "sex": sex,
+                    "imd_quintile": None if imd is None else int(imd),
+                },
+                sums=st.CellSums(int(n), sb, sf, sbb, sbf, sff),
+                improved=int(i or 0),
+                worse=int(w or 0),
+            )
+        )
+    return cells
+
+
+# --- from cells to published rows ------------------------------------------------------------
+
+
+def _rounded(value: float | None, decimals: int = 2) -> float | None:
+    return None if value is None else round(value, decimals)
+
+
+def _total(cells: Iterable[Cell]) -> tuple[st.CellSums, int, int]:
+    total = st.CellSums()
+    improved = worse = 0
+    for cell in cells:
+        total.add(cell.sums)
+        improved += cell.improved
+        worse += cell.worse
+    return total, improved, worse
+
+
+def _covariates(cell: Cell) -> dict[str, str]:
+    return {
+        "age_band": cell.key["age_band"],
+        "sex": cell.key["sex"],
+        "imd_quintile": str(cell.key["imd_quintile"]),
+    }
+
+
+def _modelled(cells: Iterable[Cell]) -> list[Cell]:
+    """Complete cases for the case-mix model: patients with a known IMD quintile."""
+    return [cell for cell in cells if cell.key["imd_quintile"] is not None]
+
+
+def case_mix_model(cells: Sequence[Cell]) -> st.CaseMixModel | None:
+    """follow-up ~ 1 + age band + sex + IMD quintile + baseline, on every provider's patients."""
+    return st.case_mix_fit(
+        [(_covariates(cell), cell.sums) for cell in _modelled(cells)], CASE_MIX_FACTORS
+    )
+
+
+def figures(
+    cells: Sequence[Cell], measure: Measure, model: st.CaseMixModel | None, adjust: bool
+) -> dict[str, Any]:
+    """Crude figures of one group, and case-mix adjusted ones with funnel limits if asked."""
+    total, improved, worse = _total(cells)
+    n = total.n
+    baseline = st.mean_from_sums(n, total.sum_b, total.sum_bb)
+    follow_up = st.mean_from_sums(n, total.sum_f, total.sum_ff)
+    change = st.mean_from_sums(
+        n, total.sum_f - total.sum_b, total.sum_ff - 2 * total.sum_bf + total.sum_bb
+    )
+    has_mic = measure.mic is not None and n > 0
+    row: dict[str, Any] = {
+        "n": n,
+        "mean_baseline": _rounded(baseline.mean),
+        "mean_baseline_lower": _rounded(baseline.lower),
+        "mean_baseline_upper": _rounded(baseline.upper),
+        "mean_follow_up": _rounded(follow_up.mean),
+        "mean_follow_up_lower": _rounded(follow_up.lower),
+        "mean_follow_up_upper": _rounded(follow_up.upper),
+        "mean_change": _rounded(change.mean),
+        "mean_change_lower": _rounded(change.lower),
+        "mean_change_upper": _rounded(change.upper),
+        "sd_change": _rounded(change.sd),
+        "pct_improved": _rounded(100 * improved / n, 1) if has_mic else None,
+        "pct_unchanged": _rounded(100 * (n - improved - worse) / n, 1) if has_mic else None,
+        "pct_worse": _rounded(100 * worse / n, 1) if has_mic else None,
+    }
+    if adjust:
+        row |= adjusted_figures(cells, model)
+    return row
+
+
+ADJUSTED_KEYS = (
+    "n_modelled",
+    "expected_follow_up",
+    "adjusted_follow_up",
+    "adjusted_change",
+    "funnel_target",
+    "funnel_lower_95",
+    "funnel_upper_95",
+    "funnel_lower_998",
+    "funnel_upper_998",
+    "funnel_position",
+    "outside_95",
+    "outside_998",
+)
+
+
+def adjusted_figures(cells: Sequence[Cell], model: st.CaseMixModel | None) -> dict[str, Any]:
+    """AdjQ2/AdjHG = national mean + (O − E), with Spiegelhalter funnel limits around the
+    national mean change using the model's residual SD; withheld below DISCLOSURE_MIN_ADJUSTED
+    modelled patients (NHS PROMs: 30)."""
+    row: dict[str, Any] = dict.fromkeys(ADJUSTED_KEYS)
+    modelled = _modelled(cells)
+    row["n_modelled"] = sum(cell.sums.n for cell in modelled)
+    if model is None or model.residual_sd is None or row["n_modelled"] < disclosure.min_adjusted():
+        return row
+    adjusted = st.case_mix_adjust(model, [(_covariates(c), c.sums) for c in modelled])
+    limits = st.funnel_limits_mean(model.mean_change, model.residual_sd, adjusted.n)
+    position = limits.position(adjusted.adjusted_change)
+    return row | {
+        "expected_follow_up": _rounded(adjusted.expected),
+        "adjusted_follow_up": _rounded(adjusted.adjusted_follow_up),
+        "adjusted_change": _rounded(adjusted.adjusted_change),
+        "funnel_target": _rounded(limits.target),
+        "funnel_lower_95": _rounded(limits.lower_95),
+        "funnel_upper_95": _rounded(limits.upper_95),
+        "funnel_lower_998": _rounded(limits.lower_998),
+        "funnel_upper_998": _rounded(limits.upper_998),
+        "funnel_position": position,
+        "outside_95": position != "within",
+        "outside_998": position.endswith("99.8"),
+    }
+
+
+def model_description(model: st.CaseMixModel | None) -> dict[str, Any] | None:
+    if model is None:
+        return None
+    return {
+        "formula": "follow_up ~ 1 + age_band + sex + imd_quintile + baseline (OLS)",
+        "reference_levels": {f: levels[0] for f, levels in model.factor_levels.items() if levels},
+        "n_modelled": model.n,
+        "rank": model.rank,
+        "coefficients": dict(
+            zip(model.columns, (round(c, 4) for c in model.coefficients), strict=True)
+        ),
+        "residual_sd": _rounded(model.residual_sd, 3),
+        "national_mean_baseline": _rounded(model.mean_baseline),
+        "national_mean_follow_up": _rounded(model.mean_follow_up),
+        "national_mean_change": _rounded(model.mean_change),
+    }
+
+
+def _organisations(model, ids: Iterable[int | None]) -> dict[int, tuple[str, str]]:
+    ids = {i for i in ids if i is not None}
+    return {
+        pk: (ods, name)
+        for pk, ods, name in model.objects.filter(pk__in=ids).values_list("pk", "ods_code", "name")
+    }
+
+
+def _id_for(model, ods_code: str | None, what: str) -> int | None:
+    if not ods_code:
+        return None
+    pk = model.objects.filter(ods_code=ods_code).values_list("pk", flat=True).first()
+    if pk is None:
+        raise QueryError(f"No {what} with ODS code '{ods_code}'.")
+    return pk
+
+
+GROUP_LABEL_KEYS = {
+    "provider": ("provider", "provider_name"),
+    "practice": ("practice", "practice_name"),
+    "imd_quintile": ("imd_quintile",),
+    "age_band": ("age_band",),
+    "sex": ("sex",),
+    "none": ("group",),
+}
+
+
+def _group_value(cell: Cell, group_by: str) -> Any:
+    if group_by == "provider":
+        return cell.key["provider_id"]
+    if group_by == "practice":
+        return cell.key["practice_id"]
+    if group_by == "none":
+        return "all"
+    return cell.key[group_by]
+
+
+def _sort_key(value: Any) -> tuple:
+    return (value is None, str(value) if not isinstance(value, int) else f"{value:09d}")
+
+
+def grouped_rows(
+    cells: Sequence[Cell],
+    measure: Measure,
+    model: st.CaseMixModel | None,
+    group_by: str,
+    *,
+    adjust: bool,
+    series: bool,
+) -> list[dict[str, Any]]:
+    """One row per group (and period), labelled without identifiers."""
+    from surveys.models import Practice, Provider
+
+    groups: dict[tuple, list[Cell]] = defaultdict(list)
+    for cell in cells:
+        groups[(_group_value(cell, group_by), cell.key["period"])].append(cell)
+    names: dict[int, tuple[str, str]] = {}
+    if group_by == "provider":
+        names = _organisations(Provider, (k[0] for k in groups))
+    elif group_by == "practice":
+        names = _organisations(Practice, (k[0] for k in groups))
+    rows = []
+    for (value, period), members in sorted(
+        groups.items(), key=lambda item: (_sort_key(item[0][0]), str(item[0][1]))
+    ):
+        if group_by in ("provider", "practice"):
+            code, name = names.get(value, (UNKNOWN, "Not recorded"))
+            label = {group_by: code, f"{group_by}_name": name}
+        elif group_by == "none":
+            label = {"group": "all"}
+        else:
+            label = {group_by: UNKNOWN if value is None else str(value)}
+        if series:
+            label["period"] = period
+        rows.append(label | figures(members, measure, model, adjust))
+    return rows
+
+
+def protect(
+    rows: list[dict[str, Any]], group_by: str, series: bool, extra_keep: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Disclosure control for a breakdown: the groups add up to a known total and, in a series,
+    so do the periods of each group and the groups of each period."""
+    label_keys = [*GROUP_LABEL_KEYS[group_by], *extra_keep]
+    partitions = [lambda row: None]
+    if series:
+        label_keys.append("period")
+        partitions = [
+            lambda row: ("period", row.get("period")),
+            lambda row: ("group", tuple(row.get(k) for k in GROUP_LABEL_KEYS[group_by])),
+        ]
+    return disclosure.protect_rows(
+        rows,
+        count_keys=["n"],
+        partitions=partitions,
+        rounded_keys=["n", "n_modelled"],
+        keep_keys=label_keys,
+    )
+
+
+def outcome_summary(query: OutcomeQuery) -> dict[str, Any]:
+    """Per group: paired n, mean baseline/follow-up/change with 95% CIs, MIC classes and, for
+    providers and practices, case-mix adjusted change with funnel limits."""
+    from surveys.models import Practice, Provider
+
+    if query.group_by not in GROUPINGS:
+        raise QueryError(f"'group_by' must be one of {', '.join(GROUPINGS)}.")
+    provider_id = _id_for(Provider, query.provider, "provider")
+    practice_id = _id_for(Practice, query.practice, "practice")
+    by_practice = query.group_by == "practice" or practice_id is not None
+    cells = paired_cells(query, by_practice=by_practice)
+    model = case_mix_model(cells)
+    adjust = query.group_by in ("provider", "practice")
+    series = query.series is not None
+
+    def keep(cell: Cell) -> bool:
+        # A filter on the grouping dimension itself applies after suppression (below), so that
+        # a filtered view withholds exactly what the whole breakdown withholds.
+        if provider_id is not None and query.group_by != "provider":
+            return cell.key["provider_id"] == provider_id
+        return True
+
+    def keep_practice(cell: Cell) -> bool:
+        if practice_id is not None and query.group_by != "practice":
+            return cell.key["practice_id"] == practice_id
+        return True
+
+    selected = [cell for cell in cells if keep(cell) and keep_practice(cell)]
+    rows = protect(
+        grouped_rows(selected, query.measure, model, query.group_by, adjust=adjust, series=series),
+        query.group_by,
+        series,
+    )
+    if query.group_by == "provider" and query.provider:
+        rows = [row for row in rows if row["provider"] == query.provider]
+    if query.group_by == "practice" and query.practice:
+        rows = [row for row in rows if row["practice"] == query.practice]
+    return {"meta": meta(query, model, adjusted=adjust), "results": rows}
+
+
+def meta(query: OutcomeQuery, model: st.CaseMixModel | None, *, adjusted: bool) -> dict[str, Any]:
+    return {
+        "filters": {
+            "condition": query.condition,
+            "provider": query.provider,
+            "practice": query.practice,
+            "timepoint": query.timepoint,
+            "baseline_timepoint": query.baseline_timepoint,
+            "period": query.period.label,
+            "period_applies_to": "date the follow-up response was submitted",
+            "group_by": query.group_by,
+            "series": query.series,
+        },
+        "measure": query.measure.describe(),
+        "method": {
+            "summary": (
+                "Paired episodes with both a baseline and a follow-up value. Means with t-based "
+                "95% CIs; change = follow-up − baseline on the measure's own scale; improved/"
+                "unchanged/worse by the instrument's MIC on its native score."
+            ),
+            "case_mix": (
+                "Adjusted follow-up and change = national mean + (observed − expected) from one "
+                "OLS model fitted on every provider's patients for this condition and measure; "
+                "funnel limits national mean change ± z·residual SD/√n at 95% and 99.8%."
+                if adjusted
+                else "Not applied to this grouping: adjusted figures compare providers or "
+                "practices; equity breakdowns stay crude (never adjust for the dimension "
+                "being measured)."
+            ),
+            "reference": "docs/methods.md",
+        },
+        "model": model_description(model) if adjusted else None,
+        "disclosure": disclosure.policy(),
+    }
+
+
+# --- equity ----------------------------------------------------------------------------------
+
+EQUITY_DIMENSIONS = ("imd_quintile", "age_band", "sex")
+
+
+def _scope_sql(query: OutcomeQuery, provider_id, practice_id) -> tuple[list[str], list[Any]]:
+    pathway_ids = _pathway_ids(query.condition) or [0]
+    where = [f"e.pathway_id IN ({', '.join(['%s'] * len(pathway_ids))})"]
+    params: list[Any] = [*pathway_ids]
+    if provider_id is not None:
+        where.append("e.provider_id = %s")
+        params.append(provider_id)
+    if practice_id is not None:
+        where.append("p.practice_id = %s")
+        params.append(practice_id)
+    return where, params
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.fetchall()
+
+
+def _quintile(value: Any) -> str:
+    return UNKNOWN if value is None else str(int(value))
+
+
+def age_at_enrolment(query: OutcomeQuery, provider_id, practice_id) -> list[dict[str, Any]]:
+    """Mean age at referral by IMD quintile (episodes referred in the period)."""
+    where, params = _scope_sql(query, provider_id, practice_id)
+    if query.period.start:
+        where.append("e.referred_on >= %s")
+        params.append(query.period.start)
+    if query.period.end:
+        where.append("e.referred_on < %s")
+        params.append(query.period.end)
+    age = _age_sql("e.referred_on", "p.date_of_birth")
+    sql = f"""
+        SELECT imd_quintile, COUNT(*), SUM(age), SUM(age * age) FROM (
+            SELECT (a.imd_decile + 1) / 2 AS imd_quintile, {age} AS age
+            FROM surveys_episode e
+            JOIN surveys_patient p ON p.id = e.patient_id
+            LEFT JOIN surveys_area a ON a.id = p.area_id
+            WHERE {" AND ".join(where)}
+        ) AS enrolled GROUP BY imd_quintile
+    """  # noqa: S608
+    rows = []
+    for quintile, n, total, squares in sorted(
+        _fetch(sql, params), key=lambda r: _sort_key(r[0] and int(r[0]))
+    ):
+        estimate = st.mean_from_sums(int(n), float(total), float(squares))
+        rows.append(
+            {
+                "table": "age_at_enrolment",
+                "dimension": "imd_quintile",
+                "group": _quintile(quintile),
+                "n": int(n),
+                "mean_age": _rounded(estimate.mean, 1),
+                "mean_age_lower": _rounded(estimate.lower, 1),
+                "mean_age_upper": _rounded(estimate.upper, 1),
+            }
+        )
+    return disclosure.protect_rows(rows, keep_keys=["table", "dimension", "group"])
+
+
+def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[str, Any]]:
+    """Share of invitations answered, by IMD quintile, age band and channel, for the baseline
+    and follow-up timepoints. Counted once the window has closed (or the patient answered);
+    cancelled invitations are left out. The period applies to the invitation's due date."""
+    where, params = _scope_sql(query, provider_id, practice_id)
+    where += [
+        "i.timepoint IN (%s, %s)",
+        "i.status <> 'cancelled'",
+        "(i.status = 'completed' OR i.closes_on < %s)",
+    ]
+    params += [query.baseline_timepoint, query.timepoint, dt.date.today()]
+    if query.period.start:
+        where.append("i.due_on >= %s")
+        params.append(query.period.start)
+    if query.period.end:
+        where.append("i.due_on < %s")
+        params.append(query.period.end)
+    age = _age_sql("e.referred_on", "p.date_of_birth")
+    sql = f"""
+        SELECT i.timepoint, (a.imd_decile + 1) / 2, {_age_band_sql(age)}, p.preferred_channel,
+               COUNT(*), SUM(CASE WHEN i.status = 'completed' THEN 1 ELSE 0 END)
+        FROM surveys_invitation i
+        JOIN surveys_episode e ON e.id = i.episode_id
+        JOIN surveys_patient p ON p.id = e.patient_id
+        LEFT JOIN surveys_area a ON a.id = p.area_id
+        WHERE {" AND ".join(where)}
+        GROUP BY 1, 2, 3, 4
+    """  # noqa: S608
+    totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for timepoint, quintile, band, channel, invited, responded in _fetch(sql, params):
+        for dimension, group in (
+            ("imd_quintile", _quintile(quintile)),
+            ("age_band", band),
+            ("channel", channel),
+        ):
+            totals[(timepoint, dimension, group)][0] += int(invited)
+            totals[(timepoint, dimension, group)][1] += int(responded or 0)
+    rows = []
+    order = {query.baseline_timepoint: 0, query.timepoint: 1}
+    dims = {"imd_quintile": 0, "age_band": 1, "channel": 2}
+    for (timepoint, dimension, group), (invited, responded) in sorted(
+        totals.items(), key=lambda t: (order[t[0][0]], dims[t[0][1]], _sort_key(t[0][2]))
+    ):
+        interval = st.wilson_interval(responded, invited)
+        rows.append(
+            {
+                "table": "response_rate",
+                "timepoint": timepoint,
+                "dimension": dimension,
+                "group": group,
+                "invited": invited,
+                "responded": responded,
+                "not_responded": invited - responded,
+                "response_rate_pct": _rounded(100 * responded / invited, 1),
+                "response_rate_lower": _rounded(100 * interval[0], 1),
+                "response_rate_upper": _rounded(100 * interval[1], 1),
+            }
+        )
+    return disclosure.protect_rows(
+        rows,
+        count_keys=["responded", "not_responded"],
+        partitions=[lambda row: (row["timepoint"], row["dimension"])],
+        rounded_keys=["invited", "responded", "not_responded"],
+        keep_keys=["table", "timepoint", "dimension", "group"],
+    )
+
+
+def deprivation_gradient(quintile_rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """SII (and RII) of mean change across IMD quintiles 1 (most deprived) to 5, on crude
+    published means; needs all five quintiles published."""
+    row: dict[str, Any] = {
+        "table": "slope_index_of_inequality",
+        "dimension": "imd_quintile",
+        "group": "1 (most deprived) to 5",
+        "sii": None,
+        "sii_lower": None,
+        "sii_upper": None,
+        "rii": None,
+        "note": None,
+    }
+    usable = [
+        r
+        for r in quintile_rows
+        if r.get("imd_quintile") in ("1", "2", "3", "4", "5")
+        and not r.get("suppressed")
+        and r.get("sd_change") is not None
+    ]
+    if len(usable) < 5:
+        return row | {"note": "Needs all five IMD quintiles with published figures."}
+    usable.sort(key=lambda r: r["imd_quintile"])
+    index = st.slope_index_of_inequality(
+        [r["_mean_change"] for r in usable],
+        [r["_n"] for r in usable],
+        [r["_sd_change"] / r["_n"] ** 0.5 for r in usable],
+    )
+    return row | {
+        "sii": _rounded(index.sii),
+        "sii_lower": _rounded(index.lower),
+        "sii_upper": _rounded(index.upper),
+        "rii": _rounded(index.rii, 3),
+        "note": "Positive SII: greater mean change in less deprived areas (higher is better).",
+    }
+
+
+def outcome_equity(query: OutcomeQuery) -> dict[str, Any]:
+    """Crude figures by IMD quintile, age band and sex; SII across deprivation; age at
+    enrolment by IMD quintile; response rates by IMD quintile, age band and channel."""
+    from surveys.models import Practice, Provider
+
+    provider_id = _id_for(Provider, query.provider, "provider")
+    practice_id = _id_for(Practice, query.practice, "practice")
+    cells = [
+        cell
+        for cell in paired_cells(query, by_practice=practice_id is not None)
+        if (provider_id is None or cell.key["provider_id"] == provider_id)
+        and (practice_id is None or cell.key["practice_id"] == practice_id)
+    ]
+    results: list[dict[str, Any]] = []
+    sii_row = None
+    for dimension in EQUITY_DIMENSIONS:
+        raw = grouped_rows(cells, query.measure, None, dimension, adjust=False, series=False)
+        exact = {r[dimension]: r for r in raw}
+        protected = protect(raw, dimension, series=False)
+        if dimension == "imd_quintile":
+            # SII is a "complex calculation" (NHS Digital): fitted on unrounded figures of the
+            # published quintiles.
+            for r in protected:
+                source = exact[r["imd_quintile"]]
+                r["_n"], r["_mean_change"] = source["n"], _mean_exact(cells, r["imd_quintile"])
+                r["_sd_change"] = source["sd_change"]
+            sii_row = deprivation_gradient(protected)
+            for r in protected:
+                for key in ("_n", "_mean_change", "_sd_change"):
+                    r.pop(key)
+        for r in protected:
+            group = r.pop(dimension)
+            results.append({"table": "outcomes", "dimension": dimension, "group": group} | r)
+    results.append(sii_row)
+    results += age_at_enrolment(query, provider_id, practice_id)
+    results += response_rates(query, provider_id, practice_id)
+    return {"meta": meta(query, None, adjusted=False), "results": results}
+
+
+def _mean_exact(cells: Sequence[Cell], quintile: Any) -> float | None:
+    total, _, _ = _total(c for c in cells if _quintile(c.key["imd_quintile"]) == quintile)
+    return (total.sum_f - total.sum_b) / total.n if total.n else None
+
+
+# --- GP practice variation ---------------------------------------------------------------------
+
+
+def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
+    """Per practice: enrolment per 1,000 registered patients (crude: list sizes by age and sex
+    are not loaded, so no age/sex standardisation is possible), outcome figures with the
+    case-mix adjusted change, and deciles among practices."""
+    from surveys.models import Practice, Provider
+
+    provider_id = _id_for(Provider, query.provider, "provider")
+    practices = list(Practice.objects.values_list("pk", "ods_code", "name", "list_size"))
+    where, params = _scope_sql(query, provider_id, None)
+    if query.period.start:
+        where.append("e.referred_on >= %s")
+        params.append(query.period.start)
+    if query.period.end:
+        where.append("e.referred_on < %s")
+        params.append(query.period.end)
+    sql = f"""
+        SELECT p.practice_id, COUNT(*) FROM surveys_episode e
+        JOIN surveys_patient p ON p.id = e.patient_id
+        WHERE {" AND ".join(where)} AND p.practice_id IS NOT NULL
+        GROUP BY p.practice_id
+    """  # noqa: S608
+    enrolled = dict(_fetch(sql, params))
+    enrolment_rows = []
+    for pk, code, name, list_size in practices:
+        count = int(enrolled.get(pk, 0))
+        rate = st.crude_rate(count, list_size) if list_size else None
+        enrolment_rows.append(
+            {
+                "practice": code,
+                "practice_name": name,
+                "list_size": list_size,
+                "enrolled": count,
+                "enrolment_rate_per_1000": _rounded(rate.value if rate else None),
+                "enrolment_rate_lower": _rounded(rate.lower if rate else None),
+                "enrolment_rate_upper": _rounded(rate.upper if rate else None),
+                "enrolment_rate_method": "crude; " + rate.method if rate else None,
+            }
+        )
+    enrolment_rows = disclosure.protect_rows(
+        enrolment_rows,
+        count_keys=["enrolled"],
+        keep_keys=["practice", "practice_name", "list_size"],
+    )
+    cells = [
+        cell
+        for cell in paired_cells(query, by_practice=True)
+        if provider_id is None or cell.key["provider_id"] == provider_id
+    ]
+    model = case_mix_model(cells)
+    outcome_rows = protect(
+        grouped_rows(
+            [c for c in cells if c.key["practice_id"] is not None],
+            query.measure,
+            model,
+            "practice",
+            adjust=True,
+            series=False,
+        ),
+        "practice",
+        series=False,
+    )
+    outcomes_by_code = {row["practice"]: row for row in outcome_rows}
+    empty = figures([], query.measure, None, adjust=True) | {"suppressed": False}
+    rows = []
+    for enrolment in enrolment_rows:
+        outcome = dict(outcomes_by_code.get(enrolment["practice"], empty))
+        outcome.pop("practice", None)
+        outcome.pop("practice_name", None)
+        outcome["outcome_suppressed"] = outcome.pop("suppressed", None)
+        rows.append(enrolment | outcome)
+    threshold = disclosure.min_cell()
+    rate_deciles = st.deciles(
+        [r["enrolment_rate_per_1000"] if not r["suppressed"] else None for r in rows]
+    )
+    change_deciles = st.deciles(
+        [
+            r.get("adjusted_change")
+            if r.get("outcome_suppressed") is False and (r.get("n") or 0) >= threshold
+            else None
+            for r in rows
+        ]
+    )
+    for row, rate_decile, change_decile in zip(rows, rate_deciles, change_deciles, strict=True):
+        row["enrolment_rate_decile"] = rate_decile
+        row["adjusted_change_decile"] = change_decile
+    if query.practice:
+        rows = [row for row in rows if row["practice"] == query.practice]
+    return {"meta": meta(query, model, adjusted=True), "results": rows}

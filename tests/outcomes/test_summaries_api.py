@@ -1,0 +1,470 @@
+"""The aggregate outcome endpoints, checked against figures computed independently with
+scipy/statsmodels on the same synthetic patients."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+from scipy import stats as sps
+
+from outcomes.models import Instrument
+from surveys.models import InstrumentResult, Invitation, Patient, Response
+from tests.factories import (
+    AreaFactory,
+    EpisodeFactory,
+    PatientFactory,
+    PracticeFactory,
+    ProviderFactory,
+    UserFactory,
+    nhs_number_for,
+)
+
+SUMMARY = "/api/v1/outcomes/summary/"
+EQUITY = "/api/v1/outcomes/equity/"
+PRACTICES = "/api/v1/outcomes/practices/"
+REFERRED = dt.date(2025, 9, 1)
+UTC = dt.UTC
+
+
+def submitted(month: int, day: int = 15) -> dt.datetime:
+    return dt.datetime(2026, month, day, 12, tzinfo=UTC)
+
+
+def age_band(born: dt.date) -> str:
+    age = REFERRED.year - born.year - ((REFERRED.month, REFERRED.day) < (born.month, born.day))
+    for limit, band in ((50, "0-49"), (60, "50-59"), (70, "60-69"), (80, "70-79")):
+        if age < limit:
+            return band
+    return "80+"
+
+
+class Population:
+    """Synthetic paired responses written straight to the tables (scored values given)."""
+
+    def __init__(self):
+        self.core = Instrument.objects.get(code="mskt-core")
+        self.oks = Instrument.objects.get(code="oks")
+        self.records: list[dict] = []
+        self.used: set[str] = set()
+        self.serial = 500_000
+        self.areas = {d: AreaFactory(lsoa_code=f"E0100{d:04d}", imd_decile=d) for d in range(1, 11)}
+
+    def add(
+        self,
+        provider,
+        *,
+        base: float,
+        follow: float | None,
+        practice=None,
+        decile: int | None = 5,
+        sex: str = "female",
+        born: dt.date = dt.date(1960, 5, 1),
+        when: dt.datetime | None = None,
+        oks: tuple[int, int] = (20, 30),
+    ):
+        self.serial += 1
+        number = nhs_number_for(self.serial)
+        while number in self.used:  # nhs_number_for skips serials whose check digit is 10
+            self.serial += 1
+            number = nhs_number_for(self.serial)
+        self.used.add(number)
+        patient = PatientFactory(
+            nhs_number=number,
+            practice=practice,
+            area=self.areas[decile] if decile else None,
+            sex=sex,
+            date_of_birth=born,
+            postcode="NG18 1AA",
+        )
+        episode = EpisodeFactory(patient=patient, provider=provider, referred_on=REFERRED)
+        when = when or submitted(3)
+        points = [("baseline", base, oks[0], dt.datetime(2025, 9, 5, 10, tzinfo=UTC))]
+        if follow is not None:
+            points.append(("6-months", follow, oks[1], when))
+        for timepoint, value, oks_total, at in points:
+            invitation = Invitation.objects.create(
+                episode=episode,
+                timepoint=timepoint,
+                due_on=at.date(),
+                opens_on=at.date(),
+                closes_on=at.date() + dt.timedelta(days=28),
+                follow_up=timepoint != "baseline",
+                instruments=[["mskt-core", "1.0.0"], ["oks", "1.0.0"]],
+                status=Invitation.Status.COMPLETED,
+            )
+            response = Response.objects.create(
+                invitation=invitation, mode="self", answers={}, submitted_at=at
+            )
+            InstrumentResult.objects.create(
+                response=response,
+                instrument=self.core,
+                scores={"quality-of-life": value},
+                outcomes={"quality-of-life": value},
+            )
+            InstrumentResult.objects.create(
+                response=response,
+                instrument=self.oks,
+                scores={"total": oks_total},
+                outcomes={"quality-of-life": round(100 * oks_total / 48, 1)},
+            )
+        if follow is None:  # invited at follow-up, never answered
+            Invitation.objects.create(
+                episode=episode,
+                timepoint="6-months",
+                due_on=when.date(),
+                opens_on=when.date(),
+                closes_on=when.date() + dt.timedelta(days=28),
+                follow_up=True,
+                instruments=[["mskt-core", "1.0.0"], ["oks", "1.0.0"]],
+                status=Invitation.Status.EXPIRED,
+            )
+        else:
+            self.records.append(
+                {
+                    "provider": provider.ods_code,
+                    "practice": practice.ods_code if practice else None,
+                    "base": base,
+                    "follow": follow,
+                    "oks_base": oks[0],
+                    "oks_follow": oks[1],
+                    "age_band": age_band(born),
+                    "sex": sex,
+                    "imd_quintile": None if decile is None else str((decile + 1) // 2),
+                    "month": when.strftime("%Y-%m"),
+                }
+            )
+        return patient
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.records)
+
+
+@pytest.fixture
+def client_in(client, db):
+    client.force_login(UserFactory(is_staff=True))
+    return client
+
+
+@pytest.fixture
+def exact_counts(settings):
+    settings.DISCLOSURE_ROUND_TO = 0
+    settings.DISCLOSURE_MIN_CELL = 5
+    settings.DISCLOSURE_MIN_ADJUSTED = 30
+
+
+@pytest.fixture
+def population(db, loaded_definitions):
+    rng = np.random.default_rng(11)
+    population = Population()
+    providers = [ProviderFactory(ods_code=code) for code in ("RK5", "RX1", "RHA")]
+    practices = [
+        PracticeFactory(ods_code=f"C84{n:03d}", list_size=size)
+        for n, size in ((1, 8000), (2, 12000), (3, 4000))
+    ]
+    effects = {"RK5": 0.0, "RX1": 6.0, "RHA": -5.0}
+    births = [dt.date(1950, 3, 1), dt.date(1962, 7, 1), dt.date(1970, 1, 10), dt.date(1985, 2, 2)]
+    for index in range(150):
+        provider = providers[index % 3]
+        decile = int(rng.integers(1, 11))
+        base = float(rng.integers(10, 70))
+        follow = float(
+            np.clip(
+                round(
+                    12 + 0.7 * base + 1.2 * decile + effects[provider.ods_code] + rng.normal(0, 9)
+                ),
+                0,
+                100,
+            )
+        )
+        population.add(
+            provider,
+            base=base,
+            follow=follow,
+            practice=practices[index % 3 if index % 5 else 0],
+            decile=decile,
+            sex="male" if rng.random() < 0.45 else "female",
+            born=births[int(rng.integers(0, 4))],
+            when=submitted(int(rng.integers(1, 4))),
+            oks=(int(rng.integers(5, 30)), int(rng.integers(10, 48))),
+        )
+    population.providers = providers
+    population.practices = practices
+    return population
+
+
+def get(client, url, **params):
+    response = client.get(url, params)
+    return response, (json.loads(response.content) if response.content else None)
+
+
+@pytest.mark.usefixtures("exact_counts")
+class TestSummary:
+    def test_crude_figures_match_scipy(self, client_in, population):
+        response, body = get(client_in, SUMMARY, condition="knee-pain")
+        assert response.status_code == 200
+        frame = population.frame()
+        for row in body["results"]:
+            group = frame[frame.provider == row["provider"]]
+            change = group.follow - group.base
+            low, high = sps.t.interval(
+                0.95, len(change) - 1, loc=change.mean(), scale=sps.sem(change)
+            )
+            assert row["n"] == len(group)
+            assert row["mean_baseline"] == pytest.approx(group.base.mean(), abs=0.005)
+            assert row["mean_follow_up"] == pytest.approx(group.follow.mean(), abs=0.005)
+            assert row["mean_change"] == pytest.approx(change.mean(), abs=0.005)
+            assert row["mean_change_lower"] == pytest.approx(low, abs=0.005)
+            assert row["mean_change_upper"] == pytest.approx(high, abs=0.005)
+            # MSK Together common questionnaire: MIC 12.5 on its 0-100 scale.
+            improved = (change >= 12.5).mean() * 100
+            worse = (change <= -12.5).mean() * 100
+            assert row["pct_improved"] == pytest.approx(improved, abs=0.05)
+            assert row["pct_worse"] == pytest.approx(worse, abs=0.05)
+            assert row["suppressed"] is False
+
+    def test_case_mix_adjusted_change_and_funnel_match_statsmodels(self, client_in, population):
+        _, body = get(client_in, SUMMARY, condition="knee-pain")
+        frame = population.frame()
+        fit = smf.ols("follow ~ base + C(age_band) + C(sex) + C(imd_quintile)", data=frame).fit()
+        frame["predicted"] = fit.fittedvalues
+        national_change = (frame.follow - frame.base).mean()
+        sd = np.sqrt(fit.mse_resid)
+        assert body["meta"]["model"]["residual_sd"] == pytest.approx(sd, abs=0.0005)
+        for row in body["results"]:
+            group = frame[frame.provider == row["provider"]]
+            o_minus_e = group.follow.mean() - group.predicted.mean()
+            adjusted = national_change + o_minus_e
+            assert row["adjusted_change"] == pytest.approx(adjusted, abs=0.005)
+            se = sd / np.sqrt(len(group))
+            assert row["funnel_target"] == pytest.approx(national_change, abs=0.005)
+            assert row["funnel_lower_95"] == pytest.approx(
+                national_change - sps.norm.ppf(0.975) * se, abs=0.005
+            )
+            assert row["funnel_upper_998"] == pytest.approx(
+                national_change + sps.norm.ppf(0.999) * se, abs=0.005
+            )
+            outside = abs(adjusted - national_change) > sps.norm.ppf(0.975) * se
+            assert row["outside_95"] is bool(outside)
+
+    def test_provider_filter_keeps_model_fitted_on_all_providers(self, client_in, population):
+        _, everyone = get(client_in, SUMMARY, condition="knee-pain")
+        _, one = get(client_in, SUMMARY, condition="knee-pain", provider="RX1")
+        assert [r["provider"] for r in one["results"]] == ["RX1"]
+        whole = next(r for r in everyone["results"] if r["provider"] == "RX1")
+        assert one["results"][0] == whole
+
+    def test_period_quarter_and_month_restrict_follow_up_submission(self, client_in, population):
+        frame = population.frame()
+        _, march = get(client_in, SUMMARY, condition="knee-pain", period="2026-03", group_by="none")
+        assert march["results"][0]["n"] == (frame.month == "2026-03").sum()
+        _, q1 = get(client_in, SUMMARY, condition="knee-pain", period="2026Q1", group_by="none")
+        assert q1["results"][0]["n"] == len(frame)
+        _, q2 = get(client_in, SUMMARY, condition="knee-pain", period="2026Q2", group_by="none")
+        assert q2["results"] == []
+        _, ranged = get(client_in, SUMMARY, condition="knee-pain", group_by="none", to="2026-01-31")
+        assert ranged["results"][0]["n"] == (frame.month == "2026-01").sum()
+
+    def test_monthly_series(self, client_in, population):
+        _, body = get(client_in, SUMMARY, condition="knee-pain", group_by="none", series="month")
+        frame = population.frame()
+        assert [r["period"] for r in body["results"]] == ["2026-01", "2026-02", "2026-03"]
+        for row in body["results"]:
+            assert row["n"] == (frame.month == row["period"]).sum()
+
+    def test_quarterly_series_by_provider(self, client_in, population):
+        _, body = get(client_in, SUMMARY, condition="knee-pain", series="quarter")
+        assert {(r["provider"], r["period"]) for r in body["results"]} == {
+            (p, "2026Q1") for p in ("RK5", "RX1", "RHA")
+        }
+
+    def test_group_by_imd_quintile_is_crude(self, client_in, population):
+        _, body = get(client_in, SUMMARY, condition="knee-pain", group_by="imd_quintile")
+        frame = population.frame()
+        assert {r["imd_quintile"] for r in body["results"]} == set(frame.imd_quintile)
+        assert all("adjusted_change" not in r for r in body["results"])
+
+    def test_instrument_score_uses_its_own_mic(self, client_in, population):
+        _, body = get(
+            client_in, SUMMARY, condition="knee-pain", instrument="oks", score="total",
+            group_by="none",
+        )  # fmt: skip
+        frame = population.frame()
+        change = frame.oks_follow - frame.oks_base
+        row = body["results"][0]
+        assert body["meta"]["measure"]["mic"] == 7
+        assert row["mean_change"] == pytest.approx(change.mean(), abs=0.005)
+        assert row["pct_improved"] == pytest.approx((change >= 7).mean() * 100, abs=0.05)
+
+    def test_outcome_of_another_instrument_classes_change_on_native_score(
+        self, client_in, population
+    ):
+        _, body = get(
+            client_in, SUMMARY, condition="knee-pain", instrument="oks",
+            outcome="quality-of-life", group_by="none",
+        )  # fmt: skip
+        frame = population.frame()
+        row = body["results"][0]
+        harmonised = (frame.oks_follow * 100 / 48).round(1) - (frame.oks_base * 100 / 48).round(1)
+        assert row["mean_change"] == pytest.approx(harmonised.mean(), abs=0.005)
+        change = frame.oks_follow - frame.oks_base
+        assert row["pct_improved"] == pytest.approx((change >= 7).mean() * 100, abs=0.05)
+
+
+@pytest.mark.usefixtures("exact_counts")
+class TestDisclosure:
+    def test_small_provider_withheld_and_one_more_to_block_subtraction(self, client_in, population):
+        small = ProviderFactory(ods_code="SMALL")
+        for base in (30, 40, 50):
+            population.add(small, base=base, follow=base + 10)
+        _, body = get(client_in, SUMMARY, condition="knee-pain")
+        withheld = [r for r in body["results"] if r["suppressed"]]
+        assert len(withheld) == 2
+        small_row = next(r for r in body["results"] if r["provider"] == "SMALL")
+        assert small_row["suppressed"] is True
+        assert small_row["n"] is None and small_row["mean_change"] is None
+        _, total = get(client_in, SUMMARY, condition="knee-pain", group_by="none")
+        shown = sum(r["n"] for r in body["results"] if not r["suppressed"])
+        assert total["results"][0]["n"] - shown > 3  # not the small provider's count alone
+
+    def test_adjusted_figures_need_thirty_patients(self, client_in, population, settings):
+        settings.DISCLOSURE_MIN_ADJUSTED = 60
+        _, body = get(client_in, SUMMARY, condition="knee-pain")
+        assert all(r["adjusted_change"] is None for r in body["results"])
+        assert all(r["n_modelled"] == 50 for r in body["results"])
+
+    def test_counts_rounded_to_five(self, client_in, population, settings):
+        settings.DISCLOSURE_ROUND_TO = 5
+        population.add(population.providers[0], base=20, follow=30)
+        population.add(population.providers[0], base=20, follow=30)
+        _, body = get(client_in, SUMMARY, condition="knee-pain")
+        assert all(r["n"] % 5 == 0 for r in body["results"])
+        assert next(r for r in body["results"] if r["provider"] == "RK5")["n"] == 50
+
+
+@pytest.mark.usefixtures("exact_counts")
+class TestEquity:
+    def test_breakdowns_sii_age_and_response_rates(self, client_in, population):
+        # Six patients who never answered their follow-up: visible in the response rates.
+        for _ in range(6):
+            population.add(population.providers[0], base=50, follow=None, decile=1)
+        response, body = get(client_in, EQUITY, condition="knee-pain")
+        assert response.status_code == 200
+        frame = population.frame()
+        tables = {r["table"] for r in body["results"]}
+        assert tables == {
+            "outcomes",
+            "slope_index_of_inequality",
+            "age_at_enrolment",
+            "response_rate",
+        }
+        by_imd = {
+            r["group"]: r
+            for r in body["results"]
+            if r["table"] == "outcomes" and r["dimension"] == "imd_quintile"
+        }
+        quintiles = sorted(frame.imd_quintile.unique())
+        values, sizes, errors = [], [], []
+        for q in quintiles:
+            change = (frame.follow - frame.base)[frame.imd_quintile == q]
+            assert by_imd[q]["n"] == len(change)
+            values.append(change.mean())
+            sizes.append(len(change))
+            errors.append(change.std(ddof=1) / np.sqrt(len(change)))
+        a = np.array(sizes) / sum(sizes)
+        ranks = np.cumsum(a) - a / 2
+        fit = sm.WLS(values, sm.add_constant(ranks), weights=a).fit()
+        sii = next(r for r in body["results"] if r["table"] == "slope_index_of_inequality")
+        assert sii["sii"] == pytest.approx(fit.params[1], abs=0.005)
+        rates = [
+            r
+            for r in body["results"]
+            if r["table"] == "response_rate" and r["timepoint"] == "6-months"
+        ]
+        q1 = next(r for r in rates if r["dimension"] == "imd_quintile" and r["group"] == "1")
+        answered = (frame.imd_quintile == "1").sum()
+        assert q1["invited"] == answered + 6
+        assert q1["responded"] == answered
+        ages = [r for r in body["results"] if r["table"] == "age_at_enrolment"]
+        assert sum(r["n"] for r in ages if not r["suppressed"]) <= len(frame) + 6
+
+
+@pytest.mark.usefixtures("exact_counts")
+class TestPractices:
+    def test_enrolment_rate_per_thousand_and_deciles(self, client_in, population):
+        response, body = get(client_in, PRACTICES, condition="knee-pain")
+        assert response.status_code == 200
+        frame = population.frame()
+        rows = {r["practice"]: r for r in body["results"]}
+        for practice in population.practices:
+            enrolled = (frame.practice == practice.ods_code).sum()
+            row = rows[practice.ods_code]
+            assert row["enrolled"] == enrolled
+            assert row["enrolment_rate_per_1000"] == pytest.approx(
+                1000 * enrolled / practice.list_size, abs=0.005
+            )
+            assert row["n"] == enrolled
+        deciles = [rows[p.ods_code]["enrolment_rate_decile"] for p in population.practices]
+        rates = [rows[p.ods_code]["enrolment_rate_per_1000"] for p in population.practices]
+        assert deciles[int(np.argmax(rates))] == 10
+        assert deciles[int(np.argmin(rates))] == 1
+
+
+class TestRequests:
+    @pytest.mark.parametrize(
+        "params,message",
+        [
+            ({}, "condition"),
+            ({"condition": "no-such"}, "No condition"),
+            ({"condition": "knee-pain", "period": "2026-13"}, "period"),
+            ({"condition": "knee-pain", "period": "2026Q1", "from": "2026-01-01"}, "not both"),
+            ({"condition": "knee-pain", "from": "2026-02-01", "to": "2026-01-01"}, "before"),
+            ({"condition": "knee-pain", "from": "yesterday"}, "from"),
+            ({"condition": "knee-pain", "score": "total"}, "instrument"),
+            ({"condition": "knee-pain", "instrument": "oks", "score": "nope"}, "no numeric"),
+            ({"condition": "knee-pain", "instrument": "nope"}, "No instrument"),
+            ({"condition": "knee-pain", "outcome": "equity"}, "does not inform"),
+            ({"condition": "knee-pain", "timepoint": "10-years"}, "timepoint"),
+            ({"condition": "knee-pain", "provider": "ZZZ"}, "No provider"),
+            ({"condition": "knee-pain", "group_by": "postcode"}, "group_by"),
+            ({"condition": "knee-pain", "series": "week"}, "series"),
+        ],
+    )
+    def test_bad_queries_are_400_with_a_message(
+        self, client_in, loaded_definitions, params, message
+    ):
+        response, body = get(client_in, SUMMARY, **params)
+        assert response.status_code == 400
+        assert message in body["error"]
+
+    @pytest.mark.parametrize("url", [SUMMARY, EQUITY, PRACTICES])
+    def test_anonymous_clients_are_refused(self, client, db, url):
+        response = client.get(url, {"condition": "knee-pain"})
+        assert response.status_code in (401, 403)
+
+    @pytest.mark.parametrize("url", [SUMMARY, EQUITY, PRACTICES])
+    def test_no_identifier_appears_in_any_output(self, client_in, population, url, settings):
+        settings.DISCLOSURE_ROUND_TO = 0
+        patients = list(Patient.objects.all())
+        for params in (
+            {"condition": "knee-pain"},
+            {"condition": "knee-pain", "group_by": "practice", "series": "month"},
+        ):
+            response = client_in.get(url, params)
+            assert response.status_code == 200
+            text = response.content.decode()
+            for patient in patients:
+                for secret in (
+                    patient.nhs_number,
+                    patient.family_name,
+                    patient.date_of_birth.isoformat(),
+                    patient.postcode,
+                    patient.email,
+                    patient.mobile,
+                ):
+                    assert secret not in text
