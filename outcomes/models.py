@@ -161,3 +161,62 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_id}"
+
+
+class ApiClientQuerySet(models.QuerySet):
+    def active(self) -> ApiClientQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiClient(models.Model):
+    """An API key: who holds it and which providers' pseudonymised patient-level rows it may read.
+
+    Only the SHA-256 of the key is stored. A key is 32 random bytes (``secrets.token_urlsafe``),
+    so a fast unsalted hash is safe here: brute force over 256 bits is hopeless, and a slow hash
+    (PBKDF2) would only add latency to every request. The same reasoning as Django's own
+    password-reset tokens and GitHub's token storage. ``prefix`` (first characters of the key)
+    lets a holder and an administrator tell keys apart without the key itself.
+    """
+
+    name = models.CharField(max_length=200, help_text=_("Who holds the key, e.g. 'ICB analysts'."))
+    prefix = models.CharField(max_length=16, db_index=True, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    providers = models.ManyToManyField(
+        "surveys.Provider",
+        blank=True,
+        related_name="api_clients",
+        help_text=_("Providers whose pseudonymised patient-level rows this key may export."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    objects = ApiClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API client")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    # DRF treats ``request.user`` as the authenticated principal; a key stands in for a user.
+    is_authenticated = True
+    is_staff = False
+    is_superuser = False
+    is_anonymous = False
