@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from proms import admin as _superuser_only_admin  # noqa: F401 - admin for superusers only
 from proms import views
 
 urlpatterns = [

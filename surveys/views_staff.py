@@ -1,0 +1,358 @@
+"""Staff pages: find or create patients, enrol them, follow their episodes, enter answers.
+
+Every page needs a log-in; staff see only their providers' patients and episodes (404 for the
+rest). Writes go through :mod:`surveys.services` and :mod:`notifications.services`.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from notifications.services import invitation_resend
+from outcomes.harmonisation import classify_change, round_half_up
+from outcomes.loading import catalogue
+from surveys import questionnaire
+from surveys.forms import AnswerModeForm, EnrolForm, EventForm, FindPatientForm, PatientForm
+from surveys.models import Episode, Invitation, Patient, Provider, Response
+from surveys.services import (
+    JourneyError,
+    episode_enrol,
+    event_record,
+    pathway_spec,
+    patient_create,
+    response_submit,
+)
+
+FOUND_KEY = "staff_found_patients"  # patients this user looked up by NHS number (may enrol)
+
+
+def staff_required(view):
+    """Log-in required; a user with no provider sees a polite notice instead of the page."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = request.user
+        if not user.is_superuser and not Provider.objects.for_user(user).exists():
+            return render(request, "staff/no_provider.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def visible_patients(user):
+    """Patients with an episode at one of the user's providers, or created by the user."""
+    if user.is_superuser:
+        return Patient.objects.all()
+    return Patient.objects.filter(Q(episodes__provider__staff=user) | Q(created_by=user)).distinct()
+
+
+def _enrollable_patient(request, pk):
+    found = request.session.get(FOUND_KEY, [])
+    patient = visible_patients(request.user).filter(pk=pk).first()
+    if patient is None and pk in found:
+        patient = Patient.objects.filter(pk=pk).first()
+    if patient is None:
+        raise Http404
+    return patient
+
+
+@staff_required
+def home(request):
+    episodes = Episode.objects.for_user(request.user)
+    recent = episodes.select_related("patient", "pathway", "provider").order_by(
+        "-created_at", "-pk"
+    )[:20]
+    counts = {
+        row["status"]: row["n"]
+        for row in Invitation.objects.filter(episode__in=episodes)
+        .values("status")
+        .annotate(n=Count("pk"))
+    }
+    statuses = [(label, counts.get(value, 0)) for value, label in Invitation.Status.choices]
+    return render(
+        request,
+        "staff/home.html",
+        {
+            "find_form": FindPatientForm(),
+            "recent": recent,
+            "statuses": statuses,
+            "providers": Provider.objects.for_user(request.user),
+        },
+    )
+
+
+@staff_required
+def patient_find(request):
+    form = FindPatientForm(request.GET or None)
+    if not form.is_valid():
+        return render(request, "staff/patient_find.html", {"find_form": form})
+    number = form.cleaned_data["nhs_number"]
+    patient = Patient.objects.filter(nhs_number=number).first()
+    if patient is None:
+        messages.info(request, _("No patient has this NHS number yet. You can add them now."))
+        return redirect(reverse("staff:patient_new") + f"?nhs_number={number}")
+    if visible_patients(request.user).filter(pk=patient.pk).exists():
+        return redirect("staff:patient_detail", pk=patient.pk)
+    found = request.session.get(FOUND_KEY, [])
+    if patient.pk not in found:
+        request.session[FOUND_KEY] = [*found[-49:], patient.pk]
+    messages.info(
+        request,
+        _("This patient is already registered with another service. Enrol them with yours."),
+    )
+    return redirect("staff:episode_new", pk=patient.pk)
+
+
+@staff_required
+def patient_new(request):
+    if request.method == "POST":
+        form = PatientForm(request.POST)
+        if form.is_valid():
+            try:
+                patient = patient_create(by=request.user, **form.cleaned_data)
+            except JourneyError as error:
+                form.add_error("nhs_number", str(error))
+            else:
+                messages.success(request, _("Patient added. Now enrol them on a pathway."))
+                return redirect("staff:episode_new", pk=patient.pk)
+    else:
+        initial = {}
+        if request.GET.get("nhs_number"):
+            initial["nhs_number"] = request.GET["nhs_number"][:14]
+        form = PatientForm(initial=initial)
+    return render(request, "staff/patient_form.html", {"form": form})
+
+
+@staff_required
+def patient_detail(request, pk):
+    patient = get_object_or_404(visible_patients(request.user).select_related("practice"), pk=pk)
+    episodes = (
+        Episode.objects.for_user(request.user)
+        .filter(patient=patient)
+        .select_related("pathway", "provider")
+    )
+    return render(request, "staff/patient_detail.html", {"patient": patient, "episodes": episodes})
+
+
+@staff_required
+def episode_new(request, pk):
+    patient = _enrollable_patient(request, pk)
+    form = EnrolForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            episode = episode_enrol(patient=patient, by=request.user, **form.cleaned_data)
+        except JourneyError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Patient enrolled. Their questionnaires are scheduled."))
+            return redirect("staff:episode_detail", pk=episode.pk)
+    return render(request, "staff/episode_form.html", {"form": form, "patient": patient})
+
+
+def _episode_for(request, pk):
+    return get_object_or_404(
+        Episode.objects.for_user(request.user).select_related("patient", "pathway", "provider"),
+        pk=pk,
+    )
+
+
+def _number(value, decimals):
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        shown = round_half_up(value, decimals)
+        return f"{shown:.{decimals}f}" if decimals else f"{int(shown)}"
+    return str(value)
+
+
+def timeline(episode: Episode) -> list[dict]:
+    """Each invitation with its label, window, status in words and scores with change."""
+    labels = {tp.code: tp.label for tp in pathway_spec(episode.pathway).timepoints}
+    invitations = list(
+        episode.invitations.select_related("response", "anchor_event").prefetch_related(
+            "response__results__instrument"
+        )
+    )
+    definitions = catalogue()
+    baseline: dict[str, dict] = {}  # instrument code -> scores of the first answered timepoint
+    rows = []
+    for invitation in sorted(invitations, key=lambda i: (i.due_on, i.pk)):
+        response = getattr(invitation, "response", None) if _has_response(invitation) else None
+        scores = []
+        if response is not None:
+            for result in sorted(response.results.all(), key=lambda r: r.instrument.code):
+                spec = definitions.instrument(result.instrument.code, result.instrument.version)
+                first = baseline.get(spec.code)
+                for score in spec.scores:
+                    value = result.scores.get(score.name)
+                    if value is None:
+                        continue
+                    row = {
+                        "instrument": spec.short_title or spec.title,
+                        "label": score.label,
+                        "value": _number(value, score.decimals),
+                        "change": None,
+                        "direction": None,
+                    }
+                    before = first.get(score.name) if first is not None else None
+                    if (
+                        first is not None
+                        and isinstance(value, int | float)
+                        and isinstance(before, int | float)
+                    ):
+                        diff = value - before
+                        sign = "+" if diff > 0 else ""
+                        row["change"] = sign + _number(diff, score.decimals)
+                        row["direction"] = classify_change(score, before, value)
+                    scores.append(row)
+                baseline.setdefault(spec.code, result.scores)
+        rows.append(
+            {
+                "invitation": invitation,
+                "label": labels.get(invitation.timepoint, invitation.timepoint),
+                "response": response,
+                "scores": scores,
+                "outstanding": invitation.status in Invitation.OUTSTANDING,
+            }
+        )
+    return rows
+
+
+def _has_response(invitation) -> bool:
+    try:
+        invitation.response  # noqa: B018 - the reverse one-to-one raises when there is none
+    except Response.DoesNotExist:
+        return False
+    return True
+
+
+@staff_required
+def episode_detail(request, pk):
+    episode = _episode_for(request, pk)
+    return render(
+        request,
+        "staff/episode_detail.html",
+        {
+            "episode": episode,
+            "patient": episode.patient,
+            "rows": timeline(episode),
+            "events": episode.events.all(),
+            "active": episode.status == Episode.Status.ACTIVE,
+        },
+    )
+
+
+@staff_required
+def event_new(request, pk):
+    episode = _episode_for(request, pk)
+    form = EventForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            event_record(episode=episode, by=request.user, **form.cleaned_data)
+        except JourneyError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Event recorded."))
+            return redirect("staff:episode_detail", pk=episode.pk)
+    return render(request, "staff/event_form.html", {"form": form, "episode": episode})
+
+
+def _invitation_for(request, pk):
+    return get_object_or_404(
+        Invitation.objects.filter(
+            episode__in=Episode.objects.for_user(request.user)
+        ).select_related("episode__patient", "episode__pathway"),
+        pk=pk,
+    )
+
+
+@require_POST
+@staff_required
+def invitation_resend_view(request, pk):
+    invitation = _invitation_for(request, pk)
+    try:
+        invitation_resend(invitation=invitation, by=request.user)
+    except JourneyError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("A new link was sent"))
+    return redirect("staff:episode_detail", pk=invitation.episode_id)
+
+
+@staff_required
+def invitation_answers(request, pk):
+    invitation = _invitation_for(request, pk)
+    episode = invitation.episode
+    if invitation.status not in Invitation.OUTSTANDING:
+        messages.error(request, _("This questionnaire is no longer open for answers."))
+        return redirect("staff:episode_detail", pk=episode.pk)
+    pages = questionnaire.instrument_pages(invitation.instruments, invitation.follow_up)
+    language = episode.patient.preferred_language
+    mode_form = AnswerModeForm(request.POST or None)
+    parsed = {}
+    error_summary: list[tuple[str, str]] = []
+    if request.method == "POST":
+        all_ids = {"mode"} | {item.id for page in pages for item in page.items}
+        for page in pages:
+            parsed[page.code] = questionnaire.parse_page(
+                page, request.POST, require_answers=False, extra_fields=all_ids
+            )
+        if not mode_form.is_valid():
+            error_summary.append(("mode_0", mode_form.errors["mode"][0]))
+        for page in pages:
+            error_summary += questionnaire.error_summary(page, parsed[page.code].errors)
+        if not error_summary:
+            answers = {code: result.values for code, result in parsed.items()}
+            try:
+                response_submit(
+                    invitation=invitation,
+                    answers=answers,
+                    mode=mode_form.cleaned_data["mode"],
+                    by=request.user,
+                )
+            except JourneyError as error:
+                error_summary.append(("main", str(error)))
+            else:
+                messages.success(request, _("Answers saved and scored."))
+                return redirect("staff:episode_detail", pk=episode.pk)
+    sections = []
+    for page in pages:
+        result = parsed.get(page.code)
+        values = result.raw if result is not None else invitation.draft_answers.get(page.code, {})
+        sections.append(
+            {
+                "page": page,
+                "title": page.instrument.title,
+                "questions": questionnaire.render_items(
+                    page,
+                    language=language,
+                    values=values,
+                    errors=result.errors if result is not None else None,
+                ),
+            }
+        )
+    labels = {tp.code: tp.label for tp in pathway_spec(episode.pathway).timepoints}
+    return render(
+        request,
+        "staff/invitation_answers.html",
+        {
+            "invitation": invitation,
+            "episode": episode,
+            "patient": episode.patient,
+            "label": labels.get(invitation.timepoint, invitation.timepoint),
+            "mode_form": mode_form,
+            "sections": sections,
+            "error_summary": error_summary,
+        },
+        status=400 if error_summary else 200,
+    )
