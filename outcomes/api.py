@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +16,11 @@ from outcomes import fhir, serializers
 from outcomes.loading import catalogue
 from outcomes.scoring import AnswerError, score
 from outcomes.specs import InstrumentSpec, version_key
+
+# Definitions publish no patient data, so these endpoints are open to anyone (no key needed).
+_PUBLIC = {"auth": [], "tags": ["definitions"]}
+_ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description='{"error": "..."}')
+_VERSION = OpenApiParameter("version", str, description="An older version (default: current).")
 
 
 def _instrument_or_404(code: str, version: str | None = None) -> InstrumentSpec:
@@ -27,6 +34,7 @@ def _instrument_or_404(code: str, version: str | None = None) -> InstrumentSpec:
 class InstrumentListView(APIView):
     """The current version of every instrument."""
 
+    @extend_schema(operation_id="instruments_list", responses=OpenApiTypes.OBJECT, **_PUBLIC)
     def get(self, request: Request) -> Response:
         return Response(
             {
@@ -41,6 +49,9 @@ class InstrumentListView(APIView):
 class InstrumentDetailView(APIView):
     """One instrument's full definition (``?version=`` for an older one), without licensed text."""
 
+    @extend_schema(
+        parameters=[_VERSION], responses={200: OpenApiTypes.OBJECT, 404: _ERROR}, **_PUBLIC
+    )
     def get(self, request: Request, code: str) -> Response:
         spec = _instrument_or_404(code, request.query_params.get("version"))
         versions = sorted((v for c, v in catalogue().instruments if c == code), key=version_key)
@@ -50,6 +61,11 @@ class InstrumentDetailView(APIView):
 class InstrumentScoreView(APIView):
     """Score coded answers with the instrument's published rules; bad answers get a 400."""
 
+    @extend_schema(
+        request=serializers.ScoreRequestSerializer,
+        responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 404: _ERROR},
+        **_PUBLIC,
+    )
     def post(self, request: Request, code: str) -> Response:
         spec = _instrument_or_404(code)  # 404 before validating the body, for unknown codes
         body = serializers.ScoreRequestSerializer(data=request.data)
@@ -80,6 +96,9 @@ class InstrumentScoreView(APIView):
 class InstrumentQuestionnaireView(APIView):
     """One instrument as a FHIR R4 Questionnaire (neutral labels for licensed wording)."""
 
+    @extend_schema(
+        parameters=[_VERSION], responses={200: OpenApiTypes.OBJECT, 404: _ERROR}, **_PUBLIC
+    )
     def get(self, request: Request, code: str) -> Response:
         spec = _instrument_or_404(code, request.query_params.get("version"))
         return Response(fhir.questionnaire(spec, request.build_absolute_uri("/")))
@@ -88,6 +107,7 @@ class InstrumentQuestionnaireView(APIView):
 class OutcomeListView(APIView):
     """The agreed MSK Together outcomes."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT, **_PUBLIC)
     def get(self, request: Request) -> Response:
         return Response({"outcomes": [asdict(o) for o in catalogue().outcomes.values()]})
 
@@ -95,6 +115,7 @@ class OutcomeListView(APIView):
 class ConditionListView(APIView):
     """Conditions and the current version of each pathway."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT, **_PUBLIC)
     def get(self, request: Request) -> Response:
         definitions = catalogue()
         pathways = definitions.current_pathways()

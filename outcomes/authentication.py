@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from outcomes.access import api_client_for_key
@@ -56,3 +57,18 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if client.last_used_at is None or now - client.last_used_at >= LAST_USED_GRANULARITY:
             ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
             client.last_used_at = now
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """The API key in the OpenAPI schema, so the docs page can send it."""
+
+    target_class = "outcomes.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "Send 'Api-Key <key>' (or 'Bearer <key>').",
+        }

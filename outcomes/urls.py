@@ -1,8 +1,19 @@
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from outcomes import api, api_summaries
+from outcomes import api, api_summaries, exports
 
 urlpatterns = [
+    # OpenAPI 3 schema and its documentation page (Swagger UI served from our static files).
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Pseudonymised patient-level export, for a key's own providers (outcomes/exports.py).
+    path("exports/responses/", exports.ResponseExportView.as_view(), name="export-responses"),
+    path(
+        "exports/responses/fhir/",
+        exports.ResponseExportFhirView.as_view(),
+        name="export-responses-fhir",
+    ),
     path("instruments/", api.InstrumentListView.as_view(), name="instrument-list"),
     path("instruments/<slug:code>/", api.InstrumentDetailView.as_view(), name="instrument-detail"),
     path(

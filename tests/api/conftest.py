@@ -1,8 +1,14 @@
+import datetime as dt
+
 import pytest
+import time_machine
 from django.core.cache import cache
 
 from outcomes.access import api_key_issue
-from tests.factories import ProviderFactory
+from outcomes.loading import catalogue
+from outcomes.models import Pathway
+from surveys.services import episode_enrol, response_submit
+from tests.factories import AreaFactory, PatientFactory, PracticeFactory, ProviderFactory
 
 
 @pytest.fixture(autouse=True)
@@ -39,3 +45,41 @@ def key_none(db):
 
 def auth(raw_key: str, keyword: str = "Api-Key") -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"{keyword} {raw_key}"}
+
+
+def answers_for(invitation) -> dict[str, dict[str, int]]:
+    """Complete answers for every instrument of an invitation: first option, or the minimum."""
+    answers = {}
+    for code, version in invitation.instruments:
+        spec = catalogue().instrument(code, version)
+        answers[code] = {
+            item.id: (item.options[0].code if item.kind == "choice" else item.minimum)
+            for item in spec.items
+            if item.asked_at == "all" or invitation.follow_up
+        }
+    return answers
+
+
+def responded_patient(provider, *, referred_on=dt.date(2026, 1, 5), when=None):
+    """A synthetic patient on the knee pathway at ``provider`` with a submitted baseline."""
+    area = AreaFactory(lsoa_code="E01000001", imd_decile=3)
+    practice = PracticeFactory(ods_code="C84001")
+    patient = PatientFactory(area=area, practice=practice, date_of_birth=dt.date(1958, 6, 1))
+    with time_machine.travel(when or dt.datetime(2026, 1, 12, 10, tzinfo=dt.UTC), tick=False):
+        episode = episode_enrol(
+            patient=patient,
+            pathway=Pathway.objects.get(code="knee-pain"),
+            provider=provider,
+            referred_on=referred_on,
+            by=None,
+        )
+        invitation = episode.invitations.get(timepoint="baseline")
+        submission = response_submit(
+            invitation=invitation, answers=answers_for(invitation), mode="self", by=None
+        )
+    return submission.response
+
+
+@pytest.fixture
+def responses_a_and_b(provider_a, provider_b):
+    return [responded_patient(provider_a), responded_patient(provider_b)]
