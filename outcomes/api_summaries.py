@@ -9,17 +9,22 @@ by provider or practice ODS code, IMD quintile, age band, sex or channel only.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Max
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from outcomes import summaries
+from outcomes import disclosure, summaries
+from outcomes.permissions import AggregateAccess
+from outcomes.throttling import ClientRateThrottle
 
 # --- input -----------------------------------------------------------------------------------
 
@@ -231,14 +236,30 @@ def _parameters(serializer_class) -> list:
 # --- views -------------------------------------------------------------------------------------
 
 
-class AggregateView(APIView):
-    """Aggregate figures: open to any authenticated client (API keys once issued)."""
+def data_version() -> tuple:
+    """Changes whenever a response, invitation or episode is added (three index-only lookups),
+    so a cached answer is never served after new data arrive; the TTL covers edits."""
+    from surveys import models as journey
 
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsAuthenticated]
+    return tuple(
+        model.objects.aggregate(last=Max("pk"))["last"]
+        for model in (journey.Response, journey.Invitation, journey.Episode)
+    )
+
+
+class AggregateView(APIView):
+    """Aggregate figures: any valid API key or signed-in staff (``AggregateAccess``).
+
+    Answers are cached for ``OUTCOME_SUMMARY_CACHE_SECONDS`` (0 = off) under a key made of the
+    endpoint, the validated query, the disclosure rules and ``data_version()``.
+    """
+
+    permission_classes = [AggregateAccess]
+    throttle_classes = [ClientRateThrottle]
+    throttle_scope = "aggregate"
     query_serializer = OutcomeQuerySerializer
 
-    def answer(self, query: summaries.OutcomeQuery) -> dict[str, Any]:
+    def answer(self, params) -> dict[str, Any]:
         raise NotImplementedError
 
     def get(self, request: Request) -> Response:
@@ -251,9 +272,25 @@ class AggregateView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         try:
-            return Response(self.answer(params))
+            return Response(self.cached_answer(params))
         except summaries.QueryError as error:
             return Response({"error": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+
+    def cached_answer(self, params) -> dict[str, Any]:
+        seconds = int(getattr(settings, "OUTCOME_SUMMARY_CACHE_SECONDS", 0) or 0)
+        if seconds <= 0:
+            return self.answer(params)
+        identity = json.dumps(
+            [type(self).__name__, params.validated_data, disclosure.policy(), data_version()],
+            sort_keys=True,
+            default=str,
+        )
+        key = "outcome-aggregate:" + hashlib.sha256(identity.encode()).hexdigest()
+        answer = cache.get(key)
+        if answer is None:
+            answer = self.answer(params)
+            cache.set(key, answer, seconds)
+        return answer
 
 
 class OutcomeSummaryView(AggregateView):

@@ -261,6 +261,9 @@ LICENSED_WORDING_DIR = Path(os.environ.get("LICENSED_WORDING_DIR", BASE_DIR / "l
 DISCLOSURE_MIN_CELL = int(os.environ.get("DISCLOSURE_MIN_CELL", "5"))
 DISCLOSURE_ROUND_TO = int(os.environ.get("DISCLOSURE_ROUND_TO", "5"))
 DISCLOSURE_MIN_ADJUSTED = int(os.environ.get("DISCLOSURE_MIN_ADJUSTED", "30"))
+# Seconds to cache an aggregate answer (keyed by query and the newest response, invitation and
+# episode ids, so new data are never hidden). 0 = off (local runs, tests); 300 in production.
+OUTCOME_SUMMARY_CACHE_SECONDS = int(os.environ.get("OUTCOME_SUMMARY_CACHE_SECONDS", "0"))
 
 # Follow-up messages (notifications/; README "Follow-ups and notifications").
 # GOV.UK Notify sends SMS and e-mail when NOTIFY_API_KEY is set; otherwise SMS are written to the

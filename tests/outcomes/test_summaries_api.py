@@ -468,3 +468,33 @@ class TestRequests:
                     patient.mobile,
                 ):
                     assert secret not in text
+
+
+class TestAccessAndCache:
+    def test_any_api_key_may_read_aggregates(self, client, population):
+        from outcomes.access import api_key_issue
+
+        _, key = api_key_issue(name="ICB analyst", providers=[])
+        response = client.get(
+            SUMMARY, {"condition": "knee-pain"}, HTTP_AUTHORIZATION=f"Api-Key {key}"
+        )
+        assert response.status_code == 200
+
+    def test_signed_in_non_staff_user_is_refused(self, client, population):
+        client.force_login(UserFactory(is_staff=False))
+        assert client.get(SUMMARY, {"condition": "knee-pain"}).status_code == 403
+
+    def test_cached_answer_is_replaced_when_new_responses_arrive(
+        self, client_in, population, settings, exact_counts
+    ):
+        from django.core.cache import cache
+
+        cache.clear()
+        settings.OUTCOME_SUMMARY_CACHE_SECONDS = 300
+        _, first = get(client_in, SUMMARY, condition="knee-pain", group_by="none")
+        _, again = get(client_in, SUMMARY, condition="knee-pain", group_by="none")
+        assert again == first
+        population.add(population.providers[0], base=10, follow=90)
+        _, after = get(client_in, SUMMARY, condition="knee-pain", group_by="none")
+        assert after["results"][0]["n"] == first["results"][0]["n"] + 1
+        cache.clear()
