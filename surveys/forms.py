@@ -149,7 +149,11 @@ class PatientForm(StaffForm):
         widget=forms.RadioSelect,
         error_messages={"required": _("Select how the patient wants to get links.")},
     )
-    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=())
+    preferred_language = forms.ChoiceField(
+        label=_("Preferred language"),
+        choices=(),
+        error_messages={"required": _("Select the patient's preferred language.")},
+    )
     contact_consent = forms.BooleanField(
         label=_("The patient agrees to be contacted about their questionnaires"),
         required=False,

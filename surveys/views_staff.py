@@ -195,7 +195,7 @@ def timeline(episode: Episode) -> list[dict]:
                 first = baseline.get(spec.code)
                 for score in spec.scores:
                     value = result.scores.get(score.name)
-                    if value is None:
+                    if value is None or score.kind == "label":
                         continue
                     row = {
                         "instrument": spec.short_title or spec.title,
