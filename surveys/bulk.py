@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -35,6 +36,7 @@ from surveys.validators import (
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
+EARLIEST_BIRTH = dt.date(1900, 1, 1)  # as on the staff patient form
 
 # (column, what it holds) in the order of the template file; the descriptions show on the page.
 REQUIRED_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -44,7 +46,7 @@ REQUIRED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("date_of_birth", gettext_lazy("DD/MM/YYYY or YYYY-MM-DD")),
     ("sex", gettext_lazy("female, male, other or not-known")),
     ("postcode", gettext_lazy("full UK postcode")),
-    ("practice_ods_code", gettext_lazy("the GP practice's ODS code")),
+    ("practice_ods_code", gettext_lazy("the GP practice's ODS code; blank if not known")),
     ("mobile", gettext_lazy("UK mobile number; needed for text messages")),
     ("email", gettext_lazy("e-mail address; needed for e-mail")),
     ("preferred_channel", gettext_lazy("sms, email or letter")),
@@ -54,7 +56,7 @@ REQUIRED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("consent", gettext_lazy("agrees to be contacted: yes or no")),
 )
 OPTIONAL_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("preferred_language", gettext_lazy("language code, for example en or pl; en if blank")),
+    ("preferred_language", gettext_lazy("language code, for example en; en if blank")),
     ("address_line_1", gettext_lazy("needed for letters")),
     ("address_line_2", ""),
     ("town", ""),
@@ -84,7 +86,6 @@ TEMPLATE_EXAMPLE = {
 }
 
 _NAME = re.compile(r"[^\W\d_]+(?:[ '’.-]+[^\W\d_]+)*\.?")
-_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?")
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
 _SEX = {
@@ -350,17 +351,15 @@ def _referral_check(row: ReferralRow, lookups: _Lookups, reasons: list[str]) -> 
         if birth > today:
             reasons.append(_("The date of birth cannot be in the future."))
             birth = None
-        elif birth.year < today.year - 130:
-            reasons.append(_("Check the date of birth: it is more than 130 years ago."))
+        elif birth < EARLIEST_BIRTH:
+            reasons.append(_("The date of birth must be after 1 January 1900."))
             birth = None
     patient["date_of_birth"] = birth
     patient["sex"] = check("sex", _sex)
     patient["postcode"] = check("postcode", postcode_normalise)
     practice_code = values.get("practice_ods_code", "").upper()
     practice = lookups.practices.get(practice_code)
-    if not practice_code:
-        reasons.append(_("Enter the GP practice's ODS code."))
-    elif practice is None:
+    if practice_code and practice is None:  # blank: practice not known, as on the form
         reasons.append(
             _("GP practice %(code)s is not known: check its ODS code.") % {"code": practice_code}
         )
@@ -459,9 +458,13 @@ def _channel(value: str) -> str:
 
 
 def _language(value: str) -> str:
-    language = value.strip().lower().replace("_", "-") or "en"
-    if not _LANGUAGE.fullmatch(language):
-        raise ValidationError(_("The preferred language must be a language code, like en or pl."))
+    """A language the service offers, stored as the questionnaire stores it (``en``)."""
+    offered = sorted({code.split("-")[0] for code, _name in settings.LANGUAGES})
+    language = value.strip().lower().replace("_", "-").split("-")[0] or "en"
+    if language not in offered:
+        raise ValidationError(
+            _("The preferred language must be one of: %(codes)s.") % {"codes": ", ".join(offered)}
+        )
     return language
 
 

@@ -174,17 +174,17 @@ ROW_ERRORS = [
     ("digits_in_name", {"family_name": "Sm1th"}, "last name can only have letters"),
     ("unreal_birth_date", {"date_of_birth": "31/02/1958"}, "date of birth must be a real date"),
     ("future_birth_date", {"date_of_birth": "01/01/2027"}, "date of birth cannot be in the future"),
+    ("ancient_birth_date", {"date_of_birth": "31/12/1899"}, "after 1 January 1900"),
     ("bad_sex", {"sex": "dunno"}, "Sex must be female, male, other or not-known"),
     ("bad_postcode", {"postcode": "NG18"}, "full UK postcode"),
     ("unknown_practice", {"practice_ods_code": "Z99999"}, "GP practice Z99999 is not known"),
-    ("blank_practice", {"practice_ods_code": ""}, "GP practice's ODS code"),
     ("bad_mobile", {"mobile": "01623 000000"}, "UK mobile number"),
     ("bad_email", {"email": "alex@"}, "email address in the correct format"),
     ("bad_channel", {"preferred_channel": "pigeon"}, "sms, email or letter"),
     ("sms_without_mobile", {"mobile": ""}, "no mobile number"),
     ("email_without_email", {"preferred_channel": "email", "email": ""}, "no email address"),
     ("letter_without_address", {"preferred_channel": "letter"}, "no first line of the address"),
-    ("bad_language", {"preferred_language": "English!"}, "language code"),
+    ("unoffered_language", {"preferred_language": "xx"}, "must be one of: en"),
     ("unknown_pathway", {"pathway": "elbow-pain"}, "Pathway elbow-pain is not known"),
     ("unknown_provider", {"provider_ods_code": "ZZZ"}, "Provider ZZZ is not known"),
     ("provider_not_yours", {"provider_ods_code": "RX1"}, "RX1 is not one of yours"),
@@ -327,6 +327,12 @@ def test_column_names_are_matched_whatever_their_case_and_spacing():
     rows = bulk.referral_file_read(csv_file([referral()], written_header=header))
 
     assert rows[0].values["nhs_number"] == nhs(1)
+
+
+def test_a_blank_practice_is_accepted_as_not_known(user):
+    upload([referral(practice_ods_code="")], user)
+
+    assert Patient.objects.get().practice is None
 
 
 def test_optional_columns_may_be_left_out(user):
