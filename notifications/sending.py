@@ -69,16 +69,19 @@ def outbox_relay(*, now: dt.datetime | None = None, limit: int = 1000) -> RelayR
         .order_by("not_before")
         .values_list("pk", flat=True)[:limit]
     )
-    for pk in waiting:
+    if waiting:  # stamped first: a send that fails and backs off clears its own stamp
+        Notification.objects.filter(pk__in=waiting).update(queued_at=now)
+    for position, pk in enumerate(waiting):
         try:
             send_notification.delay(pk)
         except Exception:
             report.broker_down = True
-            logger.warning("Task queue unavailable: %s messages stay in the outbox", len(waiting))
+            Notification.objects.filter(pk__in=waiting[position:]).update(queued_at=None)
+            logger.warning(
+                "Task queue unavailable: %s messages stay in the outbox", len(waiting) - position
+            )
             break
         report.queued.append(pk)
-    if report.queued:
-        Notification.objects.filter(pk__in=report.queued).update(queued_at=now)
     return report
 
 

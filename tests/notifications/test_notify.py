@@ -170,3 +170,20 @@ def test_a_worker_killed_before_notify_got_it_sends_after_reconciling(daytime, e
     notification.refresh_from_db()
     assert notification.status == Notification.Status.SENT
     assert len(notify.sent) == 1
+
+
+def test_after_a_failed_retry_the_relay_tries_again_when_the_back_off_passes(
+    daytime, enrol, notify
+):
+    queued(enrol)
+    notify.failures = [500, 500]
+    outbox_relay()  # eager: first attempt fails, back-off 60 s
+    daytime.shift(dt.timedelta(seconds=61))
+    outbox_relay()  # second attempt fails, back-off 120 s
+    daytime.shift(dt.timedelta(seconds=121))
+
+    outbox_relay()
+
+    notification = Notification.objects.get()
+    assert notification.status == Notification.Status.SENT
+    assert notification.attempts == 3
