@@ -189,3 +189,14 @@ def test_event_kinds_cover_the_issue():
         "withdrawal",
         "death",
     }
+
+
+def test_resend_never_logs_the_token(client_a, episode_a, caplog):
+    invitation = episode_a.invitations.order_by("due_on").first()
+    with caplog.at_level("DEBUG"):
+        client_a.post(reverse("staff:invitation_resend", args=[invitation.pk]))
+    notification = Notification.objects.filter(invitation=invitation).first()
+    assert notification is not None
+    invitation.refresh_from_db()
+    assert invitation.token_hash not in caplog.text
+    assert "/q/" not in caplog.text
