@@ -274,6 +274,7 @@ def referrals_enrol(*, rows: Sequence[ReferralRow], user) -> UploadResult:
     result = UploadResult()
     lookups = _lookups(rows, user)
     seen: dict[tuple, int] = {}
+    checked: list[tuple[ReferralRow, _Referral]] = []
     for row in rows:
         reasons: list[str] = []
         referral = _referral_check(row, lookups, reasons)
@@ -290,13 +291,40 @@ def referrals_enrol(*, rows: Sequence[ReferralRow], user) -> UploadResult:
                 )
             else:
                 seen[key] = row.number
-        uploaded_nhs_number = row.values.get("nhs_number", "")
         if reasons or referral is None:
-            result.rejected.append(RowRejected(row.number, uploaded_nhs_number, reasons))
-            continue
-        _row_enrol(row, referral, user, result)
+            result.rejected.append(
+                RowRejected(row.number, row.values.get("nhs_number", ""), reasons)
+            )
+        else:
+            checked.append((row, referral))
+    known = _Known.load(referral.patient["nhs_number"] for _row, referral in checked)
+    for row, referral in checked:
+        _row_enrol(row, referral, user, result, known)
+    result.rejected.sort(key=lambda rejected: rejected.number)
     _audit(rows, user, result)
     return result
+
+
+@dataclass
+class _Known:
+    """Patients already on file for the rows' NHS numbers and their episodes, read in two
+    queries, then kept up to date as rows are enrolled."""
+
+    patients: dict[str, Patient]
+    episodes: dict[tuple, int]  # (patient id, pathway code, provider id, referred on) -> pk
+
+    @classmethod
+    def load(cls, nhs_numbers) -> _Known:
+        patients = {
+            p.nhs_number: p for p in Patient.objects.filter(nhs_number__in=set(nhs_numbers))
+        }
+        episodes = {
+            (patient_id, pathway_code, provider_id, referred_on): pk
+            for pk, patient_id, pathway_code, provider_id, referred_on in Episode.objects.filter(
+                patient__in=patients.values()
+            ).values_list("pk", "patient_id", "pathway__code", "provider_id", "referred_on")
+        }
+        return cls(patients=patients, episodes=episodes)
 
 
 def _lookups(rows: Sequence[ReferralRow], user) -> _Lookups:
@@ -488,35 +516,37 @@ def _same_person(patient: Patient, fields: Mapping) -> bool:
     )
 
 
-def _row_enrol(row: ReferralRow, referral: _Referral, user, result: UploadResult) -> None:
+def _row_enrol(
+    row: ReferralRow, referral: _Referral, user, result: UploadResult, known: _Known
+) -> None:
     """Enrol one checked row in its own transaction: all of it is saved, or none of it."""
     fields = referral.patient
     nhs_number = fields["nhs_number"]
-    try:
-        with transaction.atomic():
-            patient = Patient.objects.filter(nhs_number=nhs_number).first()
-            if patient is not None and not _same_person(patient, fields):
-                raise JourneyError(
+    patient = known.patients.get(nhs_number)
+    if patient is not None and not _same_person(patient, fields):
+        result.rejected.append(
+            RowRejected(
+                row.number,
+                row.values.get("nhs_number", ""),
+                [
                     _(
                         "A patient with this NHS number already exists with a different name or "
                         "date of birth: check the row, or correct the patient's record first."
                     )
-                )
-            if patient is not None:
-                existing = (
-                    Episode.objects.filter(
-                        patient=patient,
-                        pathway__code=referral.pathway.code,
-                        provider=referral.provider,
-                        referred_on=referral.referred_on,
-                    )
-                    .values_list("pk", flat=True)
-                    .first()
-                )
-                if existing is not None:
-                    result.already_enrolled.append(RowEnrolled(row.number, nhs_number, existing))
-                    return
-            else:
+                ],
+            )
+        )
+        return
+    if patient is not None:
+        existing = known.episodes.get(
+            (patient.pk, referral.pathway.code, referral.provider.pk, referral.referred_on)
+        )
+        if existing is not None:
+            result.already_enrolled.append(RowEnrolled(row.number, nhs_number, existing))
+            return
+    try:
+        with transaction.atomic():
+            if patient is None:
                 patient = patient_create(by=user, **fields)
             episode = episode_enrol(
                 patient=patient,
@@ -541,6 +571,10 @@ def _row_enrol(row: ReferralRow, referral: _Referral, user, result: UploadResult
             )
         )
         return
+    known.patients[nhs_number] = patient
+    known.episodes[
+        (patient.pk, referral.pathway.code, referral.provider.pk, referral.referred_on)
+    ] = episode.pk
     result.enrolled.append(RowEnrolled(row.number, nhs_number, episode.pk))
 
 

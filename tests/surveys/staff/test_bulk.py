@@ -255,6 +255,34 @@ def test_an_existing_patient_with_a_different_birth_date_is_rejected(user):
     assert not Episode.objects.exists()
 
 
+def test_a_later_row_for_the_same_patient_with_a_different_name_is_rejected(user):
+    result = upload([referral(1), referral(1, family_name="Other", pathway="back-pain")], user)
+
+    assert [row.number for row in result.enrolled] == [2]
+    assert "different name or date of birth" in " ".join(result.rejected[0].reasons)
+    assert Patient.objects.get().family_name == surname(1)
+
+
+def test_two_referrals_of_one_patient_in_a_file_make_one_patient_with_two_episodes(user):
+    result = upload([referral(1), referral(1, pathway="back-pain")], user)
+
+    assert result.counts["enrolled"] == 2
+    assert Patient.objects.count() == 1
+    assert Episode.objects.count() == 2
+
+
+def test_re_uploading_ten_rows_reads_in_a_fixed_handful_of_queries_not_per_row(
+    user, django_assert_max_num_queries
+):
+    rows = bulk.referral_file_read(csv_file([referral(serial) for serial in range(1, 11)]))
+    bulk.referrals_enrol(rows=rows, user=user)
+
+    with django_assert_max_num_queries(8):
+        result = bulk.referrals_enrol(rows=rows, user=user)
+
+    assert result.counts["already_enrolled"] == 10
+
+
 def test_a_failure_after_the_patient_is_created_rolls_the_whole_row_back(user, monkeypatch):
     def fail(**kwargs):
         raise bulk.JourneyError("Enrolment failed.")
