@@ -23,40 +23,76 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from outcomes import disclosure, summaries
+from outcomes.loading import catalogue
 from outcomes.permissions import AggregateAccess
 from outcomes.throttling import ClientRateThrottle
 
 # --- input -----------------------------------------------------------------------------------
 
 
+def _choices() -> dict[str, list[str]]:
+    """Codes from the definition files, so the schema lists what the API accepts."""
+    definitions = catalogue()
+    return {
+        "condition": sorted(definitions.conditions),
+        "instrument": sorted({code for code, _ in definitions.instruments}),
+        "outcome": sorted(
+            {
+                rule.outcome
+                for spec in definitions.current_instruments()
+                for rule in spec.harmonisation
+            }
+        ),
+        "timepoint": sorted(
+            {t.code for pathway in definitions.pathways.values() for t in pathway.timepoints}
+        ),
+    }
+
+
+CHOICES = _choices()
+
+
 class OutcomeQuerySerializer(serializers.Serializer):
-    condition = serializers.SlugField(help_text="Condition code, e.g. knee-pain (required).")
+    condition = serializers.ChoiceField(
+        choices=CHOICES["condition"], help_text="Condition code, e.g. knee-pain (required)."
+    )
     provider = serializers.CharField(
         required=False, max_length=10, help_text="Provider ODS code: only this provider's rows."
     )
     practice = serializers.CharField(
         required=False, max_length=10, help_text="GP practice ODS code: only its patients."
     )
-    instrument = serializers.SlugField(
-        required=False, help_text="Instrument code (default mskt-core, the common questionnaire)."
+    instrument = serializers.ChoiceField(
+        choices=CHOICES["instrument"],
+        required=False,
+        help_text="Instrument code (default mskt-core, the common questionnaire).",
     )
-    outcome = serializers.SlugField(
+    outcome = serializers.ChoiceField(
+        choices=CHOICES["outcome"],
         required=False,
         help_text="Harmonised outcome code (0-100, higher better); default quality-of-life.",
     )
     score = serializers.CharField(
-        required=False, max_length=50, help_text="A numeric score of the instrument, e.g. total."
+        required=False,
+        max_length=50,
+        help_text="A numeric score of the instrument, e.g. total (needs instrument).",
     )
-    timepoint = serializers.SlugField(
-        default="6-months", help_text="Follow-up timepoint code (default 6-months)."
+    timepoint = serializers.ChoiceField(
+        choices=CHOICES["timepoint"],
+        default="6-months",
+        help_text="Follow-up timepoint code of the condition's pathway (default 6-months).",
     )
-    baseline_timepoint = serializers.SlugField(
-        default="baseline", help_text="Baseline timepoint code (default baseline)."
+    baseline_timepoint = serializers.ChoiceField(
+        choices=CHOICES["timepoint"],
+        default="baseline",
+        help_text="Baseline timepoint code (default baseline).",
     )
-    period = serializers.CharField(
+    period = serializers.RegexField(
+        r"^[0-9]{4}(Q[1-4]|-(0[1-9]|1[0-2]))$",
         required=False,
         max_length=7,
         help_text="A quarter (2026Q1) or month (2026-03) of follow-up submission.",
+        error_messages={"invalid": "Give a quarter such as 2026Q1 or a month such as 2026-03."},
     )
 
     def get_fields(self):

@@ -190,7 +190,7 @@ def period_parse(
         )
     if date_from and date_to and date_to < date_from:
         raise QueryError("'to' must not be before 'from'.")
-    end = date_to + dt.timedelta(days=1) if date_to else None
+    end = date_to + dt.timedelta(days=1) if date_to and date_to < dt.date.max else None
     label = None
     if date_from or date_to:
         label = f"{date_from or ''}..{date_to or ''}"

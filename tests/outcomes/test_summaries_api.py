@@ -420,16 +420,21 @@ class TestRequests:
         "params,message",
         [
             ({}, "condition"),
-            ({"condition": "no-such"}, "No condition"),
+            ({"condition": "no-such"}, "condition"),
             ({"condition": "knee-pain", "period": "2026-13"}, "period"),
             ({"condition": "knee-pain", "period": "2026Q1", "from": "2026-01-01"}, "not both"),
             ({"condition": "knee-pain", "from": "2026-02-01", "to": "2026-01-01"}, "before"),
             ({"condition": "knee-pain", "from": "yesterday"}, "from"),
             ({"condition": "knee-pain", "score": "total"}, "instrument"),
             ({"condition": "knee-pain", "instrument": "oks", "score": "nope"}, "no numeric"),
-            ({"condition": "knee-pain", "instrument": "nope"}, "No instrument"),
-            ({"condition": "knee-pain", "outcome": "equity"}, "does not inform"),
+            ({"condition": "knee-pain", "instrument": "nope"}, "instrument"),
+            ({"condition": "knee-pain", "outcome": "equity"}, "outcome"),
+            (
+                {"condition": "knee-pain", "instrument": "nrs-pain", "outcome": "quality-of-life"},
+                "does not inform",
+            ),
             ({"condition": "knee-pain", "timepoint": "10-years"}, "timepoint"),
+            ({"condition": "back-pain", "timepoint": "post-op-6-months"}, "back-pain pathway"),
             ({"condition": "knee-pain", "provider": "ZZZ"}, "No provider"),
             ({"condition": "knee-pain", "group_by": "postcode"}, "group_by"),
             ({"condition": "knee-pain", "series": "week"}, "series"),
@@ -441,6 +446,13 @@ class TestRequests:
         response, body = get(client_in, SUMMARY, **params)
         assert response.status_code == 400
         assert message in body["error"]
+
+    @pytest.mark.parametrize("url", [SUMMARY, EQUITY, PRACTICES])
+    def test_extreme_dates_are_answered(self, client_in, loaded_definitions, url):
+        response = client_in.get(
+            url, {"condition": "knee-pain", "from": "0001-01-01", "to": "9999-12-31"}
+        )
+        assert response.status_code == 200
 
     @pytest.mark.parametrize("url", [SUMMARY, EQUITY, PRACTICES])
     def test_anonymous_clients_are_refused(self, client, db, url):
