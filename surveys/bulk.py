@@ -176,6 +176,10 @@ def referral_file_read(uploaded) -> list[ReferralRow]:
         raise ReferralFileError(
             [_("The file could not be read as a CSV file: save it as CSV and try again.")]
         ) from None
+    if len(records[0]) == 1 and (";" in records[0][0] or "\t" in records[0][0]):
+        raise ReferralFileError(
+            [_("The columns are separated by semicolons or tabs: save the file as CSV (commas).")]
+        )
     header = [_column_name(cell) for cell in records[0]]
     problems = _header_problems(header)
     if problems:

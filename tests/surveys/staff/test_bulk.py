@@ -328,6 +328,12 @@ def test_a_file_without_a_header_row_is_refused():
     )
 
 
+def test_a_file_separated_by_semicolons_is_refused_with_a_hint():
+    content = ";".join(HEADER).encode() + b"\n" + b";" * (len(HEADER) - 1) + b"x\n"
+
+    assert "semicolons or tabs" in file_error(SimpleUploadedFile("referrals.csv", content))
+
+
 def test_missing_and_unknown_columns_are_all_listed():
     header = [c for c in HEADER if c not in ("sex", "consent")] + ["shoe_size"]
 
