@@ -256,3 +256,33 @@ def test_the_episode_include_lists_the_messages(daytime, enrol):
 
     assert "Messages to the patient" in html
     assert "Held (quiet hours)" in html and "until 11 Mar 08:00" in html
+
+
+def test_the_staff_episode_page_shows_its_messages(daytime, enrol, client, staff):
+    episode = enrol()
+    daytime.move_to(dt.datetime(2026, 3, 10, 21, 0))
+    dispatch_due(enqueue=False)
+    client.force_login(staff)
+
+    page = client.get(reverse("staff:episode_detail", args=[episode.pk]))
+
+    assert page.status_code == 200
+    assert "Messages to the patient" in page.content.decode()
+    assert "Held (quiet hours)" in page.content.decode()
+
+
+def test_staff_stop_messages_from_the_patient_page(daytime, enrol, client, staff):
+    episode = enrol()
+    client.force_login(staff)
+    url = reverse("staff:patient_detail", args=[episode.patient.pk])
+
+    page = client.get(url)
+    response = client.post(
+        reverse("notifications:patient_opt_out", args=[episode.patient.pk]), {"next": url}
+    )
+
+    episode.patient.refresh_from_db()
+    assert "Stop all messages to this patient" in page.content.decode()
+    assert response["Location"] == url
+    assert episode.patient.opted_out_at is not None
+    assert "asked not to be contacted" in client.get(url).content.decode()
