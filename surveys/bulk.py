@@ -37,6 +37,7 @@ from surveys.validators import (
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
 EARLIEST_BIRTH = dt.date(1900, 1, 1)  # as on the staff patient form
+UNNAMED = "__unnamed__"  # key for a row's values that sit in columns without a header
 
 # (column, what it holds) in the order of the template file; the descriptions show on the page.
 REQUIRED_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -188,9 +189,17 @@ def referral_file_read(uploaded) -> list[ReferralRow]:
     for number, record in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in record):
             continue  # blank lines, often at the end of files saved from spreadsheets
-        values = {column: cell.strip() for column, cell in zip(header, record, strict=False)}
-        if len(record) > len(header):
-            values["__extra__"] = str(len(record) - len(header))
+        values = {
+            column: cell.strip() for column, cell in zip(header, record, strict=False) if column
+        }
+        # Spreadsheets often save empty trailing cells; only a value needs a named column.
+        unnamed = [
+            cell
+            for position, cell in enumerate(record)
+            if (position >= len(header) or not header[position]) and cell.strip()
+        ]
+        if unnamed:
+            values[UNNAMED] = str(len(unnamed))
         rows.append(ReferralRow(number=number, values=values))
     if not rows:
         raise ReferralFileError([_("The file has a header row but no referrals.")])
@@ -238,7 +247,7 @@ def _header_problems(header: list[str]) -> list[str]:
         ]
     if missing:
         problems.append(_("Columns missing: %(columns)s.") % {"columns": ", ".join(missing)})
-    unknown = [name or _("(blank)") for name in header if name not in known]
+    unknown = [name for name in header if name and name not in known]
     if unknown:
         problems.append(_("Columns not recognised: %(columns)s.") % {"columns": ", ".join(unknown)})
     repeated = sorted({name for name in header if name and header.count(name) > 1})
@@ -363,8 +372,8 @@ def _version_key(version: str) -> tuple:
 def _referral_check(row: ReferralRow, lookups: _Lookups, reasons: list[str]) -> _Referral | None:
     """Every reason the row cannot be enrolled goes into ``reasons``; the referral if none."""
     values = row.values
-    if "__extra__" in values:
-        reasons.append(_("The row has more values than the header has columns."))
+    if UNNAMED in values:
+        reasons.append(_("The row has values in columns without a name in the header."))
     patient: dict = {}
 
     def check(column: str, normalise):

@@ -328,6 +328,27 @@ def test_a_file_without_a_header_row_is_refused():
     )
 
 
+def test_empty_trailing_cells_and_unnamed_columns_from_spreadsheets_are_ignored(user):
+    raw = csv_file([referral()]).read().decode().replace("\r\n", ",,\r\n")
+
+    result = bulk.referrals_enrol(
+        rows=bulk.referral_file_read(SimpleUploadedFile("referrals.csv", raw.encode())), user=user
+    )
+
+    assert result.counts["enrolled"] == 1
+
+
+def test_a_value_in_a_column_without_a_name_rejects_the_row(user):
+    header, row = csv_file([referral()]).read().decode().splitlines()
+    raw = f"{header},,\r\n{row},,surprise\r\n"
+
+    result = bulk.referrals_enrol(
+        rows=bulk.referral_file_read(SimpleUploadedFile("referrals.csv", raw.encode())), user=user
+    )
+
+    assert "columns without a name" in rejected_reasons(result)
+
+
 def test_a_file_separated_by_semicolons_is_refused_with_a_hint():
     content = ";".join(HEADER).encode() + b"\n" + b";" * (len(HEADER) - 1) + b"x\n"
 
