@@ -69,3 +69,20 @@ def test_dashboard_lists_only_my_episodes(client_a, episode_a, episode_b):
     body = response.content.decode()
     assert episode_a.patient.nhs_number in body
     assert episode_b.patient.nhs_number not in body
+
+
+def test_log_out_is_a_post_form_in_the_header(client_a):
+    body = client_a.get(reverse("staff:home")).content.decode()
+    assert f'action="{reverse("logout")}"' in body
+    client_a.post(reverse("logout"))
+    assert client_a.get(reverse("staff:home")).status_code == 302
+
+
+def test_dashboard_counts_questionnaires_by_status(client_a, episode_a):
+    body = client_a.get(reverse("staff:home")).content.decode()
+    scheduled = episode_a.invitations.filter(status="scheduled").count()
+    assert f'<span class="staff-counts__n">{scheduled}</span> Scheduled' in body
+
+
+def test_bulk_upload_is_routed():
+    assert reverse("staff:enrolment_upload") == "/staff/enrolments/upload/"
