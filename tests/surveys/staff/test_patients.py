@@ -77,7 +77,7 @@ def test_duplicate_patient_links_to_existing(client_a):
     body = response.content.decode()
     assert "already exists" in body
     assert reverse("staff:patient_find") + f"?nhs_number={VALID_NHS}" in body
-    summary = body.split('class="nhsuk-error-summary__list"')[1].split("</ul>")[0]
+    summary = body.split('nhsuk-error-summary__list">')[1].split("</ul>")[0]
     assert summary.count("<a ") == 1  # plain text in the summary's link, no nested link
     assert Patient.objects.filter(nhs_number=VALID_NHS).count() == 1
 
