@@ -88,7 +88,7 @@ class OutcomeQuerySerializer(serializers.Serializer):
         help_text="Baseline timepoint code (default baseline).",
     )
     period = serializers.RegexField(
-        r"^[0-9]{4}(Q[1-4]|-(0[1-9]|1[0-2]))$",
+        r"^(19|20)[0-9]{2}(Q[1-4]|-(0[1-9]|1[0-2]))$",  # no year 0000 (a 500 from date())
         required=False,
         max_length=7,
         help_text="A quarter (2026Q1) or month (2026-03) of follow-up submission.",
@@ -226,6 +226,8 @@ EQUITY_RESPONSE = _envelope(
         "group": serializers.CharField(allow_null=True),
         "timepoint": serializers.CharField(required=False),
         **{k: v for k, v in FIGURE_FIELDS.items() if k != "suppressed"},
+        # Not on every table: the slope-index row has no patient count of its own.
+        "n": serializers.IntegerField(required=False, allow_null=True),
         "suppressed": serializers.BooleanField(required=False),
         **_floats(
             "sii",

@@ -76,10 +76,11 @@ class ExportQuerySerializer(serializers.Serializer):
         max_length=10,
         help_text="Provider ODS code; must be one of the key's providers.",
     )
-    period = serializers.CharField(
+    period = serializers.RegexField(
+        r"^(19|20)[0-9]{2}(Q[1-4]|-(0[1-9]|1[0-2]))$",
         required=False,
-        max_length=7,
         help_text="Quarter (2026Q1) or month (2026-03) of submission.",
+        error_messages={"invalid": "Give a quarter like 2026Q1 or a month like 2026-03."},
     )
     page_size = serializers.IntegerField(
         required=False, min_value=1, max_value=5000, help_text="Rows per page (default 500)."
@@ -173,6 +174,7 @@ ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="A filter is not valid."),
     401: OpenApiResponse(ErrorSerializer, description="No API key, or a revoked or unknown one."),
     403: OpenApiResponse(ErrorSerializer, description="Not allowed for this key or provider."),
+    404: OpenApiResponse(ErrorSerializer, description="No such page (a bad cursor)."),
     429: OpenApiResponse(ErrorSerializer, description="Too many requests; try again later."),
 }
 
@@ -184,6 +186,14 @@ class ExportPagination(CursorPagination):
     page_size = 500
     page_size_query_param = "page_size"
     max_page_size = 5000
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:  # no such page: say how to get a good cursor
+            raise exceptions.NotFound(
+                "The page cursor is not valid: follow the 'next' link as given."
+            ) from None
 
 
 class ResponseExportView(ListAPIView):
@@ -251,14 +261,11 @@ class ResponseExportView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-FhirBundle = inline_serializer(
-    "FhirBundle",
-    {
-        "resourceType": serializers.CharField(),
-        "type": serializers.CharField(),
-        "link": serializers.ListField(child=serializers.DictField()),
-        "entry": serializers.ListField(child=serializers.DictField()),
-    },
+# A plain object in the schema: FHIR's Bundle is defined by FHIR, and it is not a DRF page.
+FhirBundle = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="A FHIR R4 Bundle (collection) of QuestionnaireResponse resources; the "
+    "'next' link gives the next page.",
 )
 
 

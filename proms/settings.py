@@ -206,6 +206,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Django's <slug:...> as a pattern, so clients (and schemathesis) know what a code may be.
+    "PATH_CONVERTER_OVERRIDES": {"slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"}},
 }
 # Pseudonymous patient ids in exports are HMAC-SHA256(PSEUDONYM_KEY, patient id): stable across
 # exports, so a patient's responses link up, and not reversible without this key. Keep it secret

@@ -95,6 +95,7 @@ def test_a_garbage_cursor_is_404_not_500(key_a):
     response = get(key_a, cursor="not-base64!")
 
     assert response.status_code == 404
+    assert "cursor" in response.json()["error"]
 
 
 def test_a_key_without_providers_is_403_saying_why(key_none, responses_a_and_b):
