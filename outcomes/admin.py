@@ -1,8 +1,11 @@
 """Read-only admin for definitions: they change through reviewed files, not through forms."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.html import format_html
 
+from outcomes.access import api_key_attach, api_key_revoke
 from outcomes.models import (
+    ApiClient,
     AuditEvent,
     Condition,
     Instrument,
@@ -56,3 +59,68 @@ class PathwayAdmin(ReadOnlyAdmin):
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "action", "object_type", "object_id", "actor"]
     list_filter = ["action", "object_type"]
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """Issue keys (the raw key is shown once, in a message), scope them, revoke them."""
+
+    list_display = ["name", "prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix"]
+    filter_horizontal = ["providers"]
+    fields = [
+        "name",
+        "providers",
+        "prefix",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "revoked_at",
+    ]
+    readonly_fields = ["prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the audit trail keeps pointing at the key
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        obj.created_by = request.user
+        # Providers are saved by save_related once the row exists; the key is issued now.
+        request._api_key_issued = api_key_attach(client=obj, by=request.user)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        raw_key = getattr(request, "_api_key_issued", None)
+        if raw_key:
+            self.message_user(
+                request,
+                format_html(
+                    "The API key for {} is <code>{}</code>. It is shown only this once: copy it "
+                    "now and give it to the holder securely.",
+                    obj.name,
+                    raw_key,
+                ),
+                messages.WARNING,
+            )
+        return super().response_add(request, obj, post_url_continue)
+
+    @admin.action(description="Revoke the selected API keys")
+    def revoke(self, request, queryset):
+        for client in queryset.filter(revoked_at__isnull=True):
+            api_key_revoke(client=client, by=request.user)
+        self.message_user(request, "Revoked. Requests with those keys now get a 401.")

@@ -157,3 +157,19 @@ def test_a_key_works_over_http(key_a):
     response = Client().get("/api/v1/instruments/", **auth(key_a))
 
     assert response.status_code == 200
+
+
+def test_the_schema_declares_the_api_key_security_scheme(db):
+    schema = Client().get("/api/v1/schema/?format=json").json()
+
+    assert schema["components"]["securitySchemes"]["ApiKey"]["in"] == "header"
+    assert "/api/v1/exports/responses/" in schema["paths"]
+
+
+def test_the_docs_page_serves_swagger_ui_from_our_own_static_files(db):
+    response = Client().get("/api/v1/docs/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
+    assert "cdn" not in page.lower()
