@@ -228,15 +228,3 @@ def axe_check(axe_source):
 
 def dump(value) -> str:
     return json.dumps(value, indent=2, default=str)
-
-
-def pages_exist(*names: str) -> bool:
-    """Whether these URL names are routed yet (the pages are being built in parallel)."""
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        for name in names:
-            reverse(name, args=["x"] if name.startswith("patient:") else [1])
-    except NoReverseMatch:
-        return False
-    return True
