@@ -1,22 +1,28 @@
 import datetime as dt
+import uuid
 
 import pytest
 import time_machine
-from django.core.cache import cache
+from rest_framework.throttling import AnonRateThrottle
 
 from outcomes.access import api_key_issue
 from outcomes.loading import catalogue
 from outcomes.models import Pathway
+from outcomes.throttling import ClientRateThrottle
 from surveys.services import episode_enrol, response_submit
 from tests.factories import AreaFactory, PatientFactory, PracticeFactory, ProviderFactory
 
 
 @pytest.fixture(autouse=True)
-def fresh_throttle_counts():
-    """Throttle counts live in the cache; every test starts with none."""
-    cache.clear()
-    yield
-    cache.clear()
+def fresh_throttle_counts(monkeypatch):
+    """Every test counts requests under its own cache keys.
+
+    Not ``cache.clear()``: on the PostgreSQL/Redis pass that would flush the Redis database the
+    Celery broker shares.
+    """
+    run = uuid.uuid4().hex
+    for throttle in (ClientRateThrottle, AnonRateThrottle):
+        monkeypatch.setattr(throttle, "cache_format", f"throttle_{run}_%(scope)s_%(ident)s")
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from rest_framework.throttling import AnonRateThrottle
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -26,6 +28,20 @@ EXAMPLES_PER_OPERATION = 25
 SEMANTIC_CHECKS = [positive_data_acceptance]
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def connections_kept_open():
+    """Keep the test's database connection through each WSGI request, as Django's test client does.
+
+    Django closes connections at the end of a request; inside the test's transaction that would
+    close PostgreSQL's connection under the test (SQLite's in-memory database does not mind).
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
