@@ -5,6 +5,7 @@ import os
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
 from proms.celery import app, ping
@@ -26,7 +27,7 @@ def test_the_cache_stores_and_reads_values_in_redis():
     cache.set("integration-check", {"n": 1}, timeout=30)
 
     assert cache.get("integration-check") == {"n": 1}
-    assert type(caches["default"]).__name__ == "RedisCache"
+    assert isinstance(caches["default"], RedisCache)
 
 
 @needs_redis
