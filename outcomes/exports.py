@@ -33,7 +33,8 @@ from rest_framework.response import Response as ApiResponse
 
 from outcomes import fhir
 from outcomes.loading import catalogue
-from outcomes.permissions import PatientLevelAccess, providers_for_request
+from outcomes.permissions import PatientLevelAccess, api_client_of, providers_for_request
+from outcomes.services import audit_record
 from outcomes.throttling import ClientRateThrottle
 from surveys.models import Response
 
@@ -250,6 +251,37 @@ class ResponseExportView(ListAPIView):
                 submitted_at__lt=dt.datetime.combine(end, dt.time(), tzinfo=tz),
             )
         return queryset
+
+    def paginate_queryset(self, queryset):
+        self.page_rows = super().paginate_queryset(queryset)
+        return self.page_rows
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code == 200 and getattr(self, "page_rows", None) is not None:
+            # The next page for every format, CSV included (RFC 8288).
+            if (next_link := self.paginator.get_next_link()) is not None:
+                response["Link"] = f'<{next_link}>; rel="next"'
+            self.audit(request)
+        return response
+
+    def audit(self, request) -> None:
+        """Who took which patient-level rows: one audit event per page served."""
+        client = api_client_of(request)
+        audit_record(
+            actor=None if client is not None else request.user,
+            action="export.responses",
+            obj=client if client is not None else request.user,
+            details={
+                "filters": {
+                    k: v for k, v in request.query_params.items() if k not in ("cursor", "format")
+                },
+                "format": "fhir"
+                if isinstance(self, ResponseExportFhirView)
+                else (request.accepted_renderer.format),
+                "responses": [row.pk for row in self.page_rows],
+            },
+        )
 
     @extend_schema(
         operation_id="exports_responses_list",

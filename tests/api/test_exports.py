@@ -169,3 +169,39 @@ def test_age_bands_turn_over_on_the_birthday(born, on, band):
     import datetime as dt
 
     assert age_band(dt.date.fromisoformat(born), dt.date.fromisoformat(on)) == band
+
+
+def test_every_page_served_is_audited_with_the_keys_client_and_the_rows(key_a, responses_a_and_b):
+    from outcomes.models import ApiClient, AuditEvent
+
+    get(key_a, condition="knee-pain", format="csv")
+
+    event = AuditEvent.objects.get(action="export.responses")
+    assert event.object_id == str(ApiClient.objects.get().pk)
+    assert event.details == {
+        "filters": {"condition": "knee-pain"},
+        "format": "csv",
+        "responses": [responses_a_and_b[0].pk],
+    }
+
+
+def test_the_next_page_is_also_a_link_header_so_csv_clients_can_follow_it(key_a, provider_a):
+    for _ in range(2):
+        responded_patient(provider_a)
+
+    response = get(key_a, page_size=1, format="csv")
+
+    assert response["Link"].startswith("<http://testserver/api/v1/exports/responses/?cursor=")
+    assert response["Link"].endswith('>; rel="next"')
+
+
+def test_the_export_reads_a_page_in_a_fixed_number_of_queries(
+    key_a, provider_a, django_assert_max_num_queries
+):
+    for _ in range(5):
+        responded_patient(provider_a)
+
+    with django_assert_max_num_queries(9):
+        rows = get(key_a).json()["results"]
+
+    assert len(rows) == 5
