@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.core import signals
+from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
@@ -87,3 +88,11 @@ def test_every_operation_answers_without_5xx_and_as_documented(fuzz_key):
             failures[operation.label] = str(error)[:3000]
     print(f"schemathesis: {examples} examples over {len(operations)} operations")
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
+
+
+def test_the_schema_generates_without_warnings_and_validates(tmp_path):
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")
+    )
+
+    assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3")
