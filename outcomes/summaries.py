@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from outcomes import disclosure
 from outcomes import statistics as st
@@ -804,7 +805,7 @@ def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[s
         "i.status <> 'cancelled'",
         "(i.status = 'completed' OR i.closes_on < %s)",
     ]
-    params += [query.baseline_timepoint, query.timepoint, dt.date.today()]
+    params += [query.baseline_timepoint, query.timepoint, timezone.localdate()]
     if query.period.start:
         where.append("i.due_on >= %s")
         params.append(query.period.start)
