@@ -466,5 +466,16 @@ def parse_page(
 
 
 def error_summary(page: Page, errors: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(anchor id, message) for the error summary, in the order the questions appear."""
-    return [(field_id(item), errors[item.id]) for item in page.items if item.id in errors]
+    """(anchor id, message) for the error summary, in the order the questions appear.
+
+    Each summary link names its question ("Question 3: Select an answer"), so a list of
+    several errors still says where each one is (WCAG 2.4.4, NHS.UK error summary guidance).
+    """
+    return [
+        (
+            field_id(item),
+            _("Question %(number)s: %(message)s") % {"number": number, "message": errors[item.id]},
+        )
+        for number, item in enumerate(page.items, start=1)
+        if item.id in errors
+    ]

@@ -43,7 +43,7 @@ def test_missing_answers_get_the_error_summary_and_nothing_is_saved(client, conf
     del data["pain1"]
     html = client.post(confirmed.page(1), data).content.decode()
     assert 'class="nhsuk-error-summary"' in html
-    assert '<a href="#pain1-4">Select an answer</a>' in html
+    assert '<a href="#pain1-4">Question 3: Select an answer</a>' in html
     assert 'id="pain1-error"' in html
     assert 'value="4" checked' in html  # what was chosen is kept on the page
     assert confirmed.refresh().draft_answers == {}

@@ -142,10 +142,10 @@ def test_an_optional_item_may_be_left_blank():
     assert page.is_answered({"odi": answers.values})
 
 
-def test_the_error_summary_links_to_each_question_s_first_input():
+def test_the_error_summary_links_to_each_question_s_first_input_and_names_its_number():
     page = plan_for(KNEE_BASELINE, follow_up=False)[3]
     summary = questionnaire.error_summary(page, {"vas": "x", "mo": "y"})
-    assert summary == [("mo-1", "y"), ("vas", "x")]
+    assert summary == [("mo-1", "Question 1: y"), ("vas", "Question 6: x")]
 
 
 def test_staff_entry_gets_a_page_per_instrument_even_for_question_per_page_ones():
