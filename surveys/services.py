@@ -122,7 +122,9 @@ def _schedule(episode: Episode, anchor: str, anchor_date: dt.date, anchor_event)
 
 
 def _start_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
+    """A window opens at the start of its first day; quiet hours (notifications) then hold any
+    message to the morning, so an enrolment in the day is messaged within a minute."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(0, 0)))
 
 
 @transaction.atomic
