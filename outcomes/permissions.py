@@ -19,13 +19,15 @@ def api_client_of(request) -> ApiClient | None:
 
 
 def _is_staff_user(request) -> bool:
+    """MSK Together staff: people who work for a provider (as the staff pages define them), and
+    Django staff and superusers."""
     user = request.user
     return (
         user is not None
         and not isinstance(user, ApiClient)
         and user.is_authenticated
         and user.is_active
-        and user.is_staff
+        and (user.is_staff or user.is_superuser or user.providers.exists())
     )
 
 

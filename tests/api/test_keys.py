@@ -100,6 +100,16 @@ def test_a_staff_user_signed_in_sees_their_own_providers(provider_a, provider_b)
     assert response.data == {"providers": ["RBB02"]}
 
 
+def test_a_provider_s_staff_member_reads_aggregates_without_django_staff_status(provider_b):
+    user = UserFactory(username="hub-admin")  # as the staff pages know them: no admin access
+    provider_b.staff.add(user)
+
+    response = call(user=user)
+
+    assert response.status_code == 200
+    assert response.data == {"providers": ["RBB02"]}
+
+
 def test_a_signed_in_user_who_is_not_staff_is_403():
     response = call(user=UserFactory(username="someone"))
 
