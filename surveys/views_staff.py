@@ -14,6 +14,8 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -223,6 +225,7 @@ def timeline(episode: Episode) -> list[dict]:
                 "response": response,
                 "scores": scores,
                 "outstanding": invitation.status in Invitation.OUTSTANDING,
+                "open_now": invitation.opens_on <= timezone.localdate() <= invitation.closes_on,
             }
         )
     return rows
@@ -280,6 +283,14 @@ def _invitation_for(request, pk):
 @staff_required
 def invitation_resend_view(request, pk):
     invitation = _invitation_for(request, pk)
+    if invitation.opens_on > timezone.localdate():
+        # A link before the window opens would only show the patient a "not open yet" page.
+        messages.error(
+            request,
+            _("This questionnaire opens on %(date)s: its link is sent then.")
+            % {"date": date_format(invitation.opens_on, "j F Y")},
+        )
+        return redirect("staff:episode_detail", pk=invitation.episode_id)
     try:
         invitation_resend(invitation=invitation, by=request.user)
     except JourneyError as error:

@@ -200,3 +200,21 @@ def test_resend_never_logs_the_token(client_a, episode_a, caplog):
     invitation.refresh_from_db()
     assert invitation.token_hash not in caplog.text
     assert "/q/" not in caplog.text
+
+
+def test_resend_before_the_window_opens_says_when_it_opens_and_sends_nothing(client_a, episode_a):
+    later = episode_a.invitations.order_by("due_on").last()
+    response = client_a.post(reverse("staff:invitation_resend", args=[later.pk]), follow=True)
+    body = response.content.decode()
+    assert "This questionnaire opens on" in body
+    assert not Notification.objects.filter(invitation=later).exists()
+    later.refresh_from_db()
+    assert later.status == Invitation.Status.SCHEDULED
+
+
+def test_the_episode_page_offers_a_new_link_only_for_open_questionnaires(client_a, episode_a):
+    body = client_a.get(reverse("staff:episode_detail", args=[episode_a.pk])).content.decode()
+    open_now = episode_a.invitations.order_by("due_on").first()
+    later = episode_a.invitations.order_by("due_on").last()
+    assert reverse("staff:invitation_resend", args=[open_now.pk]) in body
+    assert reverse("staff:invitation_resend", args=[later.pk]) not in body
