@@ -16,19 +16,27 @@ class ItemWording:
     anchors: dict[str, str]
 
 
-def instrument_wording(spec: InstrumentSpec, language: str = "en") -> list[ItemWording]:
-    """The words a patient sees for each item: the licensee's overlay, else ours, else labels.
-
-    Licensed instruments ship only neutral labels; once the licensee has imported their wording
-    (``manage.py import_licensed_wording``) that wording is used instead.
-    """
-    overlay = (
+def instrument_wording_overlay(spec: InstrumentSpec, language: str = "en") -> dict:
+    """The licensee's imported wording for this instrument version and language, or ``{}``."""
+    return (
         InstrumentWording.objects.filter(
             instrument__code=spec.code, instrument__version=spec.version, language=language
         )
         .values_list("texts", flat=True)
         .first()
     ) or {}
+
+
+def instrument_wording(
+    spec: InstrumentSpec, language: str = "en", overlay: dict | None = None
+) -> list[ItemWording]:
+    """The words a patient sees for each item: the licensee's overlay, else ours, else labels.
+
+    Licensed instruments ship only neutral labels; once the licensee has imported their wording
+    (``manage.py import_licensed_wording``) that wording is used instead.
+    """
+    if overlay is None:
+        overlay = instrument_wording_overlay(spec, language)
     overlay_items = overlay.get("items", {})
     wording = []
     for item in spec.items:

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from outcomes.loading import catalogue
 from outcomes.models import InstrumentWording
-from outcomes.selectors import instrument_wording
+from outcomes.selectors import instrument_wording, instrument_wording_overlay
 from outcomes.specs import InstrumentSpec, Item
 
 COMMON_QUESTIONNAIRE = "mskt-core"
@@ -176,16 +176,10 @@ def _wording_changed(**kwargs) -> None:
 
 
 def _load_wording(spec: InstrumentSpec, language: str) -> Wording:
-    overlay = (
-        InstrumentWording.objects.filter(
-            instrument__code=spec.code, instrument__version=spec.version, language=language
-        )
-        .values_list("texts", flat=True)
-        .first()
-    ) or {}
+    overlay = instrument_wording_overlay(spec, language)
     items = {
         wording.item.id: ItemText(wording.text, wording.options, dict(wording.anchors))
-        for wording in instrument_wording(spec, language)
+        for wording in instrument_wording(spec, language, overlay)
     }
     return Wording(
         title=overlay.get("title") or spec.title,
