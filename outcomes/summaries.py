@@ -270,6 +270,11 @@ def _age_band_sql(age: str) -> str:
     )
 
 
+def age_band_at_sql(on: str, born: str) -> str:
+    """SQL for the age band (AGE_BANDS) on date ``on`` of someone born on ``born``."""
+    return _age_band_sql(_age_sql(on, born))
+
+
 def _period_sql(column: str, series: str | None) -> tuple[str, list[Any]]:
     """Month ('2026-03') or quarter ('2026Q1') of a timestamp in the service's time zone."""
     if not series:
@@ -307,57 +312,13 @@ def paired_cells(query: OutcomeQuery, *, by_practice: bool = False) -> list[Cell
     if not pathway_ids or not instrument_ids:
         return []
     measure = query.measure
-    column = "outcomes" if measure.kind == "outcome" else "scores"
-    value_b, params_b = _json_number("br", column, measure.name)
-    value_f, params_f = _json_number("fr", column, measure.name)
-    select_params: list[Any] = [*params_b, *params_f]
-    mic_columns = ""
-    if measure.mic is not None and measure.kind == "outcome":
-        mic_b, p_mb = _json_number("br", "scores", measure.mic_score)
-        mic_f, p_mf = _json_number("fr", "scores", measure.mic_score)
-        mic_columns = f", {mic_b} AS mb, {mic_f} AS mf"
-        select_params += [*p_mb, *p_mf]
-    period_sql, period_params = _period_sql("frs.submitted_at", query.series)
-    age = _age_sql("e.referred_on", "p.date_of_birth")
-    where = [
-        "fi.timepoint = %s",
-        "bi.timepoint = %s",
-        f"e.pathway_id IN ({', '.join(['%s'] * len(pathway_ids))})",
-        f"fr.instrument_id IN ({', '.join(['%s'] * len(instrument_ids))})",
-        f"br.instrument_id IN ({', '.join(['%s'] * len(instrument_ids))})",
-    ]
-    where_params: list[Any] = [
-        query.timepoint,
-        query.baseline_timepoint,
-        *pathway_ids,
-        *instrument_ids,
-        *instrument_ids,
-    ]
-    start, end = query.period.bounds()
-    if start:
-        where.append("frs.submitted_at >= %s")
-        where_params.append(_datetime_param(start))
-    if end:
-        where.append("frs.submitted_at < %s")
-        where_params.append(_datetime_param(end))
-    practice_col = "p.practice_id" if by_practice else "NULL"
-    # Only fixed SQL fragments are interpolated below; every value is a query parameter.
-    inner = f"""
-        SELECT e.provider_id AS provider_id, {practice_col} AS practice_id,
-               {period_sql} AS period, {_age_band_sql(age)} AS age_band, p.sex AS sex,
-               (a.imd_decile + 1) / 2 AS imd_quintile,
-               {value_b} AS b, {value_f} AS f{mic_columns}
-        FROM surveys_instrumentresult fr
-        JOIN surveys_response frs ON frs.id = fr.response_id
-        JOIN surveys_invitation fi ON fi.id = frs.invitation_id
-        JOIN surveys_episode e ON e.id = fi.episode_id
-        JOIN surveys_patient p ON p.id = e.patient_id
-        LEFT JOIN surveys_area a ON a.id = p.area_id
-        JOIN surveys_invitation bi ON bi.episode_id = e.id
-        JOIN surveys_response brs ON brs.invitation_id = bi.id
-        JOIN surveys_instrumentresult br ON br.response_id = brs.id
-        WHERE {" AND ".join(where)}
-    """  # noqa: S608
+    mic_columns = measure.mic is not None and measure.kind == "outcome"
+    if query.baseline_timepoint in paired_baselines():
+        inner, inner_params = _pairs_from_read_model(
+            query, pathway_ids, instrument_ids, by_practice
+        )
+    else:
+        inner, inner_params = _pairs_from_responses(query, pathway_ids, instrument_ids, by_practice)
     class_columns = ", 0, 0"
     class_params: list[Any] = []
     if measure.mic is not None:
@@ -380,8 +341,8 @@ def paired_cells(query: OutcomeQuery, *, by_practice: bool = False) -> list[Cell
         WHERE b IS NOT NULL AND f IS NOT NULL
         GROUP BY provider_id, practice_id, period, age_band, sex, imd_quintile
     """  # noqa: S608
-    # Parameters in text order: the outer MIC classes, then the inner SELECT, then its WHERE.
-    rows = _fetch(sql, [*class_params, *period_params, *select_params, *where_params])
+    # Parameters in text order: the outer MIC classes, then the inner query's.
+    rows = _fetch(sql, [*class_params, *inner_params])
     cells = []
     for (
         provider_id,
@@ -415,6 +376,123 @@ def paired_cells(query: OutcomeQuery, *, by_practice: bool = False) -> list[Cell
             )
         )
     return cells
+
+
+def paired_baselines() -> frozenset[str]:
+    """Timepoints the paired-result read model starts from: each pathway's first timepoint."""
+    return frozenset(p.timepoints[0].code for p in catalogue().pathways.values())
+
+
+def _values_sql(
+    measure: Measure, baseline: tuple[str, str, str], follow_up: tuple[str, str, str]
+) -> tuple[str, list[Any]]:
+    """The b and f (and, for a harmonised outcome with a MIC, mb and mf) columns of a pair:
+    ``baseline``/``follow_up`` are (alias, scores column, outcomes column)."""
+    column = 2 if measure.kind == "outcome" else 1
+    value_b, params_b = _json_number(baseline[0], baseline[column], measure.name)
+    value_f, params_f = _json_number(follow_up[0], follow_up[column], measure.name)
+    sql, params = f"{value_b} AS b, {value_f} AS f", [*params_b, *params_f]
+    if measure.mic is not None and measure.kind == "outcome":
+        mic_b, p_mb = _json_number(baseline[0], baseline[1], measure.mic_score)
+        mic_f, p_mf = _json_number(follow_up[0], follow_up[1], measure.mic_score)
+        sql += f", {mic_b} AS mb, {mic_f} AS mf"
+        params += [*p_mb, *p_mf]
+    return sql, params
+
+
+def _period_where(period: Period, column: str, where: list[str], params: list[Any]) -> None:
+    """Restrict a timestamp column to the period (half-open, local midnights)."""
+    start, end = period.bounds()
+    if start:
+        where.append(f"{column} >= %s")
+        params.append(_datetime_param(start))
+    if end:
+        where.append(f"{column} < %s")
+        params.append(_datetime_param(end))
+
+
+def _in(values: Sequence[Any]) -> str:
+    return f"IN ({', '.join(['%s'] * len(values))})"
+
+
+def _pairs_from_read_model(
+    query: OutcomeQuery, pathway_ids: list[int], instrument_ids: list[int], by_practice: bool
+) -> tuple[str, list[Any]]:
+    """Pairs from ``surveys_pairedresult`` (surveys/pairs.py): one index range, no joins."""
+    period_sql, period_params = _period_sql("pr.followed_up_at", query.series)
+    values, value_params = _values_sql(
+        query.measure,
+        ("pr", "baseline_scores", "baseline_outcomes"),
+        ("pr", "scores", "outcomes"),
+    )
+    where = [
+        f"pr.instrument_id {_in(instrument_ids)}",
+        "pr.timepoint = %s",
+        "pr.baseline_timepoint = %s",
+        f"pr.pathway_id {_in(pathway_ids)}",
+    ]
+    params: list[Any] = [
+        *instrument_ids,
+        query.timepoint,
+        query.baseline_timepoint,
+        *pathway_ids,
+    ]
+    _period_where(query.period, "pr.followed_up_at", where, params)
+    practice_col = "pr.practice_id" if by_practice else "NULL"
+    # Only fixed SQL fragments are interpolated below; every value is a query parameter.
+    sql = f"""
+        SELECT pr.provider_id AS provider_id, {practice_col} AS practice_id,
+               {period_sql} AS period, pr.age_band AS age_band, pr.sex AS sex,
+               pr.imd_quintile AS imd_quintile, {values}
+        FROM surveys_pairedresult pr
+        WHERE {" AND ".join(where)}
+    """  # noqa: S608
+    return sql, [*period_params, *value_params, *params]
+
+
+def _pairs_from_responses(
+    query: OutcomeQuery, pathway_ids: list[int], instrument_ids: list[int], by_practice: bool
+) -> tuple[str, list[Any]]:
+    """Pairs joined from the responses themselves: for a baseline timepoint the read model
+    does not hold. Same pairing rule as surveys/pairs.py (same episode, same instrument code)."""
+    period_sql, period_params = _period_sql("frs.submitted_at", query.series)
+    values, value_params = _values_sql(
+        query.measure, ("br", "scores", "outcomes"), ("fr", "scores", "outcomes")
+    )
+    age = _age_sql("e.referred_on", "p.date_of_birth")
+    where = [
+        "fi.timepoint = %s",
+        "bi.timepoint = %s",
+        f"e.pathway_id {_in(pathway_ids)}",
+        f"fr.instrument_id {_in(instrument_ids)}",
+        f"br.instrument_id {_in(instrument_ids)}",
+    ]
+    params: list[Any] = [
+        query.timepoint,
+        query.baseline_timepoint,
+        *pathway_ids,
+        *instrument_ids,
+        *instrument_ids,
+    ]
+    _period_where(query.period, "frs.submitted_at", where, params)
+    practice_col = "p.practice_id" if by_practice else "NULL"
+    # Only fixed SQL fragments are interpolated below; every value is a query parameter.
+    sql = f"""
+        SELECT e.provider_id AS provider_id, {practice_col} AS practice_id,
+               {period_sql} AS period, {_age_band_sql(age)} AS age_band, p.sex AS sex,
+               (a.imd_decile + 1) / 2 AS imd_quintile, {values}
+        FROM surveys_instrumentresult fr
+        JOIN surveys_response frs ON frs.id = fr.response_id
+        JOIN surveys_invitation fi ON fi.id = frs.invitation_id
+        JOIN surveys_episode e ON e.id = fi.episode_id
+        JOIN surveys_patient p ON p.id = e.patient_id
+        LEFT JOIN surveys_area a ON a.id = p.area_id
+        JOIN surveys_invitation bi ON bi.episode_id = e.id
+        JOIN surveys_response brs ON brs.invitation_id = bi.id
+        JOIN surveys_instrumentresult br ON br.response_id = brs.id
+        WHERE {" AND ".join(where)}
+    """  # noqa: S608
+    return sql, [*period_params, *value_params, *params]
 
 
 # --- from cells to published rows ------------------------------------------------------------

@@ -309,3 +309,67 @@ class InstrumentResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument} result {self.pk}"
+
+
+class PairedResult(models.Model):
+    """One instrument's baseline and follow-up results of one episode, side by side.
+
+    The read model the outcome figures aggregate (outcomes/summaries.py): one narrow row per
+    pair, with the episode's provider, practice, age band, sex and deprivation quintile copied
+    in, so a summary scans one index range of one table instead of joining invitations,
+    responses and results twice (docs/benchmarks.md). Rows are derived, never edited:
+    ``surveys.pairs`` writes them when a follow-up or baseline is stored and can rebuild them
+    all from the responses at any time.
+    """
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="+")
+    baseline_result = models.ForeignKey(
+        InstrumentResult, on_delete=models.CASCADE, related_name="+"
+    )
+    follow_up_result = models.ForeignKey(
+        InstrumentResult, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    pathway = models.ForeignKey(Pathway, on_delete=models.CASCADE, related_name="+", db_index=False)
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    baseline_timepoint = models.CharField(max_length=50)
+    timepoint = models.CharField(max_length=50)
+    provider = models.ForeignKey(
+        Provider, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    practice = models.ForeignKey(
+        Practice, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    age_band = models.CharField(max_length=5, help_text=_("Age at referral"))
+    sex = models.CharField(max_length=10)
+    imd_quintile = models.PositiveSmallIntegerField(null=True)
+    followed_up_at = models.DateTimeField(help_text=_("When the follow-up was submitted"))
+    baseline_scores = models.JSONField()
+    baseline_outcomes = models.JSONField()
+    scores = models.JSONField()
+    outcomes = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["follow_up_result", "baseline_result"], name="paired_result_once"
+            )
+        ]
+        indexes = [
+            # The summary query: one instrument, one timepoint pair, a condition's pathways,
+            # optionally a range of follow-up dates.
+            models.Index(
+                fields=[
+                    "instrument",
+                    "timepoint",
+                    "baseline_timepoint",
+                    "pathway",
+                    "followed_up_at",
+                ],
+                name="paired_result_lookup",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Paired result {self.pk}"

@@ -30,6 +30,7 @@ from surveys.models import (
     Provider,
     Response,
 )
+from surveys.pairs import paired_results_refresh
 from surveys.tokens import token_hash, token_new
 
 logger = logging.getLogger(__name__)
@@ -319,6 +320,7 @@ def response_submit(
         next_action_at=None,
         token_hash=None if mode != Response.Mode.SELF_PHONE else invitation.token_hash,
     )
+    paired_results_refresh(episode_ids=[invitation.episode_id])
     if by is not None:
         audit_record(actor=by, action="response.entered", obj=response, details={"mode": mode})
     logger.info("Response %s stored for invitation %s", response.pk, invitation.pk)

@@ -58,11 +58,13 @@ from surveys.models import (
     EpisodeEvent,
     InstrumentResult,
     Invitation,
+    PairedResult,
     Patient,
     Practice,
     Provider,
     Response,
 )
+from surveys.pairs import paired_results_refresh
 
 # Synthetic NHS numbers: 999 + six digits + check digit. Serials below this are left to the
 # test factories (tests/factories.py ``nhs_number_for``) and the demo's own patient.
@@ -950,6 +952,8 @@ def _write_batch_services(batch: list[PatientPlan], keys: _Keys, stats: WriteSta
         # Dated when the synthetic patient answered, not when the demo was built.
         Response.objects.filter(pk=submission.response.pk).update(submitted_at=plan.submitted_at)
         Invitation.objects.filter(pk=invitation.pk).update(completed_at=plan.submitted_at)
+    # Re-dated above, so the pairs' follow-up dates are written again.
+    paired_results_refresh(episode_ids=[episode.pk for episode in episodes])
     stats.results += InstrumentResult.objects.filter(
         response__invitation__in=[i for i, _ in response_plans]
     ).count()
@@ -1214,6 +1218,7 @@ def _write_batch_rows(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) 
                 )
         sink.write(Response, response_rows)
         sink.write(InstrumentResult, result_rows)
+    paired_results_refresh(episode_ids=episode_ids)
     stats.patients += len(batch)
     stats.episodes += len(episodes)
     stats.invitations += len(invitations)
@@ -1230,6 +1235,7 @@ def population_delete() -> int:
 @transaction.atomic
 def patients_delete(patients) -> int:
     """Delete these patients with everything of theirs (responses are protected, so first)."""
+    PairedResult.objects.filter(episode__patient__in=patients).delete()
     InstrumentResult.objects.filter(response__invitation__episode__patient__in=patients).delete()
     Response.objects.filter(invitation__episode__patient__in=patients).delete()
     Invitation.objects.filter(episode__patient__in=patients).delete()

@@ -15,6 +15,7 @@ from scipy import stats as sps
 
 from outcomes.models import Instrument
 from surveys.models import InstrumentResult, Invitation, Patient, Response
+from surveys.pairs import paired_results_refresh
 from tests.factories import (
     AreaFactory,
     EpisodeFactory,
@@ -139,6 +140,8 @@ class Population:
                     "month": when.strftime("%Y-%m"),
                 }
             )
+        # As surveys.services.response_submit does when a response is stored.
+        paired_results_refresh(episode_ids=[episode.pk])
         return patient
 
     def frame(self) -> pd.DataFrame:

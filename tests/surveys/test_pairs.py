@@ -1,0 +1,152 @@
+"""The paired-result read model: written with each response, equal to a rebuild from scratch."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from outcomes.loading import catalogue
+from outcomes.models import Pathway
+from surveys import pairs, reference, services, synthetic
+from surveys.models import PairedResult
+from tests.factories import AreaFactory, PatientFactory, PracticeFactory, ProviderFactory
+
+pytestmark = pytest.mark.django_db
+
+REFERRED = dt.date(2026, 1, 5)
+
+
+def _answers(invitation, position: int):
+    """Every item answered with its first (0), second (1) or last (-1) option."""
+    answers = {}
+    for code, version in invitation.instruments:
+        spec = catalogue().instrument(code, version)
+        answers[code] = {item.id: item.scale()[min(position, 1)] for item in spec.items}
+    return answers
+
+
+@pytest.fixture
+def reference_data(loaded_definitions):
+    reference.areas_load()
+    reference.practices_load(mid_notts_only=True)
+
+
+@pytest.fixture
+def episode(loaded_definitions):
+    patient = PatientFactory(
+        date_of_birth=dt.date(1950, 6, 1),
+        sex="male",
+        area=AreaFactory(imd_decile=3),
+        practice=PracticeFactory(),
+    )
+    with time_machine.travel(dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC), tick=False):
+        return services.episode_enrol(
+            patient=patient,
+            pathway=Pathway.objects.get(code="knee-pain"),
+            provider=ProviderFactory(),
+            referred_on=REFERRED,
+            by=None,
+        )
+
+
+def _submit(episode, timepoint: str, position: int):
+    invitation = episode.invitations.get(timepoint=timepoint)
+    return services.response_submit(
+        invitation=invitation, answers=_answers(invitation, position), mode="self"
+    ).response
+
+
+def _rows():
+    return sorted(
+        PairedResult.objects.values_list(
+            *[c.removesuffix("_id") if c.endswith("_id") else c for c in pairs.COLUMNS]
+        ),
+        key=repr,
+    )
+
+
+def test_a_baseline_alone_makes_no_pairs(episode):
+    _submit(episode, "baseline", 1)
+
+    assert not PairedResult.objects.exists()
+
+
+def test_a_follow_up_is_paired_with_the_baseline_for_each_instrument_both_answered(episode):
+    _submit(episode, "baseline", 0)
+    follow_up = _submit(episode, "6-months", -1)
+
+    paired = PairedResult.objects.filter(timepoint="6-months")
+    assert sorted(p.instrument.code for p in paired) == sorted(
+        code for code, _ in episode.invitations.get(timepoint="6-months").instruments
+    )
+    oks = paired.get(instrument__code="oks")
+    assert (oks.baseline_timepoint, oks.followed_up_at) == ("baseline", follow_up.submitted_at)
+    assert oks.baseline_scores["total"] != oks.scores["total"]
+
+
+def test_a_pair_carries_the_episodes_case_mix_and_organisations(episode):
+    _submit(episode, "baseline", 0)
+    _submit(episode, "3-months", 1)
+
+    pair = PairedResult.objects.filter(instrument__code="oks").get()
+    patient = episode.patient
+    assert (pair.provider_id, pair.practice_id, pair.pathway_id) == (
+        episode.provider_id,
+        patient.practice_id,
+        episode.pathway_id,
+    )
+    assert (pair.age_band, pair.sex, pair.imd_quintile) == ("70-79", "male", 2)
+
+
+def test_a_baseline_entered_after_a_follow_up_still_pairs(episode):
+    _submit(episode, "6-weeks", 1)
+    assert not PairedResult.objects.exists()
+
+    _submit(episode, "baseline", 0)
+
+    assert PairedResult.objects.filter(timepoint="6-weeks").count() == 5
+
+
+def test_refreshing_an_episode_twice_writes_its_pairs_once(episode):
+    _submit(episode, "baseline", 0)
+    _submit(episode, "6-months", 1)
+    before = _rows()
+
+    pairs.paired_results_refresh(episode_ids=[episode.pk, episode.pk])
+
+    assert _rows() == before
+
+
+def test_a_rebuild_writes_exactly_the_pairs_kept_as_responses_arrived(episode):
+    _submit(episode, "baseline", 0)
+    _submit(episode, "6-weeks", 1)
+    _submit(episode, "6-months", 2)
+    kept = _rows()
+
+    written = pairs.paired_results_rebuild()
+
+    assert written == len(kept) == 10
+    assert _rows() == kept
+
+
+def test_the_bulk_load_keeps_the_pairs_a_rebuild_would_write(reference_data):
+    context = synthetic.context_from_database(3)
+    plans = synthetic.population_plan(context, patients=40, today=dt.date(2026, 11, 23))
+    synthetic.population_write(plans, via_services=False, batch_size=9, context=context)
+    loaded = _rows()
+
+    pairs.paired_results_rebuild()
+
+    assert len(loaded) > 50
+    assert _rows() == loaded
+
+
+def test_deleting_generated_patients_deletes_their_pairs(reference_data):
+    context = synthetic.context_from_database(3)
+    plans = synthetic.population_plan(context, patients=20, today=dt.date(2026, 11, 23))
+    synthetic.population_write(plans, via_services=False, batch_size=9, context=context)
+    assert PairedResult.objects.exists()
+
+    synthetic.population_delete()
+
+    assert not PairedResult.objects.exists()
