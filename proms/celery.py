@@ -6,6 +6,7 @@ Beat only queues work; workers do it. One beat per deployment (docker-compose.ym
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proms.settings")
 
@@ -18,6 +19,11 @@ app.conf.beat_schedule = {
     # The outbox relay: queue waiting messages (after quiet hours, back-off or a Redis outage)
     # and reconcile sends a stopped worker left unfinished.
     "notifications-relay": {"task": "notifications.relay", "schedule": 60.0},
+    # Rebuild the paired results behind the outcome figures at 02:30 UK time (surveys/pairs.py).
+    "surveys-rebuild-paired-results": {
+        "task": "surveys.rebuild_paired_results",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 

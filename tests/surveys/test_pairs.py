@@ -150,3 +150,24 @@ def test_deleting_generated_patients_deletes_their_pairs(reference_data):
     synthetic.population_delete()
 
     assert not PairedResult.objects.exists()
+
+
+def test_the_nightly_task_rebuilds_pairs_lost_from_the_read_model(episode):
+    from surveys.tasks import rebuild_paired_results
+
+    _submit(episode, "baseline", 0)
+    _submit(episode, "6-months", 1)
+    kept = _rows()
+    PairedResult.objects.all().delete()
+
+    assert rebuild_paired_results.delay().get() == len(kept)
+    assert _rows() == kept
+
+
+def test_beat_schedules_the_rebuild_at_night():
+    from proms.celery import app
+
+    entry = app.conf.beat_schedule["surveys-rebuild-paired-results"]
+
+    assert entry["task"] == "surveys.rebuild_paired_results"
+    assert entry["schedule"].hour == {2}
