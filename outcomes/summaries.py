@@ -26,6 +26,7 @@ from outcomes import disclosure
 from outcomes import statistics as st
 from outcomes.loading import catalogue
 from outcomes.models import Condition, Instrument, Pathway
+from outcomes.specs import InstrumentSpec
 
 DEFAULT_INSTRUMENT = "mskt-core"  # the common questionnaire: every condition, every timepoint
 DEFAULT_OUTCOME = "quality-of-life"
@@ -306,19 +307,19 @@ def paired_cells(query: OutcomeQuery, *, by_practice: bool = False) -> list[Cell
     """
     pathway_ids = _pathway_ids(query.condition)
     _check_timepoints(query)
-    instrument_ids = list(
-        Instrument.objects.filter(code=query.measure.instrument).values_list("id", flat=True)
+    versions = dict(
+        Instrument.objects.filter(code=query.measure.instrument).values_list("id", "version")
     )
-    if not pathway_ids or not instrument_ids:
+    if not pathway_ids or not versions:
         return []
     measure = query.measure
     mic_columns = measure.mic is not None and measure.kind == "outcome"
-    if query.baseline_timepoint in paired_baselines():
-        inner, inner_params = _pairs_from_read_model(
-            query, pathway_ids, instrument_ids, by_practice
-        )
-    else:
-        inner, inner_params = _pairs_from_responses(query, pathway_ids, instrument_ids, by_practice)
+    source = (
+        _pairs_from_read_model
+        if query.baseline_timepoint in paired_baselines()
+        else _pairs_from_responses
+    )
+    inner, inner_params = source(query, pathway_ids, versions, by_practice)
     class_columns = ", 0, 0"
     class_params: list[Any] = []
     if measure.mic is not None:
@@ -378,23 +379,30 @@ def paired_cells(query: OutcomeQuery, *, by_practice: bool = False) -> list[Cell
     return cells
 
 
+def measure_slots(spec: InstrumentSpec) -> tuple[tuple[str, str], ...]:
+    """The measures of an instrument version in the order the paired-result arrays hold them
+    (surveys/pairs.py): its numeric scores, then the outcomes it informs. A published version
+    never changes, so neither do its slots."""
+    slots = [("score", score.name) for score in spec.scores if score.kind == "number"]
+    outcomes = dict.fromkeys(rule.outcome for rule in spec.harmonisation)
+    return tuple(slots + [("outcome", outcome) for outcome in outcomes])
+
+
 def paired_baselines() -> frozenset[str]:
     """Timepoints the paired-result read model starts from: each pathway's first timepoint."""
     return frozenset(p.timepoints[0].code for p in catalogue().pathways.values())
 
 
-def _values_sql(
-    measure: Measure, baseline: tuple[str, str, str], follow_up: tuple[str, str, str]
-) -> tuple[str, list[Any]]:
-    """The b and f (and, for a harmonised outcome with a MIC, mb and mf) columns of a pair:
-    ``baseline``/``follow_up`` are (alias, scores column, outcomes column)."""
-    column = 2 if measure.kind == "outcome" else 1
-    value_b, params_b = _json_number(baseline[0], baseline[column], measure.name)
-    value_f, params_f = _json_number(follow_up[0], follow_up[column], measure.name)
+def _values_sql(measure: Measure, baseline: str, follow_up: str) -> tuple[str, list[Any]]:
+    """The b and f (and, for a harmonised outcome with a MIC, mb and mf) columns of a pair of
+    instrument results ``baseline`` and ``follow_up`` (table aliases)."""
+    column = "outcomes" if measure.kind == "outcome" else "scores"
+    value_b, params_b = _json_number(baseline, column, measure.name)
+    value_f, params_f = _json_number(follow_up, column, measure.name)
     sql, params = f"{value_b} AS b, {value_f} AS f", [*params_b, *params_f]
     if measure.mic is not None and measure.kind == "outcome":
-        mic_b, p_mb = _json_number(baseline[0], baseline[1], measure.mic_score)
-        mic_f, p_mf = _json_number(follow_up[0], follow_up[1], measure.mic_score)
+        mic_b, p_mb = _json_number(baseline, "scores", measure.mic_score)
+        mic_f, p_mf = _json_number(follow_up, "scores", measure.mic_score)
         sql += f", {mic_b} AS mb, {mic_f} AS mf"
         params += [*p_mb, *p_mf]
     return sql, params
@@ -415,16 +423,51 @@ def _in(values: Sequence[Any]) -> str:
     return f"IN ({', '.join(['%s'] * len(values))})"
 
 
+def _slot_sql(column: str, versions: dict[int, str], instrument: str, kind: str, name: str) -> str:
+    """SQL for one measure in a paired-result array column, by the row's instrument version
+    (NULL where a version lacks the measure). Only integers are interpolated."""
+    slots = {}
+    for pk, version in versions.items():
+        try:
+            layout = measure_slots(catalogue().instrument(instrument, version))
+        except KeyError:  # a version in the database but no longer in the definition files
+            continue
+        if (kind, name) in layout:
+            slots[pk] = layout.index((kind, name))
+
+    def element(slot: int) -> str:
+        if connection.vendor == "postgresql":
+            return f"pr.{column}[{slot + 1}]"
+        return f"json_extract(pr.{column}, '$[{slot}]')"
+
+    if not slots:
+        return "NULL"
+    if len(set(slots.values())) == 1 and len(slots) == len(versions):
+        return element(next(iter(slots.values())))
+    whens = " ".join(f"WHEN {int(pk)} THEN {element(slot)}" for pk, slot in slots.items())
+    return f"CASE pr.instrument_id {whens} END"
+
+
 def _pairs_from_read_model(
-    query: OutcomeQuery, pathway_ids: list[int], instrument_ids: list[int], by_practice: bool
+    query: OutcomeQuery, pathway_ids: list[int], versions: dict[int, str], by_practice: bool
 ) -> tuple[str, list[Any]]:
     """Pairs from ``surveys_pairedresult`` (surveys/pairs.py): one index range, no joins."""
-    period_sql, period_params = _period_sql("pr.followed_up_at", query.series)
-    values, value_params = _values_sql(
-        query.measure,
-        ("pr", "baseline_scores", "baseline_outcomes"),
-        ("pr", "scores", "outcomes"),
+    measure = query.measure
+
+    def slot(column: str, kind: str, name: str | None) -> str:
+        return _slot_sql(column, versions, measure.instrument, kind, name or "")
+
+    values = (
+        f"{slot('baseline_values', measure.kind, measure.name)} AS b, "
+        f"{slot('follow_up_values', measure.kind, measure.name)} AS f"
     )
+    if measure.mic is not None and measure.kind == "outcome":
+        values += (
+            f", {slot('baseline_values', 'score', measure.mic_score)} AS mb"
+            f", {slot('follow_up_values', 'score', measure.mic_score)} AS mf"
+        )
+    period_sql, period_params = _period_sql("pr.followed_up_at", query.series)
+    instrument_ids = sorted(versions)
     where = [
         f"pr.instrument_id {_in(instrument_ids)}",
         "pr.timepoint = %s",
@@ -447,19 +490,18 @@ def _pairs_from_read_model(
         FROM surveys_pairedresult pr
         WHERE {" AND ".join(where)}
     """  # noqa: S608
-    return sql, [*period_params, *value_params, *params]
+    return sql, [*period_params, *params]
 
 
 def _pairs_from_responses(
-    query: OutcomeQuery, pathway_ids: list[int], instrument_ids: list[int], by_practice: bool
+    query: OutcomeQuery, pathway_ids: list[int], versions: dict[int, str], by_practice: bool
 ) -> tuple[str, list[Any]]:
     """Pairs joined from the responses themselves: for a baseline timepoint the read model
     does not hold. Same pairing rule as surveys/pairs.py (same episode, same instrument code)."""
     period_sql, period_params = _period_sql("frs.submitted_at", query.series)
-    values, value_params = _values_sql(
-        query.measure, ("br", "scores", "outcomes"), ("fr", "scores", "outcomes")
-    )
+    values, value_params = _values_sql(query.measure, "br", "fr")
     age = _age_sql("e.referred_on", "p.date_of_birth")
+    instrument_ids = sorted(versions)
     where = [
         "fi.timepoint = %s",
         "bi.timepoint = %s",

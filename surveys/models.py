@@ -6,6 +6,8 @@ window, so the scheduler and staff pages read state instead of recomputing timel
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -311,6 +313,26 @@ class InstrumentResult(models.Model):
         return f"{self.instrument} result {self.pk}"
 
 
+class FloatArrayField(models.Field):
+    """A list of numbers (None allowed): ``double precision[]`` on PostgreSQL, where the
+    summary query indexes it directly, and a JSON array on SQLite (local use and tests)."""
+
+    description = "List of floats"
+
+    def db_type(self, connection) -> str:
+        return "double precision[]" if connection.vendor == "postgresql" else "text"
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or isinstance(value, list):
+            return value
+        return json.loads(value)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None or connection.vendor == "postgresql":
+            return value
+        return json.dumps(value)
+
+
 class PairedResult(models.Model):
     """One instrument's baseline and follow-up results of one episode, side by side.
 
@@ -345,10 +367,11 @@ class PairedResult(models.Model):
     sex = models.CharField(max_length=10)
     imd_quintile = models.PositiveSmallIntegerField(null=True)
     followed_up_at = models.DateTimeField(help_text=_("When the follow-up was submitted"))
-    baseline_scores = models.JSONField()
-    baseline_outcomes = models.JSONField()
-    scores = models.JSONField()
-    outcomes = models.JSONField()
+    # Every numeric score and harmonised outcome of the instrument, in the order of
+    # outcomes.summaries.measure_slots for the follow-up's instrument version: arrays of
+    # doubles read far faster than JSON objects (docs/benchmarks.md).
+    baseline_values = FloatArrayField()
+    follow_up_values = FloatArrayField()
 
     class Meta:
         constraints = [

@@ -18,7 +18,8 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
-from outcomes.summaries import age_band_at_sql, paired_baselines
+from outcomes.loading import catalogue
+from outcomes.summaries import age_band_at_sql, measure_slots, paired_baselines
 
 COLUMNS = (
     "episode_id",
@@ -34,10 +35,8 @@ COLUMNS = (
     "sex",
     "imd_quintile",
     "followed_up_at",
-    "baseline_scores",
-    "baseline_outcomes",
-    "scores",
-    "outcomes",
+    "baseline_values",
+    "follow_up_values",
 )
 
 
@@ -45,19 +44,47 @@ def _baselines() -> list[str]:
     return sorted(paired_baselines())
 
 
-def _pairs_select(where: str) -> str:
-    """SELECT of every pair within episodes matching ``where`` (fixed SQL, no values)."""
-    baselines = ", ".join(["%s"] * len(_baselines()))
-    return f"""
+def _values_sql(result: str) -> tuple[str, list]:
+    """SQL for the measures of result ``result`` (an instrumentresult alias) as an array in
+    the slots of the follow-up's instrument version (outcomes.summaries.measure_slots)."""
+    postgres = connection.vendor == "postgresql"
+    branches, params = [], []
+    for (code, version), spec in sorted(catalogue().instruments.items()):
+        values, keys = [], []
+        for kind, name in measure_slots(spec):
+            column = f"{result}.scores" if kind == "score" else f"{result}.outcomes"
+            if postgres:
+                values.append(f"CAST({column} ->> %s AS double precision)")
+                keys.append(name)
+            else:
+                values.append(f"json_extract({column}, %s)")
+                keys.append('$."' + name + '"')
+        if postgres:
+            array = f"ARRAY[{', '.join(values)}]::double precision[]"
+        else:
+            array = f"json_array({', '.join(values)})"
+        branches.append(f"WHEN fins.code = %s AND fins.version = %s THEN {array}")
+        params += [code, version, *keys]
+    return f"CASE {' '.join(branches)} END", params
+
+
+def _pairs_select(where: str) -> tuple[str, list]:
+    """SELECT of every pair within episodes matching ``where`` (fixed SQL), and the
+    parameters that come before the WHERE clause's own."""
+    baselines = _baselines()
+    baseline_values, baseline_params = _values_sql("br")
+    follow_up_values, follow_up_params = _values_sql("fr")
+    sql = f"""
         SELECT e.id, br.id, fr.id, e.pathway_id, fr.instrument_id, bi.timepoint, fi.timepoint,
                e.provider_id, p.practice_id,
                {age_band_at_sql("e.referred_on", "p.date_of_birth")},
                p.sex, (a.imd_decile + 1) / 2, frs.submitted_at,
-               br.scores, br.outcomes, fr.scores, fr.outcomes
+               {baseline_values}, {follow_up_values}
         FROM surveys_episode e
         JOIN surveys_patient p ON p.id = e.patient_id
         LEFT JOIN surveys_area a ON a.id = p.area_id
-        JOIN surveys_invitation bi ON bi.episode_id = e.id AND bi.timepoint IN ({baselines})
+        JOIN surveys_invitation bi
+          ON bi.episode_id = e.id AND bi.timepoint IN ({", ".join(["%s"] * len(baselines))})
         JOIN surveys_response brs ON brs.invitation_id = bi.id
         JOIN surveys_instrumentresult br ON br.response_id = brs.id
         JOIN outcomes_instrument bins ON bins.id = br.instrument_id
@@ -67,13 +94,15 @@ def _pairs_select(where: str) -> str:
         JOIN outcomes_instrument fins ON fins.id = fr.instrument_id AND fins.code = bins.code
         WHERE {where}
     """  # noqa: S608
+    return sql, [*baseline_params, *follow_up_params, *baselines]
 
 
 def _insert(where: str, params: list, order: str = "") -> int:
     columns = ", ".join(COLUMNS)
-    sql = f"INSERT INTO surveys_pairedresult ({columns}) {_pairs_select(where)} {order}"
+    select, select_params = _pairs_select(where)
+    sql = f"INSERT INTO surveys_pairedresult ({columns}) {select} {order}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*_baselines(), *params])
+        cursor.execute(sql, [*select_params, *params])
         return cursor.rowcount
 
 

@@ -7,6 +7,7 @@ import time_machine
 
 from outcomes.loading import catalogue
 from outcomes.models import Pathway
+from outcomes.summaries import measure_slots
 from surveys import pairs, reference, services, synthetic
 from surveys.models import PairedResult
 from tests.factories import AreaFactory, PatientFactory, PracticeFactory, ProviderFactory
@@ -81,7 +82,20 @@ def test_a_follow_up_is_paired_with_the_baseline_for_each_instrument_both_answer
     )
     oks = paired.get(instrument__code="oks")
     assert (oks.baseline_timepoint, oks.followed_up_at) == ("baseline", follow_up.submitted_at)
-    assert oks.baseline_scores["total"] != oks.scores["total"]
+    assert oks.baseline_values != oks.follow_up_values
+
+
+def test_a_pair_holds_every_score_and_outcome_in_the_instruments_slots(episode):
+    _submit(episode, "baseline", 0)
+    follow_up = _submit(episode, "6-months", -1)
+
+    pair = PairedResult.objects.get(instrument__code="eq-5d-5l", timepoint="6-months")
+    result = follow_up.results.get(instrument__code="eq-5d-5l")
+    slots = measure_slots(catalogue().instrument("eq-5d-5l", "1.0.0"))
+    assert ("score", "vas") in slots and ("outcome", "quality-of-life") in slots
+    assert pair.follow_up_values == [
+        (result.scores if kind == "score" else result.outcomes)[name] for kind, name in slots
+    ]
 
 
 def test_a_pair_carries_the_episodes_case_mix_and_organisations(episode):
@@ -160,7 +174,7 @@ def test_the_nightly_task_rebuilds_pairs_lost_from_the_read_model(episode):
     kept = _rows()
     PairedResult.objects.all().delete()
 
-    assert rebuild_paired_results.delay().get() == len(kept)
+    assert rebuild_paired_results.apply().get() == len(kept)
     assert _rows() == kept
 
 
