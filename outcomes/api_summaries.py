@@ -156,11 +156,20 @@ FIGURE_FIELDS = {
         "mean_change",
         "mean_change_lower",
         "mean_change_upper",
-        "sd_change",
         "pct_improved",
         "pct_unchanged",
         "pct_worse",
     ),
+    **{
+        name: serializers.IntegerField(
+            **_number, help_text=f"Patients {label} by the MIC (rounded like n)."
+        )
+        for name, label in (
+            ("n_improved", "improved"),
+            ("n_unchanged", "unchanged"),
+            ("n_worse", "worse"),
+        )
+    },
     "suppressed": serializers.BooleanField(help_text="Withheld by disclosure control."),
 }
 ADJUSTED_FIELDS = {

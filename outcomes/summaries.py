@@ -58,6 +58,15 @@ class Measure:
     mic_higher_is_better: bool | None
     mic_source: str = ""
 
+    @property
+    def decimals(self) -> int:
+        """Decimal places of published means: 1 on scales spanning 10 points or more (0-100,
+        OKS 0-48, NRS 0-10), 3 on index scales such as EQ-5D (-0.285 to 1). Coarser figures
+        make differencing two overlapping requests less precise (docs/methods.md §7)."""
+        if self.minimum is None or self.maximum is None:
+            return 1
+        return 1 if self.maximum - self.minimum >= 10 else 3
+
     def describe(self) -> dict[str, Any]:
         return {
             "instrument": self.instrument,
@@ -191,11 +200,29 @@ def period_parse(
         )
     if date_from and date_to and date_to < date_from:
         raise QueryError("'to' must not be before 'from'.")
+    # Whole months only: two ranges a day apart would differ by a handful of patients, whose
+    # figures could then be recovered by subtraction (docs/methods.md §7, differencing).
+    if date_from and date_from.day != 1:
+        raise QueryError(
+            f"'from' must be the first day of a month (e.g. {date_from:%Y-%m}-01), "
+            f"not {date_from}: figures are published for whole months only."
+        )
+    if date_to and date_to != _month_end(date_to):
+        raise QueryError(
+            f"'to' must be the last day of a month (e.g. {_month_end(date_to)}), not {date_to}: "
+            "figures are published for whole months only."
+        )
     end = date_to + dt.timedelta(days=1) if date_to and date_to < dt.date.max else None
     label = None
     if date_from or date_to:
         label = f"{date_from or ''}..{date_to or ''}"
     return Period(date_from, end, label)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    if day.month == 12:
+        return day.replace(day=31)
+    return day.replace(month=day.month + 1, day=1) - dt.timedelta(days=1)
 
 
 # --- the query ---------------------------------------------------------------------------------
@@ -454,37 +481,71 @@ def case_mix_model(cells: Sequence[Cell]) -> st.CaseMixModel | None:
     )
 
 
+def change_estimate(total: st.CellSums) -> st.MeanEstimate:
+    """Mean paired change with its t interval, from the sums: Σ(f − b)² = Σf² − 2Σbf + Σb²."""
+    return st.mean_from_sums(
+        total.n, total.sum_f - total.sum_b, total.sum_ff - 2 * total.sum_bf + total.sum_bb
+    )
+
+
 def figures(
     cells: Sequence[Cell], measure: Measure, model: st.CaseMixModel | None, adjust: bool
 ) -> dict[str, Any]:
-    """Crude figures of one group, and case-mix adjusted ones with funnel limits if asked."""
+    """Crude figures of one group, and case-mix adjusted ones with funnel limits if asked.
+
+    The improved/unchanged/worse counts are published (rounded) and the percentages are derived
+    from them after rounding, in ``protect``. No SD is published: with a CI half-width it would
+    give the exact n (n = (t·s/half-width)²), which rounding is there to hide.
+    """
     total, improved, worse = _total(cells)
     n = total.n
+    places = measure.decimals
     baseline = st.mean_from_sums(n, total.sum_b, total.sum_bb)
     follow_up = st.mean_from_sums(n, total.sum_f, total.sum_ff)
-    change = st.mean_from_sums(
-        n, total.sum_f - total.sum_b, total.sum_ff - 2 * total.sum_bf + total.sum_bb
-    )
+    change = change_estimate(total)
     has_mic = measure.mic is not None and n > 0
     row: dict[str, Any] = {
         "n": n,
-        "mean_baseline": _rounded(baseline.mean),
-        "mean_baseline_lower": _rounded(baseline.lower),
-        "mean_baseline_upper": _rounded(baseline.upper),
-        "mean_follow_up": _rounded(follow_up.mean),
-        "mean_follow_up_lower": _rounded(follow_up.lower),
-        "mean_follow_up_upper": _rounded(follow_up.upper),
-        "mean_change": _rounded(change.mean),
-        "mean_change_lower": _rounded(change.lower),
-        "mean_change_upper": _rounded(change.upper),
-        "sd_change": _rounded(change.sd),
-        "pct_improved": _rounded(100 * improved / n, 1) if has_mic else None,
-        "pct_unchanged": _rounded(100 * (n - improved - worse) / n, 1) if has_mic else None,
-        "pct_worse": _rounded(100 * worse / n, 1) if has_mic else None,
+        "mean_baseline": _rounded(baseline.mean, places),
+        "mean_baseline_lower": _rounded(baseline.lower, places),
+        "mean_baseline_upper": _rounded(baseline.upper, places),
+        "mean_follow_up": _rounded(follow_up.mean, places),
+        "mean_follow_up_lower": _rounded(follow_up.lower, places),
+        "mean_follow_up_upper": _rounded(follow_up.upper, places),
+        "mean_change": _rounded(change.mean, places),
+        "mean_change_lower": _rounded(change.lower, places),
+        "mean_change_upper": _rounded(change.upper, places),
+        "n_improved": improved if has_mic else None,
+        "n_unchanged": n - improved - worse if has_mic else None,
+        "n_worse": worse if has_mic else None,
+        "pct_improved": None,
+        "pct_unchanged": None,
+        "pct_worse": None,
     }
     if adjust:
-        row |= adjusted_figures(cells, model)
+        row |= adjusted_figures(cells, model, places)
     return row
+
+
+CLASS_COUNTS = {
+    "n_improved": "pct_improved",
+    "n_unchanged": "pct_unchanged",
+    "n_worse": "pct_worse",
+}
+
+
+def class_percentages(row: dict[str, Any]) -> dict[str, Any]:
+    """% improved/unchanged/worse from the *published* (rounded) counts over the published n,
+    so the percentages carry no more than the rounded counts do (NHS Digital: percentages may
+    be calculated from rounded figures)."""
+    n = row.get("n")
+    if row.get("suppressed") or not n:
+        return row
+    return row | {
+        pct: _rounded(100 * row[count] / n, 1)
+        for count, pct in CLASS_COUNTS.items()
+        if row.get(count) is not None
+    }
 
 
 ADJUSTED_KEYS = (
@@ -503,48 +564,56 @@ ADJUSTED_KEYS = (
 )
 
 
-def adjusted_figures(cells: Sequence[Cell], model: st.CaseMixModel | None) -> dict[str, Any]:
+def adjusted_figures(
+    cells: Sequence[Cell], model: st.CaseMixModel | None, places: int = 1
+) -> dict[str, Any]:
     """AdjQ2/AdjHG = national mean + (O − E), with Spiegelhalter funnel limits around the
     national mean change using the model's residual SD; withheld below DISCLOSURE_MIN_ADJUSTED
-    modelled patients (NHS PROMs: 30)."""
+    modelled patients (NHS PROMs: 30).
+
+    The limits depend on the unit only through its n, so they are drawn for the *published*
+    (rounded) n_modelled: limits from the exact n, with the residual SD in ``meta``, would give
+    the exact n back. The flag is judged against the same published limits."""
     row: dict[str, Any] = dict.fromkeys(ADJUSTED_KEYS)
     modelled = _modelled(cells)
     row["n_modelled"] = sum(cell.sums.n for cell in modelled)
     if model is None or model.residual_sd is None or row["n_modelled"] < disclosure.min_adjusted():
         return row
     adjusted = st.case_mix_adjust(model, [(_covariates(c), c.sums) for c in modelled])
-    limits = st.funnel_limits_mean(model.mean_change, model.residual_sd, adjusted.n)
+    published_n = disclosure.round_count(adjusted.n)
+    limits = st.funnel_limits_mean(model.mean_change, model.residual_sd, published_n)
     position = limits.position(adjusted.adjusted_change)
     return row | {
-        "expected_follow_up": _rounded(adjusted.expected),
-        "adjusted_follow_up": _rounded(adjusted.adjusted_follow_up),
-        "adjusted_change": _rounded(adjusted.adjusted_change),
-        "funnel_target": _rounded(limits.target),
-        "funnel_lower_95": _rounded(limits.lower_95),
-        "funnel_upper_95": _rounded(limits.upper_95),
-        "funnel_lower_998": _rounded(limits.lower_998),
-        "funnel_upper_998": _rounded(limits.upper_998),
+        "expected_follow_up": _rounded(adjusted.expected, places),
+        "adjusted_follow_up": _rounded(adjusted.adjusted_follow_up, places),
+        "adjusted_change": _rounded(adjusted.adjusted_change, places),
+        "funnel_target": _rounded(limits.target, places),
+        "funnel_lower_95": _rounded(limits.lower_95, places),
+        "funnel_upper_95": _rounded(limits.upper_95, places),
+        "funnel_lower_998": _rounded(limits.lower_998, places),
+        "funnel_upper_998": _rounded(limits.upper_998, places),
         "funnel_position": position,
         "outside_95": position != "within",
         "outside_998": position.endswith("99.8"),
     }
 
 
-def model_description(model: st.CaseMixModel | None) -> dict[str, Any] | None:
+def model_description(model: st.CaseMixModel | None, places: int = 1) -> dict[str, Any] | None:
+    """The model as published: n rounded like every count, means to the measure's places."""
     if model is None:
         return None
     return {
         "formula": "follow_up ~ 1 + age_band + sex + imd_quintile + baseline (OLS)",
         "reference_levels": {f: levels[0] for f, levels in model.factor_levels.items() if levels},
-        "n_modelled": model.n,
+        "n_modelled": disclosure.round_count(model.n),
         "rank": model.rank,
         "coefficients": dict(
             zip(model.columns, (round(c, 4) for c in model.coefficients), strict=True)
         ),
         "residual_sd": _rounded(model.residual_sd, 3),
-        "national_mean_baseline": _rounded(model.mean_baseline),
-        "national_mean_follow_up": _rounded(model.mean_follow_up),
-        "national_mean_change": _rounded(model.mean_change),
+        "national_mean_baseline": _rounded(model.mean_baseline, places),
+        "national_mean_follow_up": _rounded(model.mean_follow_up, places),
+        "national_mean_change": _rounded(model.mean_change, places),
     }
 
 
@@ -639,13 +708,14 @@ def protect(
             lambda row: ("period", row.get("period")),
             lambda row: ("group", tuple(row.get(k) for k in GROUP_LABEL_KEYS[group_by])),
         ]
-    return disclosure.protect_rows(
+    protected = disclosure.protect_rows(
         rows,
         count_keys=["n"],
         partitions=partitions,
-        rounded_keys=["n", "n_modelled"],
+        rounded_keys=["n", "n_modelled", *CLASS_COUNTS],
         keep_keys=label_keys,
     )
+    return [class_percentages(row) for row in protected]
 
 
 def outcome_summary(query: OutcomeQuery) -> dict[str, Any]:
@@ -719,7 +789,7 @@ def meta(query: OutcomeQuery, model: st.CaseMixModel | None, *, adjusted: bool) 
             ),
             "reference": "docs/methods.md",
         },
-        "model": model_description(model) if adjusted else None,
+        "model": model_description(model, query.measure.decimals) if adjusted else None,
         "disclosure": disclosure.policy(),
     }
 
@@ -838,7 +908,6 @@ def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[s
     for (timepoint, dimension, group), (invited, responded) in sorted(
         totals.items(), key=lambda t: (order[t[0][0]], dims[t[0][1]], _sort_key(t[0][2]))
     ):
-        interval = st.wilson_interval(responded, invited)
         rows.append(
             {
                 "table": "response_rate",
@@ -848,21 +917,38 @@ def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[s
                 "invited": invited,
                 "responded": responded,
                 "not_responded": invited - responded,
-                "response_rate_pct": _rounded(100 * responded / invited, 1),
-                "response_rate_lower": _rounded(100 * interval[0], 1),
-                "response_rate_upper": _rounded(100 * interval[1], 1),
+                "response_rate_pct": None,
+                "response_rate_lower": None,
+                "response_rate_upper": None,
             }
         )
-    return disclosure.protect_rows(
+    protected = disclosure.protect_rows(
         rows,
         count_keys=["responded", "not_responded"],
         partitions=[lambda row: (row["timepoint"], row["dimension"])],
         rounded_keys=["invited", "responded", "not_responded"],
         keep_keys=["table", "timepoint", "dimension", "group"],
     )
+    return [_response_rate(row) for row in protected]
 
 
-def deprivation_gradient(quintile_rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def _response_rate(row: dict[str, Any]) -> dict[str, Any]:
+    """The rate and its Wilson interval from the published (rounded) counts: a rate from the
+    exact counts, beside rounded ones, would give the exact counts back."""
+    invited, responded = row["invited"], row["responded"]
+    if row["suppressed"] or not invited:
+        return row
+    interval = st.wilson_interval(responded, invited)
+    return row | {
+        "response_rate_pct": _rounded(100 * responded / invited, 1),
+        "response_rate_lower": _rounded(100 * interval[0], 1),
+        "response_rate_upper": _rounded(100 * interval[1], 1),
+    }
+
+
+def deprivation_gradient(
+    quintile_rows: Sequence[dict[str, Any]], measure: Measure | None = None
+) -> dict[str, Any]:
     """SII (and RII) of mean change across IMD quintiles 1 (most deprived) to 5, on crude
     published means; needs all five quintiles published."""
     row: dict[str, Any] = {
@@ -880,7 +966,7 @@ def deprivation_gradient(quintile_rows: Sequence[dict[str, Any]]) -> dict[str, A
         for r in quintile_rows
         if r.get("imd_quintile") in ("1", "2", "3", "4", "5")
         and not r.get("suppressed")
-        and r.get("sd_change") is not None
+        and r.get("_sd_change") is not None
     ]
     if len(usable) < 5:
         return row | {"note": "Needs all five IMD quintiles with published figures."}
@@ -916,16 +1002,14 @@ def outcome_equity(query: OutcomeQuery) -> dict[str, Any]:
     sii_row = None
     for dimension in EQUITY_DIMENSIONS:
         raw = grouped_rows(cells, query.measure, None, dimension, adjust=False, series=False)
-        exact = {r[dimension]: r for r in raw}
         protected = protect(raw, dimension, series=False)
         if dimension == "imd_quintile":
             # SII is a "complex calculation" (NHS Digital): fitted on unrounded figures of the
             # published quintiles.
             for r in protected:
-                source = exact[r["imd_quintile"]]
-                r["_n"], r["_mean_change"] = source["n"], _mean_exact(cells, r["imd_quintile"])
-                r["_sd_change"] = source["sd_change"]
-            sii_row = deprivation_gradient(protected)
+                estimate = _change_exact(cells, r["imd_quintile"])
+                r["_n"], r["_mean_change"], r["_sd_change"] = estimate.n, estimate.mean, estimate.sd
+            sii_row = deprivation_gradient(protected, query.measure)
             for r in protected:
                 for key in ("_n", "_mean_change", "_sd_change"):
                     r.pop(key)
@@ -938,12 +1022,26 @@ def outcome_equity(query: OutcomeQuery) -> dict[str, Any]:
     return {"meta": meta(query, None, adjusted=False), "results": results}
 
 
-def _mean_exact(cells: Sequence[Cell], quintile: Any) -> float | None:
+def _change_exact(cells: Sequence[Cell], quintile: Any) -> st.MeanEstimate:
     total, _, _ = _total(c for c in cells if _quintile(c.key["imd_quintile"]) == quintile)
-    return (total.sum_f - total.sum_b) / total.n if total.n else None
+    return change_estimate(total)
 
 
 # --- GP practice variation ---------------------------------------------------------------------
+
+
+def _enrolment_rate(row: dict[str, Any]) -> dict[str, Any]:
+    """Crude rate per 1,000 from the published (rounded) count: the list size is published, so
+    a rate from the exact count would give the count back (rate × list size / 1,000)."""
+    if row["suppressed"] or not row["list_size"]:
+        return row
+    rate = st.crude_rate(row["enrolled"], row["list_size"])
+    return row | {
+        "enrolment_rate_per_1000": _rounded(rate.value),
+        "enrolment_rate_lower": _rounded(rate.lower),
+        "enrolment_rate_upper": _rounded(rate.upper),
+        "enrolment_rate_method": "crude; " + rate.method,
+    }
 
 
 def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
@@ -970,31 +1068,33 @@ def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
     enrolled = dict(_fetch(sql, params))
     enrolment_rows = []
     for pk, code, name, list_size in practices:
-        count = int(enrolled.get(pk, 0))
-        rate = st.crude_rate(count, list_size) if list_size else None
         enrolment_rows.append(
             {
                 "practice": code,
                 "practice_name": name,
                 "list_size": list_size,
-                "enrolled": count,
-                "enrolment_rate_per_1000": _rounded(rate.value if rate else None),
-                "enrolment_rate_lower": _rounded(rate.lower if rate else None),
-                "enrolment_rate_upper": _rounded(rate.upper if rate else None),
-                "enrolment_rate_method": "crude; " + rate.method if rate else None,
+                "enrolled": int(enrolled.get(pk, 0)),
+                "enrolment_rate_per_1000": None,
+                "enrolment_rate_lower": None,
+                "enrolment_rate_upper": None,
+                "enrolment_rate_method": None,
             }
         )
-    enrolment_rows = disclosure.protect_rows(
-        enrolment_rows,
-        count_keys=["enrolled"],
-        keep_keys=["practice", "practice_name", "list_size"],
-    )
-    cells = [
-        cell
-        for cell in paired_cells(query, by_practice=True)
-        if provider_id is None or cell.key["provider_id"] == provider_id
+    enrolment_rows = [
+        _enrolment_rate(row)
+        for row in disclosure.protect_rows(
+            enrolment_rows,
+            count_keys=["enrolled"],
+            keep_keys=["practice", "practice_name", "list_size"],
+        )
     ]
-    model = case_mix_model(cells)
+    # The model is fitted on every provider's patients (as for the summary), then the cells
+    # are narrowed to the provider asked for.
+    all_cells = paired_cells(query, by_practice=True)
+    model = case_mix_model(all_cells)
+    cells = [
+        cell for cell in all_cells if provider_id is None or cell.key["provider_id"] == provider_id
+    ]
     outcome_rows = protect(
         grouped_rows(
             [c for c in cells if c.key["practice_id"] is not None],

@@ -12,6 +12,7 @@ import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats as sps
+from statsmodels.stats.proportion import proportion_confint
 
 from outcomes.models import Instrument
 from surveys.models import InstrumentResult, Invitation, Patient, Response
@@ -29,6 +30,7 @@ SUMMARY = "/api/v1/outcomes/summary/"
 EQUITY = "/api/v1/outcomes/equity/"
 PRACTICES = "/api/v1/outcomes/practices/"
 REFERRED = dt.date(2025, 9, 1)
+ONE_DP = 0.0501  # means, CIs and adjusted figures are published to 1 dp on these scales
 UTC = dt.UTC
 
 
@@ -216,11 +218,11 @@ class TestSummary:
                 0.95, len(change) - 1, loc=change.mean(), scale=sps.sem(change)
             )
             assert row["n"] == len(group)
-            assert row["mean_baseline"] == pytest.approx(group.base.mean(), abs=0.005)
-            assert row["mean_follow_up"] == pytest.approx(group.follow.mean(), abs=0.005)
-            assert row["mean_change"] == pytest.approx(change.mean(), abs=0.005)
-            assert row["mean_change_lower"] == pytest.approx(low, abs=0.005)
-            assert row["mean_change_upper"] == pytest.approx(high, abs=0.005)
+            assert row["mean_baseline"] == pytest.approx(group.base.mean(), abs=ONE_DP)
+            assert row["mean_follow_up"] == pytest.approx(group.follow.mean(), abs=ONE_DP)
+            assert row["mean_change"] == pytest.approx(change.mean(), abs=ONE_DP)
+            assert row["mean_change_lower"] == pytest.approx(low, abs=ONE_DP)
+            assert row["mean_change_upper"] == pytest.approx(high, abs=ONE_DP)
             # MSK Together common questionnaire: MIC 12.5 on its 0-100 scale.
             improved = (change >= 12.5).mean() * 100
             worse = (change <= -12.5).mean() * 100
@@ -235,19 +237,19 @@ class TestSummary:
         frame["predicted"] = fit.fittedvalues
         national_change = (frame.follow - frame.base).mean()
         sd = np.sqrt(fit.mse_resid)
-        assert body["meta"]["model"]["residual_sd"] == pytest.approx(sd, abs=0.0005)
+        assert body["meta"]["model"]["residual_sd"] == pytest.approx(sd, abs=0.0005)  # 3 dp
         for row in body["results"]:
             group = frame[frame.provider == row["provider"]]
             o_minus_e = group.follow.mean() - group.predicted.mean()
             adjusted = national_change + o_minus_e
-            assert row["adjusted_change"] == pytest.approx(adjusted, abs=0.005)
+            assert row["adjusted_change"] == pytest.approx(adjusted, abs=ONE_DP)
             se = sd / np.sqrt(len(group))
-            assert row["funnel_target"] == pytest.approx(national_change, abs=0.005)
+            assert row["funnel_target"] == pytest.approx(national_change, abs=ONE_DP)
             assert row["funnel_lower_95"] == pytest.approx(
-                national_change - sps.norm.ppf(0.975) * se, abs=0.005
+                national_change - sps.norm.ppf(0.975) * se, abs=ONE_DP
             )
             assert row["funnel_upper_998"] == pytest.approx(
-                national_change + sps.norm.ppf(0.999) * se, abs=0.005
+                national_change + sps.norm.ppf(0.999) * se, abs=ONE_DP
             )
             outside = abs(adjusted - national_change) > sps.norm.ppf(0.975) * se
             assert row["outside_95"] is bool(outside)
@@ -298,7 +300,7 @@ class TestSummary:
         change = frame.oks_follow - frame.oks_base
         row = body["results"][0]
         assert body["meta"]["measure"]["mic"] == 7
-        assert row["mean_change"] == pytest.approx(change.mean(), abs=0.005)
+        assert row["mean_change"] == pytest.approx(change.mean(), abs=ONE_DP)
         assert row["pct_improved"] == pytest.approx((change >= 7).mean() * 100, abs=0.05)
 
     def test_outcome_of_another_instrument_classes_change_on_native_score(
@@ -311,7 +313,7 @@ class TestSummary:
         frame = population.frame()
         row = body["results"][0]
         harmonised = (frame.oks_follow * 100 / 48).round(1) - (frame.oks_base * 100 / 48).round(1)
-        assert row["mean_change"] == pytest.approx(harmonised.mean(), abs=0.005)
+        assert row["mean_change"] == pytest.approx(harmonised.mean(), abs=ONE_DP)
         change = frame.oks_follow - frame.oks_base
         assert row["pct_improved"] == pytest.approx((change >= 7).mean() * 100, abs=0.05)
 
@@ -345,6 +347,91 @@ class TestDisclosure:
         _, body = get(client_in, SUMMARY, condition="knee-pain")
         assert all(r["n"] % 5 == 0 for r in body["results"])
         assert next(r for r in body["results"] if r["provider"] == "RK5")["n"] == 50
+
+
+@pytest.fixture
+def rounded_counts(settings):
+    settings.DISCLOSURE_ROUND_TO = 5
+    settings.DISCLOSURE_MIN_CELL = 5
+    settings.DISCLOSURE_MIN_ADJUSTED = 30
+
+
+def rx1(body):
+    return next(r for r in body["results"] if r["provider"] == "RX1")
+
+
+@pytest.mark.usefixtures("rounded_counts")
+class TestDifferencing:
+    """Two requests whose windows differ by one patient must not give that patient away."""
+
+    def test_windows_a_day_apart_are_refused(self, client_in, population):
+        response, body = get(client_in, SUMMARY, condition="knee-pain", to="2026-04-02")
+        assert response.status_code == 400
+        assert "'to' must be the last day of a month" in body["error"]
+
+    def test_whole_month_windows_one_patient_apart_publish_the_same_class_figures(
+        self, client_in, population
+    ):
+        # RX1 has 50 pairs, 26 improved by the MIC, none worse (Jan-Mar). One more patient,
+        # who improved by 60 points, answers in April: 51 pairs, 27 improved.
+        population.add(population.providers[1], base=20, follow=80, when=submitted(4))
+        _, before = get(client_in, SUMMARY, condition="knee-pain", to="2026-03-31")
+        _, after = get(client_in, SUMMARY, condition="knee-pain", to="2026-04-30")
+        first, second = rx1(before), rx1(after)
+        # The attack: (n × % improved) after minus before = the patient's class.
+        for key in ("n", "n_improved", "n_unchanged", "n_worse"):
+            assert first[key] == second[key]
+        for key in ("pct_improved", "pct_unchanged", "pct_worse"):
+            assert first[key] == second[key]
+
+    def test_no_standard_deviation_that_would_give_the_exact_n_from_a_ci(
+        self, client_in, population
+    ):
+        # n = (t · sd / CI half-width)² would undo the rounding of n.
+        _, body = get(client_in, SUMMARY, condition="knee-pain")
+        assert all("sd_change" not in row for row in body["results"])
+
+    def test_funnel_limits_are_drawn_for_the_published_n(self, client_in, population):
+        population.add(population.providers[1], base=20, follow=80, when=submitted(3))
+        _, body = get(client_in, SUMMARY, condition="knee-pain")
+        row, model = rx1(body), body["meta"]["model"]
+        assert row["n_modelled"] == 50  # 51 rounded
+        half_width = sps.norm.ppf(0.975) * model["residual_sd"] / np.sqrt(50)
+        assert row["funnel_upper_95"] - row["funnel_target"] == pytest.approx(half_width, abs=0.11)
+        assert model["n_modelled"] == 150  # 151 rounded
+
+    def test_percentages_are_derived_from_the_rounded_counts(self, client_in, population):
+        _, body = get(client_in, SUMMARY, condition="knee-pain")
+        for row in body["results"]:
+            assert row["n_improved"] % 5 == 0
+            assert row["pct_improved"] == round(100 * row["n_improved"] / row["n"], 1)
+
+    def test_response_rate_and_interval_use_the_rounded_counts(self, client_in, population):
+        for _ in range(7):
+            population.add(population.providers[0], base=50, follow=None, decile=1)
+        _, body = get(client_in, EQUITY, condition="knee-pain")
+        rows = [r for r in body["results"] if r["table"] == "response_rate" and r["invited"]]
+        assert rows
+        for row in rows:
+            low, high = proportion_confint(row["responded"], row["invited"], method="wilson")
+            assert row["response_rate_pct"] == round(100 * row["responded"] / row["invited"], 1)
+            assert row["response_rate_lower"] == pytest.approx(100 * low, abs=0.051)
+            assert row["response_rate_upper"] == pytest.approx(100 * high, abs=0.051)
+
+    def test_enrolment_rate_times_list_size_gives_only_the_rounded_count(
+        self, client_in, population
+    ):
+        population.add(
+            population.providers[0], base=20, follow=30, practice=population.practices[1]
+        )
+        _, body = get(client_in, PRACTICES, condition="knee-pain")
+        for row in body["results"]:
+            if row["suppressed"]:
+                continue
+            assert row["enrolled"] % 5 == 0
+            assert row["enrolment_rate_per_1000"] == round(
+                1000 * row["enrolled"] / row["list_size"], 2
+            )
 
 
 @pytest.mark.usefixtures("exact_counts")
@@ -425,6 +512,8 @@ class TestRequests:
             ({"condition": "knee-pain", "period": "2026Q1", "from": "2026-01-01"}, "not both"),
             ({"condition": "knee-pain", "from": "2026-02-01", "to": "2026-01-01"}, "before"),
             ({"condition": "knee-pain", "from": "yesterday"}, "from"),
+            ({"condition": "knee-pain", "from": "2026-01-02"}, "'from' must be the first day"),
+            ({"condition": "knee-pain", "to": "2026-02-27"}, "'to' must be the last day"),
             ({"condition": "knee-pain", "score": "total"}, "instrument"),
             ({"condition": "knee-pain", "instrument": "oks", "score": "nope"}, "no numeric"),
             ({"condition": "knee-pain", "instrument": "nope"}, "instrument"),
