@@ -502,6 +502,30 @@ class TestPractices:
         assert deciles[int(np.argmin(rates))] == 1
 
 
+@pytest.mark.usefixtures("exact_counts")
+class TestPracticeModel:
+    def test_practices_for_one_provider_use_the_model_fitted_on_all_providers(
+        self, client_in, population
+    ):
+        _, summary = get(
+            client_in, SUMMARY, condition="knee-pain", group_by="practice", provider="RX1"
+        )
+        _, practices = get(client_in, PRACTICES, condition="knee-pain", provider="RX1")
+        _, everyone = get(client_in, SUMMARY, condition="knee-pain")
+        assert practices["meta"]["model"] == everyone["meta"]["model"]
+        assert summary["meta"]["model"] == everyone["meta"]["model"]
+        by_practice = {r["practice"]: r for r in summary["results"]}
+        compared = 0
+        for row in practices["results"]:
+            if not row["n"]:  # no RX1 patients at this practice
+                continue
+            expected = by_practice[row["practice"]]
+            for key in ("n", "n_modelled", "adjusted_change", "funnel_target", "funnel_lower_95"):
+                assert row[key] == expected[key], key
+            compared += 1
+        assert compared == 2
+
+
 class TestRequests:
     @pytest.mark.parametrize(
         "params,message",
