@@ -263,7 +263,14 @@ PRACTICES_RESPONSE = _envelope(
         "practice_name": serializers.CharField(),
         "list_size": serializers.IntegerField(allow_null=True),
         "enrolled": serializers.IntegerField(allow_null=True),
-        **_floats("enrolment_rate_per_1000", "enrolment_rate_lower", "enrolment_rate_upper"),
+        **_floats(
+            "enrolment_rate_per_1000",
+            "enrolment_rate_lower",
+            "enrolment_rate_upper",
+            "enrolment_ratio",
+            "enrolment_ratio_lower",
+            "enrolment_ratio_upper",
+        ),
         "enrolment_rate_method": serializers.CharField(allow_null=True),
         "enrolment_rate_decile": serializers.IntegerField(allow_null=True),
         **{k: v for k, v in FIGURE_FIELDS.items() if k != "suppressed"},
@@ -393,9 +400,10 @@ class PracticeVariationView(AggregateView):
     @extend_schema(
         summary="GP practice variation",
         description=(
-            "Enrolment per 1,000 registered patients (crude: list sizes by age and sex are not "
-            "loaded), outcome figures with case-mix adjusted change and funnel limits, and each "
-            "practice's decile among practices."
+            "Enrolment per 1,000 registered patients: indirectly standardised by age and sex "
+            "(with the ratio O/E) for practices whose registered patients by age band and sex "
+            "are loaded, crude otherwise (`enrolment_rate_method` says which); outcome figures "
+            "with case-mix adjusted change and funnel limits; each practice's decile."
         ),
         parameters=_parameters(OutcomeQuerySerializer),
         responses={200: PRACTICES_RESPONSE, 400: ERROR},

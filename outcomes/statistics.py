@@ -12,7 +12,7 @@ ordinary least squares fit with categorical covariates are exact functions of th
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from statistics import NormalDist
@@ -630,6 +630,22 @@ def indirectly_standardised_ratio(
         return None
     lower, upper, method = poisson_limits(observed)
     return Rate(observed / expected, lower / expected, upper / expected, f"indirect, {method}")
+
+
+def reference_rates(
+    events: Sequence[Mapping[Hashable, int]],
+    populations: Sequence[Mapping[Hashable, float]],
+    strata: Sequence[Hashable],
+) -> dict[Hashable, float]:
+    """Reference rate of each stratum, Σ events_s / Σ population_s over the units given (the
+    "standard" of indirect standardisation, PHE ``calculate_ISRatio``); 0 where no one is
+    registered in the stratum."""
+    rates = {}
+    for stratum in strata:
+        count = sum(unit.get(stratum, 0) for unit in events)
+        population = sum(unit.get(stratum, 0) for unit in populations)
+        rates[stratum] = count / population if population else 0.0
+    return rates
 
 
 # --- ranks -----------------------------------------------------------------------------------

@@ -1030,10 +1030,36 @@ def _change_exact(cells: Sequence[Cell], quintile: Any) -> st.MeanEstimate:
 # --- GP practice variation ---------------------------------------------------------------------
 
 
-def _enrolment_rate(row: dict[str, Any]) -> dict[str, Any]:
-    """Crude rate per 1,000 from the published (rounded) count: the list size is published, so
-    a rate from the exact count would give the count back (rate × list size / 1,000)."""
-    if row["suppressed"] or not row["list_size"]:
+def _enrolment_rate(row: dict[str, Any], standard: Standardisation | None) -> dict[str, Any]:
+    """Enrolment per 1,000 from the published (rounded) count: the list size is published, so
+    a rate from the exact count would give the count back (rate × list size / 1,000).
+
+    A practice with registered patients by age band and sex gets the indirectly standardised
+    ratio O/E and the standardised rate = ratio × the crude rate of all practices with a
+    breakdown (PHE ``calculate_ISRatio``); any other practice gets the crude rate."""
+    pk = row.pop("_pk")
+    row |= dict.fromkeys(("enrolment_ratio", "enrolment_ratio_lower", "enrolment_ratio_upper"))
+    if row["suppressed"]:
+        return row
+    if standard is not None and pk in standard.populations:
+        ratio = st.indirectly_standardised_ratio(
+            disclosure.round_count(standard.observed.get(pk, 0)),
+            [standard.populations[pk].get(s, 0) for s in STRATA],
+            [standard.rates[s] for s in STRATA],
+        )
+        if ratio is not None:
+            per_1000 = 1000 * standard.overall_rate
+            return row | {
+                "enrolment_ratio": _rounded(ratio.value, 3),
+                "enrolment_ratio_lower": _rounded(ratio.lower, 3),
+                "enrolment_ratio_upper": _rounded(ratio.upper, 3),
+                "enrolment_rate_per_1000": _rounded(ratio.value * per_1000),
+                "enrolment_rate_lower": _rounded(ratio.lower * per_1000),
+                "enrolment_rate_upper": _rounded(ratio.upper * per_1000),
+                "enrolment_rate_method": "indirectly standardised by age and sex; "
+                + ratio.method.removeprefix("indirect, "),
+            }
+    if not row["list_size"]:
         return row
     rate = st.crude_rate(row["enrolled"], row["list_size"])
     return row | {
@@ -1044,10 +1070,51 @@ def _enrolment_rate(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+STRATA = tuple((sex, band) for sex in ("female", "male") for band in AGE_BANDS)
+
+
+@dataclass(frozen=True)
+class Standardisation:
+    """Inputs of indirect standardisation over the practices that have a breakdown."""
+
+    populations: dict[int, dict[tuple[str, str], int]]  # practice → (sex, band) → registered
+    observed: dict[int, int]  # practice → episodes of its female and male patients
+    rates: dict[tuple[str, str], float]  # reference enrolments per registered patient
+    overall_rate: float  # those episodes ÷ everyone registered, over the same practices
+
+
+def _standardisation(by_stratum: Iterable[tuple[Any, Any, Any, Any]]) -> Standardisation | None:
+    """Reference rates by sex and age band from every practice with a breakdown; None if no
+    practice has one (then every rate is crude). Episodes of patients whose sex is recorded as
+    other or not known have no registered population to compare with and are left out of O
+    and of the reference rates alike."""
+    from surveys.models import PracticePopulation
+
+    populations: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
+    for practice_id, sex, band, registered in PracticePopulation.objects.values_list(
+        "practice_id", "sex", "age_band", "registered"
+    ):
+        populations[practice_id][(sex, band)] = registered
+    if not populations:
+        return None
+    events: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
+    for practice_id, sex, band, count in by_stratum:
+        if practice_id in populations and (sex, band) in STRATA:
+            events[practice_id][(sex, band)] = int(count)
+    registered = sum(sum(strata.values()) for strata in populations.values())
+    observed = {pk: sum(strata.values()) for pk, strata in events.items()}
+    return Standardisation(
+        populations=dict(populations),
+        observed=observed,
+        rates=st.reference_rates(list(events.values()), list(populations.values()), STRATA),
+        overall_rate=sum(observed.values()) / registered if registered else 0.0,
+    )
+
+
 def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
-    """Per practice: enrolment per 1,000 registered patients (crude: list sizes by age and sex
-    are not loaded, so no age/sex standardisation is possible), outcome figures with the
-    case-mix adjusted change, and deciles among practices."""
+    """Per practice: enrolment per 1,000 registered patients (indirectly standardised by age and
+    sex where the practice's registered patients by age band and sex are loaded, else crude),
+    outcome figures with the case-mix adjusted change, and deciles among practices."""
     from surveys.models import Practice, Provider
 
     provider_id = _id_for(Provider, query.provider, "provider")
@@ -1059,21 +1126,29 @@ def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
     if query.period.end:
         where.append("e.referred_on < %s")
         params.append(query.period.end)
+    age = _age_sql("e.referred_on", "p.date_of_birth")
     sql = f"""
-        SELECT p.practice_id, COUNT(*) FROM surveys_episode e
-        JOIN surveys_patient p ON p.id = e.patient_id
-        WHERE {" AND ".join(where)} AND p.practice_id IS NOT NULL
-        GROUP BY p.practice_id
+        SELECT practice_id, sex, age_band, COUNT(*) FROM (
+            SELECT p.practice_id AS practice_id, p.sex AS sex, {_age_band_sql(age)} AS age_band
+            FROM surveys_episode e
+            JOIN surveys_patient p ON p.id = e.patient_id
+            WHERE {" AND ".join(where)} AND p.practice_id IS NOT NULL
+        ) AS enrolled GROUP BY practice_id, sex, age_band
     """  # noqa: S608
-    enrolled = dict(_fetch(sql, params))
+    by_stratum = _fetch(sql, params)
+    enrolled: dict[int, int] = defaultdict(int)
+    for practice_id, _, _, count in by_stratum:
+        enrolled[practice_id] += int(count)
+    standard = _standardisation(by_stratum)
     enrolment_rows = []
     for pk, code, name, list_size in practices:
         enrolment_rows.append(
             {
+                "_pk": pk,
                 "practice": code,
                 "practice_name": name,
                 "list_size": list_size,
-                "enrolled": int(enrolled.get(pk, 0)),
+                "enrolled": enrolled.get(pk, 0),
                 "enrolment_rate_per_1000": None,
                 "enrolment_rate_lower": None,
                 "enrolment_rate_upper": None,
@@ -1081,11 +1156,11 @@ def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
             }
         )
     enrolment_rows = [
-        _enrolment_rate(row)
+        _enrolment_rate(row, standard)
         for row in disclosure.protect_rows(
             enrolment_rows,
             count_keys=["enrolled"],
-            keep_keys=["practice", "practice_name", "list_size"],
+            keep_keys=["_pk", "practice", "practice_name", "list_size"],
         )
     ]
     # The model is fitted on every provider's patients (as for the summary), then the cells

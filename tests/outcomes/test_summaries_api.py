@@ -15,7 +15,7 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
 from outcomes.models import Instrument
-from surveys.models import InstrumentResult, Invitation, Patient, Response
+from surveys.models import InstrumentResult, Invitation, Patient, PracticePopulation, Response
 from tests.factories import (
     AreaFactory,
     EpisodeFactory,
@@ -500,6 +500,101 @@ class TestPractices:
         rates = [rows[p.ods_code]["enrolment_rate_per_1000"] for p in population.practices]
         assert deciles[int(np.argmax(rates))] == 10
         assert deciles[int(np.argmin(rates))] == 1
+
+
+def byar(observed: int, z: float) -> tuple[float, float]:
+    """Byar's approximation (Breslow & Day 1987), written out here from the formula."""
+    o, o1 = observed, observed + 1
+    return (
+        o * (1 - 1 / (9 * o) - z / (3 * np.sqrt(o))) ** 3,
+        o1 * (1 - 1 / (9 * o1) + z / (3 * np.sqrt(o1))) ** 3,
+    )
+
+
+@pytest.mark.usefixtures("exact_counts")
+class TestPracticeStandardisation:
+    """Indirect standardisation by age band and sex (PHE calculate_ISRatio), computed again
+    here with pandas and scipy from the same synthetic patients and registered populations."""
+
+    BANDS = ("0-49", "50-59", "60-69", "70-79", "80+")
+
+    @pytest.fixture
+    def breakdowns(self, population):
+        small = PracticeFactory(ods_code="C84004", list_size=3000)
+        for index in range(6):
+            population.add(
+                population.providers[index % 3],
+                base=40,
+                follow=50,
+                practice=small,
+                sex="male" if index % 2 else "female",
+                born=dt.date(1950, 3, 1),
+            )
+        registered = {}
+        for i, practice in enumerate([population.practices[0], population.practices[1], small]):
+            for j, band in enumerate(self.BANDS):
+                for sex, base in (("female", 400), ("male", 350)):
+                    count = base + 100 * i + 37 * j
+                    PracticePopulation.objects.create(
+                        practice=practice, sex=sex, age_band=band, registered=count
+                    )
+                    registered[(practice.ods_code, sex, band)] = count
+        return registered
+
+    def test_standardised_ratio_rate_and_limits_match_an_independent_computation(
+        self, client_in, population, breakdowns
+    ):
+        _, body = get(client_in, PRACTICES, condition="knee-pain")
+        rows = {r["practice"]: r for r in body["results"]}
+        frame = population.frame()
+        pops = pd.Series(breakdowns)
+        with_breakdown = sorted({code for code, _, _ in breakdowns})
+        counts = (
+            frame[frame.practice.isin(with_breakdown)]
+            .groupby(["practice", "sex", "age_band"])
+            .size()
+        )
+        strata = pops.groupby(level=[1, 2]).sum()
+        rates = counts.groupby(level=[1, 2]).sum().reindex(strata.index, fill_value=0) / strata
+        overall = counts.sum() / pops.sum()
+        for code in with_breakdown:
+            observed = int(counts.loc[code].sum())
+            expected = float((pops.loc[code] * rates).sum())
+            if observed < 10:  # exact (Garwood) limits
+                low = sps.chi2.ppf(0.025, 2 * observed) / 2
+                high = sps.chi2.ppf(0.975, 2 * observed + 2) / 2
+            else:
+                low, high = byar(observed, sps.norm.ppf(0.975))
+            row = rows[code]
+            assert row["enrolment_rate_method"].startswith("indirectly standardised by age and sex")
+            assert row["enrolment_ratio"] == pytest.approx(observed / expected, abs=0.0005)
+            assert row["enrolment_ratio_lower"] == pytest.approx(low / expected, abs=0.0005)
+            assert row["enrolment_ratio_upper"] == pytest.approx(high / expected, abs=0.0005)
+            assert row["enrolment_rate_per_1000"] == pytest.approx(
+                1000 * overall * observed / expected, abs=0.005
+            )
+        assert rows["C84004"]["enrolment_rate_method"].endswith("exact Poisson")
+
+    def test_a_practice_without_a_breakdown_keeps_the_crude_rate(
+        self, client_in, population, breakdowns
+    ):
+        _, body = get(client_in, PRACTICES, condition="knee-pain")
+        row = next(r for r in body["results"] if r["practice"] == "C84003")
+        frame = population.frame()
+        assert row["enrolment_rate_method"].startswith("crude")
+        assert row["enrolment_ratio"] is None
+        assert row["enrolment_rate_per_1000"] == pytest.approx(
+            1000 * (frame.practice == "C84003").sum() / 4000, abs=0.005
+        )
+
+    def test_without_any_breakdown_every_rate_is_crude(self, client_in, population):
+        _, body = get(client_in, PRACTICES, condition="knee-pain")
+        assert {r["enrolment_rate_method"].split(";")[0] for r in body["results"]} == {"crude"}
+
+    def test_age_bands_of_populations_are_those_outcomes_compare_by(self):
+        from outcomes.summaries import AGE_BANDS
+
+        assert PracticePopulation.AGE_BANDS == AGE_BANDS
 
 
 @pytest.mark.usefixtures("exact_counts")
