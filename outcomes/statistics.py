@@ -500,6 +500,13 @@ class SlopeIndex:
     upper: float | None
     ranks: tuple[float, ...]
 
+    @property
+    def rii_meaningful(self) -> bool:
+        """RII (PHE) is the ratio of the fitted values at the least and the most deprived ends;
+        a ratio only compares two positive quantities, so it is meaningful only when both
+        fitted values are above zero (a mean change can be ~0 or negative at either end)."""
+        return self.rii is not None and self.intercept > 0 and self.intercept + self.sii > 0
+
 
 def slope_index_of_inequality(
     values: Sequence[float],

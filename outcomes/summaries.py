@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from outcomes import disclosure
 from outcomes import statistics as st
@@ -947,10 +948,15 @@ def _response_rate(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def deprivation_gradient(
-    quintile_rows: Sequence[dict[str, Any]], measure: Measure | None = None
+    quintile_rows: Sequence[dict[str, Any]], measure: Measure
 ) -> dict[str, Any]:
-    """SII (and RII) of mean change across IMD quintiles 1 (most deprived) to 5, on crude
-    published means; needs all five quintiles published."""
+    """SII (and RII) of mean improvement across IMD quintiles 1 (most deprived) to 5, on the
+    unrounded means of the published quintiles; needs all five quintiles published.
+
+    The change is oriented so that higher is better before fitting (population-methods §7.9):
+    for a score where lower is better (ODI, NRS, PEG, FIQR) a fall is an improvement, so the
+    mean change is multiplied by −1, as PHE ``phe_sii`` does with a negative multiplier. A
+    positive SII then always means more improvement in less deprived areas."""
     row: dict[str, Any] = {
         "table": "slope_index_of_inequality",
         "dimension": "imd_quintile",
@@ -969,19 +975,39 @@ def deprivation_gradient(
         and r.get("_sd_change") is not None
     ]
     if len(usable) < 5:
-        return row | {"note": "Needs all five IMD quintiles with published figures."}
+        return row | {"note": gettext("Needs all five IMD quintiles with published figures.")}
     usable.sort(key=lambda r: r["imd_quintile"])
+    direction = 1 if measure.higher_is_better else -1
     index = st.slope_index_of_inequality(
-        [r["_mean_change"] for r in usable],
+        [direction * r["_mean_change"] for r in usable],
         [r["_n"] for r in usable],
         [r["_sd_change"] / r["_n"] ** 0.5 for r in usable],
     )
+    if measure.higher_is_better:
+        note = gettext(
+            "SII of mean improvement (change in the score; higher is better). Positive: more "
+            "improvement in less deprived areas."
+        )
+    else:
+        note = gettext(
+            "SII of mean improvement (the fall in the score, since lower is better for this "
+            "measure). Positive: more improvement in less deprived areas."
+        )
+    rii = None
+    if index.rii_meaningful:
+        rii = _rounded(index.rii, 3)
+    else:
+        note += " " + gettext(
+            "RII not given: the fitted mean improvement at one end of the deprivation scale is "
+            "zero or negative, so their ratio has no meaning."
+        )
+    places = measure.decimals + 1
     return row | {
-        "sii": _rounded(index.sii),
-        "sii_lower": _rounded(index.lower),
-        "sii_upper": _rounded(index.upper),
-        "rii": _rounded(index.rii, 3),
-        "note": "Positive SII: greater mean change in less deprived areas (higher is better).",
+        "sii": _rounded(index.sii, places),
+        "sii_lower": _rounded(index.lower, places),
+        "sii_upper": _rounded(index.upper, places),
+        "rii": rii,
+        "note": note,
     }
 
 

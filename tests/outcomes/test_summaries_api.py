@@ -14,6 +14,7 @@ import statsmodels.formula.api as smf
 from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
+from outcomes import summaries
 from outcomes.models import Instrument
 from surveys.models import InstrumentResult, Invitation, Patient, PracticePopulation, Response
 from tests.factories import (
@@ -358,6 +359,50 @@ def rounded_counts(settings):
 
 def rx1(body):
     return next(r for r in body["results"] if r["provider"] == "RX1")
+
+
+def quintile_rows(changes, sizes=(40, 35, 30, 25, 20), sds=(9.0, 8.5, 8.0, 9.5, 10.0)):
+    return [
+        {"imd_quintile": str(q), "suppressed": False, "_mean_change": c, "_n": n, "_sd_change": sd}
+        for q, c, n, sd in zip(range(1, 6), changes, sizes, sds, strict=True)
+    ]
+
+
+def wls_slope(values, sizes):
+    a = np.array(sizes) / sum(sizes)
+    ranks = np.cumsum(a) - a / 2
+    return sm.WLS(np.array(values), sm.add_constant(ranks), weights=a).fit().params
+
+
+class TestSlopeIndexDirection:
+    def test_for_a_lower_is_better_score_the_sii_is_of_the_fall_in_the_score(
+        self, loaded_definitions
+    ):
+        odi = summaries.measure_resolve("odi")  # Oswestry: lower is better
+        assert odi.higher_is_better is False
+        changes = [-8.0, -10.0, -11.0, -13.0, -15.0]  # bigger falls in less deprived areas
+        row = summaries.deprivation_gradient(quintile_rows(changes), odi)
+        _, slope = wls_slope([-c for c in changes], (40, 35, 30, 25, 20))
+        assert row["sii"] == pytest.approx(slope, abs=0.005)
+        assert row["sii"] > 0  # more improvement in less deprived areas
+        assert "lower is better" in row["note"]
+        assert "higher is better" not in row["note"]
+
+    def test_for_a_higher_is_better_score_the_sii_is_of_the_rise(self, loaded_definitions):
+        core = summaries.measure_resolve()
+        changes = [8.0, 10.0, 11.0, 13.0, 15.0]
+        row = summaries.deprivation_gradient(quintile_rows(changes), core)
+        intercept, slope = wls_slope(changes, (40, 35, 30, 25, 20))
+        assert row["sii"] == pytest.approx(slope, abs=0.005)
+        assert row["rii"] == pytest.approx((intercept + slope) / intercept, abs=0.0005)
+        assert "higher is better" in row["note"]
+
+    def test_rii_is_withheld_when_the_most_deprived_end_does_not_improve(self, loaded_definitions):
+        core = summaries.measure_resolve()
+        row = summaries.deprivation_gradient(quintile_rows([-3.0, -1.0, 1.0, 3.0, 5.0]), core)
+        assert row["sii"] is not None
+        assert row["rii"] is None
+        assert "RII not given" in row["note"]
 
 
 @pytest.mark.usefixtures("rounded_counts")
