@@ -884,8 +884,18 @@ def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[s
         where.append("i.due_on < %s")
         params.append(query.period.end)
     age = _age_sql("e.referred_on", "p.date_of_birth")
+    # The channel the invitation was actually sent by: that of its first invitation message
+    # handed to a channel (notifications outbox, read by table name: outcomes does not import
+    # notifications). "none" when no message was sent, e.g. a questionnaire answered on paper
+    # in clinic. The patient's preferred channel today may differ from the one used then.
     sql = f"""
-        SELECT i.timepoint, (a.imd_decile + 1) / 2, {_age_band_sql(age)}, p.preferred_channel,
+        SELECT i.timepoint, (a.imd_decile + 1) / 2, {_age_band_sql(age)},
+               COALESCE((
+                   SELECT n.channel FROM notifications_notification n
+                   WHERE n.invitation_id = i.id AND n.kind = 'invite'
+                     AND n.status NOT IN ('pending', 'held', 'cancelled')
+                   ORDER BY n.id LIMIT 1
+               ), 'none'),
                COUNT(*), SUM(CASE WHEN i.status = 'completed' THEN 1 ELSE 0 END)
         FROM surveys_invitation i
         JOIN surveys_episode e ON e.id = i.episode_id

@@ -527,6 +527,66 @@ class TestEquity:
 
 
 @pytest.mark.usefixtures("exact_counts")
+class TestResponseRateChannel:
+    def test_channel_is_the_one_the_invitation_was_sent_by_and_none_without_a_message(
+        self, client_in, population
+    ):
+        from notifications.models import Notification
+
+        rx1 = Invitation.objects.filter(timepoint="6-months", episode__provider__ods_code="RX1")
+        Patient.objects.filter(episodes__provider__ods_code="RX1").update(preferred_channel="email")
+        for invitation in rx1:
+            for kind, channel, status in (
+                ("invite", "sms", "delivered"),
+                ("reminder", "letter", "sent"),
+            ):
+                Notification.objects.create(
+                    invitation=invitation,
+                    patient=invitation.episode.patient,
+                    channel=channel,
+                    kind=kind,
+                    template="t",
+                    status=status,
+                    idempotency_key=f"{invitation.pk}:{kind}:1",
+                    not_before=submitted(1),
+                )
+        _, body = get(client_in, EQUITY, condition="knee-pain")
+        by_channel = {
+            r["group"]: r
+            for r in body["results"]
+            if r["table"] == "response_rate"
+            and r["timepoint"] == "6-months"
+            and r["dimension"] == "channel"
+        }
+        assert set(by_channel) == {"sms", "none"}  # nobody was invited by email or letter
+        assert by_channel["sms"]["invited"] == rx1.count()
+        assert (
+            by_channel["none"]["invited"]
+            == Invitation.objects.filter(timepoint="6-months")
+            .exclude(episode__provider__ods_code="RX1")
+            .count()
+        )
+
+    def test_a_message_never_sent_does_not_count_as_the_channel(self, client_in, population):
+        from notifications.models import Notification
+
+        invitation = Invitation.objects.filter(timepoint="6-months").first()
+        Notification.objects.create(
+            invitation=invitation,
+            patient=invitation.episode.patient,
+            channel="email",
+            kind="invite",
+            template="t",
+            status="cancelled",
+            idempotency_key=f"{invitation.pk}:invite:1",
+            not_before=submitted(1),
+        )
+        _, body = get(client_in, EQUITY, condition="knee-pain")
+        channels = {r["group"] for r in body["results"] if r.get("dimension") == "channel"}
+        assert channels == {"none"}
+
+
+@pytest.mark.usefixtures("exact_counts")
 class TestPractices:
     def test_enrolment_rate_per_thousand_and_deciles(self, client_in, population):
         response, body = get(client_in, PRACTICES, condition="knee-pain")
