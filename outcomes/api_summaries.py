@@ -95,6 +95,16 @@ class OutcomeQuerySerializer(serializers.Serializer):
         error_messages={"invalid": "Give a quarter such as 2026Q1 or a month such as 2026-03."},
     )
 
+    series = serializers.ChoiceField(
+        choices=["month", "quarter"],
+        required=False,
+        help_text=(
+            "Also split every row by month or quarter (rows gain a `period`): of follow-up "
+            "submission for outcome figures, referral for enrolment and age at enrolment, "
+            "due date for response rates."
+        ),
+    )
+
     def get_fields(self):
         fields = super().get_fields()
         # "from" is a Python keyword, so these two are added here rather than declared.
@@ -118,6 +128,7 @@ class OutcomeQuerySerializer(serializers.Serializer):
             provider=data.get("provider"),
             practice=data.get("practice"),
             period=summaries.period_parse(data.get("period"), data.get("from"), data.get("to")),
+            series=data.get("series"),
             **overrides,
         )
 
@@ -125,11 +136,6 @@ class OutcomeQuerySerializer(serializers.Serializer):
 class SummaryQuerySerializer(OutcomeQuerySerializer):
     group_by = serializers.ChoiceField(
         choices=summaries.GROUPINGS, default="provider", help_text="How rows are grouped."
-    )
-    series = serializers.ChoiceField(
-        choices=["month", "quarter"],
-        required=False,
-        help_text="Also split every group by month or quarter of follow-up submission.",
     )
 
 
@@ -233,6 +239,7 @@ EQUITY_RESPONSE = _envelope(
         ),
         "dimension": serializers.CharField(),
         "group": serializers.CharField(allow_null=True),
+        "period": serializers.CharField(required=False, allow_null=True),
         "timepoint": serializers.CharField(required=False),
         **{k: v for k, v in FIGURE_FIELDS.items() if k != "suppressed"},
         # Not on every table: the slope-index row has no patient count of its own.
@@ -261,6 +268,7 @@ PRACTICES_RESPONSE = _envelope(
     {
         "practice": serializers.CharField(),
         "practice_name": serializers.CharField(),
+        "period": serializers.CharField(required=False, allow_null=True),
         "list_size": serializers.IntegerField(allow_null=True),
         "enrolled": serializers.IntegerField(allow_null=True),
         **_floats(
@@ -368,9 +376,7 @@ class OutcomeSummaryView(AggregateView):
 
     def answer(self, params) -> dict[str, Any]:
         data = params.validated_data
-        return summaries.outcome_summary(
-            params.query(group_by=data["group_by"], series=data.get("series"))
-        )
+        return summaries.outcome_summary(params.query(group_by=data["group_by"]))
 
 
 class OutcomeEquityView(AggregateView):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -298,12 +298,15 @@ def _age_band_sql(age: str) -> str:
     )
 
 
-def _period_sql(column: str, series: str | None) -> tuple[str, list[Any]]:
-    """Month ('2026-03') or quarter ('2026Q1') of a timestamp in the service's time zone."""
+def _period_sql(column: str, series: str | None, *, date: bool = False) -> tuple[str, list[Any]]:
+    """Month ('2026-03') or quarter ('2026Q1') of a timestamp in the service's time zone, or of
+    a date column (``date=True``: a local date already, so no time-zone shift)."""
     if not series:
         return "NULL", []
     if connection.vendor == "postgresql":
         fmt = "YYYY-MM" if series == "month" else 'YYYY"Q"Q'
+        if date:
+            return f"to_char({column}, '{fmt}')", []
         return f"to_char({column} AT TIME ZONE %s, '{fmt}')", [settings.TIME_ZONE]
     # SQLite stores UTC text; month boundaries are UTC here (local demo and tests only).
     if series == "month":
@@ -824,46 +827,76 @@ def _fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _date_range_sql(column: str, query: OutcomeQuery) -> tuple[list[str], list[Any]]:
+    """The request's period on a date column (referral date, due date), half-open."""
+    where, params = [], []
+    if query.period.start:
+        where.append(f"{column} >= %s")
+        params.append(query.period.start)
+    if query.period.end:
+        where.append(f"{column} < %s")
+        params.append(query.period.end)
+    return where, params
+
+
+def _series_partitions(
+    query: OutcomeQuery, table: Callable[[dict[str, Any]], Any], group_key: str = "group"
+) -> list[Callable[[dict[str, Any]], Any]]:
+    """Sets of rows with a known total. Without a series, the rows of each ``table`` add up to
+    one; in a series, so do the groups of each period and the periods of each group (the
+    same sets as ``protect`` checks for the summary)."""
+    if not query.series:
+        return [table]
+    return [
+        lambda row: (table(row), "period", row["period"]),
+        lambda row: (table(row), "group", row[group_key]),
+    ]
+
+
 def _quintile(value: Any) -> str:
     return UNKNOWN if value is None else str(int(value))
 
 
 def age_at_enrolment(query: OutcomeQuery, provider_id, practice_id) -> list[dict[str, Any]]:
-    """Mean age at referral by IMD quintile (episodes referred in the period)."""
+    """Mean age at referral by IMD quintile (episodes referred in the period; in a series, by
+    month or quarter of referral)."""
     where, params = _scope_sql(query, provider_id, practice_id)
-    if query.period.start:
-        where.append("e.referred_on >= %s")
-        params.append(query.period.start)
-    if query.period.end:
-        where.append("e.referred_on < %s")
-        params.append(query.period.end)
+    dates, date_params = _date_range_sql("e.referred_on", query)
+    period_sql, period_params = _period_sql("e.referred_on", query.series, date=True)
     age = _age_sql("e.referred_on", "p.date_of_birth")
     sql = f"""
-        SELECT imd_quintile, COUNT(*), SUM(age), SUM(age * age) FROM (
-            SELECT (a.imd_decile + 1) / 2 AS imd_quintile, {age} AS age
+        SELECT period, imd_quintile, COUNT(*), SUM(age), SUM(age * age) FROM (
+            SELECT {period_sql} AS period, (a.imd_decile + 1) / 2 AS imd_quintile, {age} AS age
             FROM surveys_episode e
             JOIN surveys_patient p ON p.id = e.patient_id
             LEFT JOIN surveys_area a ON a.id = p.area_id
-            WHERE {" AND ".join(where)}
-        ) AS enrolled GROUP BY imd_quintile
+            WHERE {" AND ".join(where + dates)}
+        ) AS enrolled GROUP BY period, imd_quintile
     """  # noqa: S608
     rows = []
-    for quintile, n, total, squares in sorted(
-        _fetch(sql, params), key=lambda r: _sort_key(r[0] and int(r[0]))
+    for period, quintile, n, total, squares in sorted(
+        _fetch(sql, [*period_params, *params, *date_params]),
+        key=lambda r: (_sort_key(r[1] and int(r[1])), str(r[0])),
     ):
         estimate = st.mean_from_sums(int(n), float(total), float(squares))
+        label = {"period": period} if query.series else {}
         rows.append(
             {
                 "table": "age_at_enrolment",
                 "dimension": "imd_quintile",
                 "group": _quintile(quintile),
+                **label,
                 "n": int(n),
                 "mean_age": _rounded(estimate.mean, 1),
                 "mean_age_lower": _rounded(estimate.lower, 1),
                 "mean_age_upper": _rounded(estimate.upper, 1),
             }
         )
-    return disclosure.protect_rows(rows, keep_keys=["table", "dimension", "group"])
+    return disclosure.protect_rows(
+        rows,
+        partitions=_series_partitions(query, lambda row: None),
+        keep_keys=["table", "dimension", "group", "period"],
+    )
 
 
 def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[str, Any]]:
@@ -877,12 +910,10 @@ def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[s
         "(i.status = 'completed' OR i.closes_on < %s)",
     ]
     params += [query.baseline_timepoint, query.timepoint, timezone.localdate()]
-    if query.period.start:
-        where.append("i.due_on >= %s")
-        params.append(query.period.start)
-    if query.period.end:
-        where.append("i.due_on < %s")
-        params.append(query.period.end)
+    dates, date_params = _date_range_sql("i.due_on", query)
+    where += dates
+    params += date_params
+    period_sql, period_params = _period_sql("i.due_on", query.series, date=True)
     age = _age_sql("e.referred_on", "p.date_of_birth")
     # The channel the invitation was actually sent by: that of its first invitation message
     # handed to a channel (notifications outbox, read by table name: outcomes does not import
@@ -896,28 +927,32 @@ def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[s
                      AND n.status NOT IN ('pending', 'held', 'cancelled')
                    ORDER BY n.id LIMIT 1
                ), 'none'),
+               {period_sql},
                COUNT(*), SUM(CASE WHEN i.status = 'completed' THEN 1 ELSE 0 END)
         FROM surveys_invitation i
         JOIN surveys_episode e ON e.id = i.episode_id
         JOIN surveys_patient p ON p.id = e.patient_id
         LEFT JOIN surveys_area a ON a.id = p.area_id
         WHERE {" AND ".join(where)}
-        GROUP BY 1, 2, 3, 4
+        GROUP BY 1, 2, 3, 4, 5
     """  # noqa: S608
     totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for timepoint, quintile, band, channel, invited, responded in _fetch(sql, params):
+    for timepoint, quintile, band, channel, period, invited, responded in _fetch(
+        sql, [*period_params, *params]
+    ):
         for dimension, group in (
             ("imd_quintile", _quintile(quintile)),
             ("age_band", band),
             ("channel", channel),
         ):
-            totals[(timepoint, dimension, group)][0] += int(invited)
-            totals[(timepoint, dimension, group)][1] += int(responded or 0)
+            totals[(timepoint, dimension, group, period)][0] += int(invited)
+            totals[(timepoint, dimension, group, period)][1] += int(responded or 0)
     rows = []
     order = {query.baseline_timepoint: 0, query.timepoint: 1}
     dims = {"imd_quintile": 0, "age_band": 1, "channel": 2}
-    for (timepoint, dimension, group), (invited, responded) in sorted(
-        totals.items(), key=lambda t: (order[t[0][0]], dims[t[0][1]], _sort_key(t[0][2]))
+    for (timepoint, dimension, group, period), (invited, responded) in sorted(
+        totals.items(),
+        key=lambda t: (order[t[0][0]], dims[t[0][1]], _sort_key(t[0][2]), str(t[0][3])),
     ):
         rows.append(
             {
@@ -925,6 +960,7 @@ def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[s
                 "timepoint": timepoint,
                 "dimension": dimension,
                 "group": group,
+                **({"period": period} if query.series else {}),
                 "invited": invited,
                 "responded": responded,
                 "not_responded": invited - responded,
@@ -936,9 +972,9 @@ def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[s
     protected = disclosure.protect_rows(
         rows,
         count_keys=["responded", "not_responded"],
-        partitions=[lambda row: (row["timepoint"], row["dimension"])],
+        partitions=_series_partitions(query, lambda row: (row["timepoint"], row["dimension"])),
         rounded_keys=["invited", "responded", "not_responded"],
-        keep_keys=["table", "timepoint", "dimension", "group"],
+        keep_keys=["table", "timepoint", "dimension", "group", "period"],
     )
     return [_response_rate(row) for row in protected]
 
@@ -1034,28 +1070,47 @@ def outcome_equity(query: OutcomeQuery) -> dict[str, Any]:
         if (provider_id is None or cell.key["provider_id"] == provider_id)
         and (practice_id is None or cell.key["practice_id"] == practice_id)
     ]
+    series = query.series is not None
     results: list[dict[str, Any]] = []
-    sii_row = None
+    sii_rows = []
     for dimension in EQUITY_DIMENSIONS:
-        raw = grouped_rows(cells, query.measure, None, dimension, adjust=False, series=False)
-        protected = protect(raw, dimension, series=False)
+        raw = grouped_rows(cells, query.measure, None, dimension, adjust=False, series=series)
+        protected = protect(raw, dimension, series=series)
         if dimension == "imd_quintile":
-            # SII is a "complex calculation" (NHS Digital): fitted on unrounded figures of the
-            # published quintiles.
-            for r in protected:
-                estimate = _change_exact(cells, r["imd_quintile"])
-                r["_n"], r["_mean_change"], r["_sd_change"] = estimate.n, estimate.mean, estimate.sd
-            sii_row = deprivation_gradient(protected, query.measure)
-            for r in protected:
-                for key in ("_n", "_mean_change", "_sd_change"):
-                    r.pop(key)
+            sii_rows = _gradients(protected, cells, query)
         for r in protected:
             group = r.pop(dimension)
             results.append({"table": "outcomes", "dimension": dimension, "group": group} | r)
-    results.append(sii_row)
+    results += sii_rows
     results += age_at_enrolment(query, provider_id, practice_id)
     results += response_rates(query, provider_id, practice_id)
     return {"meta": meta(query, None, adjusted=False), "results": results}
+
+
+def _gradients(
+    protected: Sequence[dict[str, Any]], cells: Sequence[Cell], query: OutcomeQuery
+) -> list[dict[str, Any]]:
+    """One SII row (per period in a series) from the published quintiles. SII is a "complex
+    calculation" (NHS Digital), fitted on the unrounded figures of the published quintiles."""
+    periods = sorted({r.get("period") for r in protected}, key=str) if query.series else [None]
+    rows = []
+    for period in periods:
+        quintiles = []
+        for r in protected:
+            if query.series and r["period"] != period:
+                continue
+            estimate = _change_exact(
+                [c for c in cells if not query.series or c.key["period"] == period],
+                r["imd_quintile"],
+            )
+            quintiles.append(
+                r | {"_n": estimate.n, "_mean_change": estimate.mean, "_sd_change": estimate.sd}
+            )
+        row = deprivation_gradient(quintiles, query.measure)
+        if query.series:
+            row = {**row, "period": period}
+        rows.append(row)
+    return rows
 
 
 def _change_exact(cells: Sequence[Cell], quintile: Any) -> st.MeanEstimate:
@@ -1148,85 +1203,99 @@ def _standardisation(by_stratum: Iterable[tuple[Any, Any, Any, Any]]) -> Standar
 
 
 def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
-    """Per practice: enrolment per 1,000 registered patients (indirectly standardised by age and
-    sex where the practice's registered patients by age band and sex are loaded, else crude),
-    outcome figures with the case-mix adjusted change, and deciles among practices."""
+    """Per practice (and period, in a series): enrolment per 1,000 registered patients
+    (indirectly standardised by age and sex where the practice's registered patients by age
+    band and sex are loaded, else crude), outcome figures with the case-mix adjusted change,
+    and deciles among practices."""
     from surveys.models import Practice, Provider
 
     provider_id = _id_for(Provider, query.provider, "provider")
     practices = list(Practice.objects.values_list("pk", "ods_code", "name", "list_size"))
     where, params = _scope_sql(query, provider_id, None)
-    if query.period.start:
-        where.append("e.referred_on >= %s")
-        params.append(query.period.start)
-    if query.period.end:
-        where.append("e.referred_on < %s")
-        params.append(query.period.end)
+    dates, date_params = _date_range_sql("e.referred_on", query)
+    period_sql, period_params = _period_sql("e.referred_on", query.series, date=True)
     age = _age_sql("e.referred_on", "p.date_of_birth")
     sql = f"""
-        SELECT practice_id, sex, age_band, COUNT(*) FROM (
-            SELECT p.practice_id AS practice_id, p.sex AS sex, {_age_band_sql(age)} AS age_band
+        SELECT period, practice_id, sex, age_band, COUNT(*) FROM (
+            SELECT {period_sql} AS period, p.practice_id AS practice_id, p.sex AS sex,
+                   {_age_band_sql(age)} AS age_band
             FROM surveys_episode e
             JOIN surveys_patient p ON p.id = e.patient_id
-            WHERE {" AND ".join(where)} AND p.practice_id IS NOT NULL
-        ) AS enrolled GROUP BY practice_id, sex, age_band
+            WHERE {" AND ".join(where + dates)} AND p.practice_id IS NOT NULL
+        ) AS enrolled GROUP BY period, practice_id, sex, age_band
     """  # noqa: S608
-    by_stratum = _fetch(sql, params)
-    enrolled: dict[int, int] = defaultdict(int)
-    for practice_id, _, _, count in by_stratum:
-        enrolled[practice_id] += int(count)
-    standard = _standardisation(by_stratum)
-    enrolment_rows = []
-    for pk, code, name, list_size in practices:
-        enrolment_rows.append(
-            {
-                "_pk": pk,
-                "practice": code,
-                "practice_name": name,
-                "list_size": list_size,
-                "enrolled": enrolled.get(pk, 0),
-                "enrolment_rate_per_1000": None,
-                "enrolment_rate_lower": None,
-                "enrolment_rate_upper": None,
-                "enrolment_rate_method": None,
-            }
-        )
-    enrolment_rows = [
-        _enrolment_rate(row, standard)
-        for row in disclosure.protect_rows(
-            enrolment_rows,
-            count_keys=["enrolled"],
-            keep_keys=["_pk", "practice", "practice_name", "list_size"],
-        )
-    ]
+    by_period: dict[Any, list[tuple]] = defaultdict(list)
+    for period, *stratum in _fetch(sql, [*period_params, *params, *date_params]):
+        by_period[period].append(tuple(stratum))
     # The model is fitted on every provider's patients (as for the summary), then the cells
     # are narrowed to the provider asked for.
     all_cells = paired_cells(query, by_practice=True)
     model = case_mix_model(all_cells)
     cells = [
-        cell for cell in all_cells if provider_id is None or cell.key["provider_id"] == provider_id
+        cell
+        for cell in all_cells
+        if cell.key["practice_id"] is not None
+        and (provider_id is None or cell.key["provider_id"] == provider_id)
     ]
+    periods = sorted({*by_period, *(c.key["period"] for c in cells)}, key=str)
+    if not query.series:
+        periods = [None]
+    enrolment_rows = []
+    for period in periods:
+        enrolled: dict[int, int] = defaultdict(int)
+        for practice_id, _, _, count in by_period.get(period, []):
+            enrolled[practice_id] += int(count)
+        for pk, code, name, list_size in practices:
+            enrolment_rows.append(
+                {
+                    "_pk": pk,
+                    "practice": code,
+                    "practice_name": name,
+                    **({"period": period} if query.series else {}),
+                    "list_size": list_size,
+                    "enrolled": enrolled.get(pk, 0),
+                    "enrolment_rate_per_1000": None,
+                    "enrolment_rate_lower": None,
+                    "enrolment_rate_upper": None,
+                    "enrolment_rate_method": None,
+                }
+            )
+    standards = {period: _standardisation(by_period.get(period, [])) for period in periods}
+    enrolment_rows = [
+        _enrolment_rate(row, standards[row.get("period")])
+        for row in disclosure.protect_rows(
+            enrolment_rows,
+            count_keys=["enrolled"],
+            partitions=_series_partitions(query, lambda row: None, "practice"),
+            keep_keys=["_pk", "practice", "practice_name", "period", "list_size"],
+        )
+    ]
+    series = query.series is not None
     outcome_rows = protect(
-        grouped_rows(
-            [c for c in cells if c.key["practice_id"] is not None],
-            query.measure,
-            model,
-            "practice",
-            adjust=True,
-            series=False,
-        ),
+        grouped_rows(cells, query.measure, model, "practice", adjust=True, series=series),
         "practice",
-        series=False,
+        series=series,
     )
-    outcomes_by_code = {row["practice"]: row for row in outcome_rows}
+    outcomes_by_key = {(row["practice"], row.get("period")): row for row in outcome_rows}
     empty = figures([], query.measure, None, adjust=True) | {"suppressed": False}
     rows = []
     for enrolment in enrolment_rows:
-        outcome = dict(outcomes_by_code.get(enrolment["practice"], empty))
-        outcome.pop("practice", None)
-        outcome.pop("practice_name", None)
+        key = (enrolment["practice"], enrolment.get("period"))
+        outcome = dict(outcomes_by_key.get(key, empty))
+        for label in ("practice", "practice_name", "period"):
+            outcome.pop(label, None)
         outcome["outcome_suppressed"] = outcome.pop("suppressed", None)
         rows.append(enrolment | outcome)
+    for period in periods:
+        _add_deciles([row for row in rows if row.get("period") == period])
+    if query.practice:
+        rows = [row for row in rows if row["practice"] == query.practice]
+    return {"meta": meta(query, model, adjusted=True), "results": rows}
+
+
+def _add_deciles(rows: Sequence[dict[str, Any]]) -> None:
+    """Each practice's decile among the practices of the same period (published figures only;
+    adjusted change ranked only with n ≥ the disclosure threshold)."""
     threshold = disclosure.min_cell()
     rate_deciles = st.deciles(
         [r["enrolment_rate_per_1000"] if not r["suppressed"] else None for r in rows]
@@ -1242,6 +1311,3 @@ def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
     for row, rate_decile, change_decile in zip(rows, rate_deciles, change_deciles, strict=True):
         row["enrolment_rate_decile"] = rate_decile
         row["adjusted_change_decile"] = change_decile
-    if query.practice:
-        rows = [row for row in rows if row["practice"] == query.practice]
-    return {"meta": meta(query, model, adjusted=True), "results": rows}

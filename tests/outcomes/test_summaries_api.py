@@ -527,6 +527,81 @@ class TestEquity:
 
 
 @pytest.mark.usefixtures("exact_counts")
+class TestSeries:
+    def test_equity_by_month_gives_each_table_per_period(self, client_in, population):
+        _, body = get(client_in, EQUITY, condition="knee-pain", series="month")
+        frame = population.frame()
+        outcomes = [r for r in body["results"] if r["table"] == "outcomes"]
+        for row in outcomes:
+            if row["dimension"] != "imd_quintile" or row["suppressed"]:
+                continue
+            in_cell = (frame.month == row["period"]) & (frame.imd_quintile == row["group"])
+            assert row["n"] == in_cell.sum()
+        assert {r["period"] for r in outcomes} == {"2026-01", "2026-02", "2026-03"}
+        gradients = [r for r in body["results"] if r["table"] == "slope_index_of_inequality"]
+        assert [r["period"] for r in gradients] == ["2026-01", "2026-02", "2026-03"]
+        ages = [r for r in body["results"] if r["table"] == "age_at_enrolment"]
+        assert {r["period"] for r in ages} == {"2025-09"}  # everyone was referred then
+        rates = [r for r in body["results"] if r["table"] == "response_rate"]
+        assert {r["period"] for r in rates if r["timepoint"] == "6-months"} == {
+            "2026-01",
+            "2026-02",
+            "2026-03",
+        }
+
+    def test_equity_sii_of_a_period_matches_wls_on_that_period(self, client_in, population):
+        _, body = get(client_in, EQUITY, condition="knee-pain", series="quarter")
+        frame = population.frame()
+        sizes, values = [], []
+        for q in sorted(frame.imd_quintile.unique()):
+            change = (frame.follow - frame.base)[frame.imd_quintile == q]
+            sizes.append(len(change))
+            values.append(change.mean())
+        _, slope = wls_slope(values, sizes)
+        (row,) = [r for r in body["results"] if r["table"] == "slope_index_of_inequality"]
+        assert row["period"] == "2026Q1"
+        assert row["sii"] == pytest.approx(slope, abs=0.005)
+
+    def test_practices_by_month_give_outcomes_by_follow_up_and_enrolment_by_referral(
+        self, client_in, population
+    ):
+        _, body = get(client_in, PRACTICES, condition="knee-pain", series="month")
+        frame = population.frame()
+        rows = {(r["practice"], r["period"]): r for r in body["results"]}
+        for practice in population.practices:
+            code = practice.ods_code
+            assert rows[(code, "2025-09")]["enrolled"] == (frame.practice == code).sum()
+            assert rows[(code, "2025-09")]["n"] == 0  # no follow-up was submitted then
+            for month in ("2026-01", "2026-02", "2026-03"):
+                row = rows[(code, month)]
+                assert row["enrolled"] == 0
+                if not row["outcome_suppressed"]:
+                    in_cell = (frame.practice == code) & (frame.month == month)
+                    assert row["n"] == in_cell.sum()
+        assert all(r["enrolment_rate_decile"] is not None for r in body["results"])
+
+    def test_a_small_month_of_a_practice_is_withheld_with_another_month(
+        self, client_in, population
+    ):
+        small = PracticeFactory(ods_code="C84009", list_size=2000)
+        for month, count in ((1, 10), (2, 12), (3, 3)):
+            for _ in range(count):
+                population.add(
+                    population.providers[0], base=30, follow=45, practice=small,
+                    when=submitted(month),
+                )  # fmt: skip
+        _, body = get(client_in, PRACTICES, condition="knee-pain", series="month")
+        months = {
+            r["period"]: r
+            for r in body["results"]
+            if r["practice"] == "C84009" and r["period"].startswith("2026")
+        }
+        assert months["2026-03"]["outcome_suppressed"] is True
+        # Otherwise March = the practice's whole-period figure − January − February.
+        assert sum(r["outcome_suppressed"] for r in months.values()) == 2
+
+
+@pytest.mark.usefixtures("exact_counts")
 class TestResponseRateChannel:
     def test_channel_is_the_one_the_invitation_was_sent_by_and_none_without_a_message(
         self, client_in, population
