@@ -39,8 +39,13 @@ def submitted(month: int, day: int = 15) -> dt.datetime:
     return dt.datetime(2026, month, day, 12, tzinfo=UTC)
 
 
+def age_years(born: dt.date) -> int:
+    """Whole years of age at referral."""
+    return REFERRED.year - born.year - ((REFERRED.month, REFERRED.day) < (born.month, born.day))
+
+
 def age_band(born: dt.date) -> str:
-    age = REFERRED.year - born.year - ((REFERRED.month, REFERRED.day) < (born.month, born.day))
+    age = age_years(born)
     for limit, band in ((50, "0-49"), (60, "50-59"), (70, "60-69"), (80, "70-79")):
         if age < limit:
             return band
@@ -139,6 +144,7 @@ class Population:
                     "age_band": age_band(born),
                     "sex": sex,
                     "imd_quintile": None if decile is None else str((decile + 1) // 2),
+                    "age": age_years(born),
                     "month": when.strftime("%Y-%m"),
                 }
             )
@@ -524,6 +530,128 @@ class TestEquity:
         assert q1["responded"] == answered
         ages = [r for r in body["results"] if r["table"] == "age_at_enrolment"]
         assert sum(r["n"] for r in ages if not r["suppressed"]) <= len(frame) + 6
+
+
+def t_interval(values) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    return sps.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=sps.sem(values))
+
+
+@pytest.mark.usefixtures("exact_counts")
+class TestAgainstIndependentValues:
+    """Every published statistic recomputed here with scipy, statsmodels or numpy from the
+    synthetic patients themselves (not from the API's sums)."""
+
+    def test_baseline_and_follow_up_intervals_per_provider(self, client_in, population):
+        _, body = get(client_in, SUMMARY, condition="knee-pain")
+        frame = population.frame()
+        for row in body["results"]:
+            group = frame[frame.provider == row["provider"]]
+            for column, name in (("base", "mean_baseline"), ("follow", "mean_follow_up")):
+                low, high = t_interval(group[column])
+                assert row[f"{name}_lower"] == pytest.approx(low, abs=ONE_DP)
+                assert row[f"{name}_upper"] == pytest.approx(high, abs=ONE_DP)
+
+    def test_practice_adjusted_change_funnel_limits_and_flags(self, client_in, population):
+        _, body = get(client_in, PRACTICES, condition="knee-pain")
+        frame = population.frame()
+        fit = smf.ols("follow ~ base + C(age_band) + C(sex) + C(imd_quintile)", data=frame).fit()
+        frame["predicted"] = fit.fittedvalues
+        national = (frame.follow - frame.base).mean()
+        sd = np.sqrt(fit.mse_resid)
+        for row in body["results"]:
+            group = frame[frame.practice == row["practice"]]
+            adjusted = national + group.follow.mean() - group.predicted.mean()
+            se = sd / np.sqrt(len(group))
+            z95, z998 = sps.norm.ppf(0.975), sps.norm.ppf(0.999)
+            assert row["n_modelled"] == len(group)
+            assert row["adjusted_change"] == pytest.approx(adjusted, abs=ONE_DP)
+            assert row["funnel_lower_95"] == pytest.approx(national - z95 * se, abs=ONE_DP)
+            assert row["funnel_upper_95"] == pytest.approx(national + z95 * se, abs=ONE_DP)
+            assert row["funnel_lower_998"] == pytest.approx(national - z998 * se, abs=ONE_DP)
+            assert row["funnel_upper_998"] == pytest.approx(national + z998 * se, abs=ONE_DP)
+            assert row["outside_95"] is bool(abs(adjusted - national) > z95 * se)
+            assert row["outside_998"] is bool(abs(adjusted - national) > z998 * se)
+
+    @pytest.mark.parametrize("dimension", ["age_band", "sex"])
+    def test_equity_figures_by_age_band_and_sex(self, client_in, population, dimension):
+        _, body = get(client_in, EQUITY, condition="knee-pain")
+        frame = population.frame()
+        rows = [
+            r for r in body["results"] if r["table"] == "outcomes" and r["dimension"] == dimension
+        ]
+        assert {r["group"] for r in rows} == set(frame[dimension])
+        for row in rows:
+            group = frame[frame[dimension] == row["group"]]
+            change = group.follow - group.base
+            low, high = t_interval(change)
+            assert row["n"] == len(group)
+            assert row["mean_baseline"] == pytest.approx(group.base.mean(), abs=ONE_DP)
+            assert row["mean_follow_up"] == pytest.approx(group.follow.mean(), abs=ONE_DP)
+            assert row["mean_change"] == pytest.approx(change.mean(), abs=ONE_DP)
+            assert row["mean_change_lower"] == pytest.approx(low, abs=ONE_DP)
+            assert row["mean_change_upper"] == pytest.approx(high, abs=ONE_DP)
+            assert row["pct_improved"] == pytest.approx(100 * (change >= 12.5).mean(), abs=0.051)
+
+    def test_age_at_enrolment_mean_and_interval_by_imd_quintile(self, client_in, population):
+        _, body = get(client_in, EQUITY, condition="knee-pain")
+        frame = population.frame()
+        rows = [r for r in body["results"] if r["table"] == "age_at_enrolment"]
+        assert {r["group"] for r in rows} == set(frame.imd_quintile)
+        for row in rows:
+            ages = frame.age[frame.imd_quintile == row["group"]]
+            low, high = t_interval(ages)
+            assert row["n"] == len(ages)
+            assert row["mean_age"] == pytest.approx(ages.mean(), abs=0.051)
+            assert row["mean_age_lower"] == pytest.approx(low, abs=0.051)
+            assert row["mean_age_upper"] == pytest.approx(high, abs=0.051)
+
+    def test_response_rate_and_wilson_interval(self, client_in, population):
+        for decile in (1,) * 5 + (3,) * 6:
+            population.add(population.providers[0], base=50, follow=None, decile=decile)
+        _, body = get(client_in, EQUITY, condition="knee-pain")
+        frame = population.frame()
+        rows = [
+            r
+            for r in body["results"]
+            if r["table"] == "response_rate"
+            and r["timepoint"] == "6-months"
+            and r["dimension"] == "imd_quintile"
+        ]
+        missing = {"1": 5, "2": 6}
+        assert len(rows) == 5 and not any(r["suppressed"] for r in rows)
+        for row in rows:
+            responded = int((frame.imd_quintile == row["group"]).sum())
+            invited = responded + missing.get(row["group"], 0)
+            low, high = proportion_confint(responded, invited, alpha=0.05, method="wilson")
+            assert (row["invited"], row["responded"]) == (invited, responded)
+            assert row["response_rate_pct"] == pytest.approx(100 * responded / invited, abs=0.051)
+            assert row["response_rate_lower"] == pytest.approx(100 * low, abs=0.051)
+            assert row["response_rate_upper"] == pytest.approx(100 * high, abs=0.051)
+
+    def test_sii_interval_and_rii(self, client_in, population):
+        _, body = get(client_in, EQUITY, condition="knee-pain")
+        frame = population.frame()
+        values, sizes, errors = [], [], []
+        for q in sorted(frame.imd_quintile.unique()):
+            change = (frame.follow - frame.base)[frame.imd_quintile == q]
+            values.append(change.mean())
+            sizes.append(len(change))
+            errors.append(change.std(ddof=1) / np.sqrt(len(change)))
+        a = np.array(sizes) / sum(sizes)
+        x = sm.add_constant(np.cumsum(a) - a / 2)
+        fit = sm.WLS(np.array(values), x, weights=a).fit()
+        # The slope is linear in the quintile means: slope = c·y with c from the WLS normal
+        # equations, so its SE under independent means is √(Σ c² se²) (PHE's simulation limit).
+        c = np.linalg.solve(x.T @ np.diag(a) @ x, x.T @ np.diag(a))[1]
+        half = sps.norm.ppf(0.975) * np.sqrt(np.sum(c**2 * np.array(errors) ** 2))
+        intercept, slope = fit.params
+        (row,) = [r for r in body["results"] if r["table"] == "slope_index_of_inequality"]
+        assert row["sii"] == pytest.approx(slope, abs=0.005)
+        assert row["sii_lower"] == pytest.approx(slope - half, abs=0.005)
+        assert row["sii_upper"] == pytest.approx(slope + half, abs=0.005)
+        assert intercept > 0 and intercept + slope > 0
+        assert row["rii"] == pytest.approx((intercept + slope) / intercept, abs=0.0005)
 
 
 @pytest.mark.usefixtures("exact_counts")
