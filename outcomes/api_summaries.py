@@ -16,13 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Max
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from outcomes import disclosure, summaries
+from outcomes.exports import ErrorSerializer
 from outcomes.loading import catalogue
 from outcomes.permissions import AggregateAccess
 from outcomes.throttling import ClientRateThrottle
@@ -230,6 +231,19 @@ ERROR = inline_serializer(
     },
 )
 
+# Every aggregate operation can also answer 401, 403 and 429 (authentication, permission and
+# throttling run before the view), so the schema documents them and schemathesis holds us to it.
+AGGREGATE_ERRORS = {
+    400: OpenApiResponse(ERROR, description="A query parameter is not valid; `error` names it."),
+    401: OpenApiResponse(
+        ErrorSerializer, description="No API key or session, or a revoked or unknown key."
+    ),
+    403: OpenApiResponse(
+        ErrorSerializer, description="Signed in, but not staff of a provider (no API key)."
+    ),
+    429: OpenApiResponse(ErrorSerializer, description="Too many requests; try again later."),
+}
+
 SUMMARY_RESPONSE = _envelope("OutcomeSummary", LABEL_FIELDS | FIGURE_FIELDS | ADJUSTED_FIELDS)
 EQUITY_RESPONSE = _envelope(
     "OutcomeEquity",
@@ -369,7 +383,7 @@ class OutcomeSummaryView(AggregateView):
             "month or quarter. Cells under the disclosure threshold are withheld."
         ),
         parameters=_parameters(SummaryQuerySerializer),
-        responses={200: SUMMARY_RESPONSE, 400: ERROR},
+        responses={200: SUMMARY_RESPONSE, **AGGREGATE_ERRORS},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
@@ -391,7 +405,7 @@ class OutcomeEquityView(AggregateView):
             "age band and channel)."
         ),
         parameters=_parameters(OutcomeQuerySerializer),
-        responses={200: EQUITY_RESPONSE, 400: ERROR},
+        responses={200: EQUITY_RESPONSE, **AGGREGATE_ERRORS},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
@@ -412,7 +426,7 @@ class PracticeVariationView(AggregateView):
             "with case-mix adjusted change and funnel limits; each practice's decile."
         ),
         parameters=_parameters(OutcomeQuerySerializer),
-        responses={200: PRACTICES_RESPONSE, 400: ERROR},
+        responses={200: PRACTICES_RESPONSE, **AGGREGATE_ERRORS},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
