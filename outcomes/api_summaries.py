@@ -110,10 +110,12 @@ class OutcomeQuerySerializer(serializers.Serializer):
         fields = super().get_fields()
         # "from" is a Python keyword, so these two are added here rather than declared.
         fields["from"] = serializers.DateField(
-            required=False, help_text="First date (YYYY-MM-DD), inclusive."
+            required=False,
+            help_text="First date (YYYY-MM-DD), inclusive: the first day of a month.",
         )
         fields["to"] = serializers.DateField(
-            required=False, help_text="Last date (YYYY-MM-DD), inclusive."
+            required=False,
+            help_text="Last date (YYYY-MM-DD), inclusive: the last day of a month.",
         )
         return fields
 
