@@ -64,6 +64,33 @@ def api_key_attach(*, client: ApiClient, by=None) -> str:
 
 
 @transaction.atomic
+def api_key_providers_set(*, client: ApiClient, providers: Iterable, by=None) -> ApiClient:
+    """Scope ``client`` to exactly ``providers``, auditing who widened or narrowed it.
+
+    The audit record names the providers added and removed by ODS code (never key material);
+    setting the same providers again changes and records nothing.
+    """
+    providers = list(providers)
+    before = set(client.providers.values_list("ods_code", flat=True))
+    after = {provider.ods_code for provider in providers}
+    if before == after:
+        return client
+    client.providers.set(providers)
+    audit_record(
+        actor=by,
+        action="api_key.providers_changed",
+        obj=client,
+        details={
+            "prefix": client.prefix,
+            "added": sorted(after - before),
+            "removed": sorted(before - after),
+            "providers": sorted(after),
+        },
+    )
+    return client
+
+
+@transaction.atomic
 def api_key_revoke(*, client: ApiClient, by=None) -> ApiClient:
     """Revoke a key at once; revoking it again changes nothing."""
     client = ApiClient.objects.select_for_update().get(pk=client.pk)

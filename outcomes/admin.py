@@ -1,9 +1,12 @@
 """Read-only admin for definitions: they change through reviewed files, not through forms."""
 
-from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext_lazy as _
 
-from outcomes.access import api_key_attach, api_key_revoke
+from outcomes.access import api_key_attach, api_key_providers_set, api_key_revoke
 from outcomes.models import (
     ApiClient,
     AuditEvent,
@@ -63,7 +66,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
-    """Issue keys (the raw key is shown once, in a message), scope them, revoke them."""
+    """Issue keys (the raw key is shown once, on the page after adding), scope them (audited),
+    revoke them."""
 
     list_display = ["name", "prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
@@ -104,23 +108,38 @@ class ApiClientAdmin(admin.ModelAdmin):
         # Providers are saved by save_related once the row exists; the key is issued now.
         request._api_key_issued = api_key_attach(client=obj, by=request.user)
 
+    def save_related(self, request, form, formsets, change):
+        # The provider scope goes through the service, which audits what changed; taking it
+        # out of cleaned_data stops the form setting it a second time without a record.
+        providers = form.cleaned_data.pop("providers", None)
+        super().save_related(request, form, formsets, change)
+        if providers is not None:
+            api_key_providers_set(client=form.instance, providers=providers, by=request.user)
+
     def response_add(self, request, obj, post_url_continue=None):
+        """Show a new raw key on this response only. A Django message would carry it in the
+        messages cookie (the default storage), readable in the browser and left in its cookie
+        jar; this page is not stored (no-store) and the key is never written anywhere."""
         raw_key = getattr(request, "_api_key_issued", None)
-        if raw_key:
-            self.message_user(
-                request,
-                format_html(
-                    "The API key for {} is <code>{}</code>. It is shown only this once: copy it "
-                    "now and give it to the holder securely.",
-                    obj.name,
-                    raw_key,
-                ),
-                messages.WARNING,
-            )
-        return super().response_add(request, obj, post_url_continue)
+        if not raw_key:
+            return super().response_add(request, obj, post_url_continue)
+        response = TemplateResponse(
+            request,
+            "admin/outcomes/apiclient/key_issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "client": obj,
+                "raw_key": raw_key,
+                "title": _("API key issued"),
+                "change_url": reverse("admin:outcomes_apiclient_change", args=[obj.pk]),
+            },
+        )
+        patch_cache_control(response, no_store=True, no_cache=True, private=True)
+        return response
 
     @admin.action(description="Revoke the selected API keys")
     def revoke(self, request, queryset):
         for client in queryset.filter(revoked_at__isnull=True):
             api_key_revoke(client=client, by=request.user)
-        self.message_user(request, "Revoked. Requests with those keys now get a 401.")
+        self.message_user(request, _("Revoked. Requests with those keys now get a 401."))

@@ -16,13 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Max
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from outcomes import disclosure, summaries
+from outcomes.exports import ErrorSerializer
 from outcomes.loading import catalogue
 from outcomes.permissions import AggregateAccess
 from outcomes.throttling import ClientRateThrottle
@@ -95,14 +96,26 @@ class OutcomeQuerySerializer(serializers.Serializer):
         error_messages={"invalid": "Give a quarter such as 2026Q1 or a month such as 2026-03."},
     )
 
+    series = serializers.ChoiceField(
+        choices=["month", "quarter"],
+        required=False,
+        help_text=(
+            "Also split every row by month or quarter (rows gain a `period`): of follow-up "
+            "submission for outcome figures, referral for enrolment and age at enrolment, "
+            "due date for response rates."
+        ),
+    )
+
     def get_fields(self):
         fields = super().get_fields()
         # "from" is a Python keyword, so these two are added here rather than declared.
         fields["from"] = serializers.DateField(
-            required=False, help_text="First date (YYYY-MM-DD), inclusive."
+            required=False,
+            help_text="First date (YYYY-MM-DD), inclusive: the first day of a month.",
         )
         fields["to"] = serializers.DateField(
-            required=False, help_text="Last date (YYYY-MM-DD), inclusive."
+            required=False,
+            help_text="Last date (YYYY-MM-DD), inclusive: the last day of a month.",
         )
         return fields
 
@@ -118,6 +131,7 @@ class OutcomeQuerySerializer(serializers.Serializer):
             provider=data.get("provider"),
             practice=data.get("practice"),
             period=summaries.period_parse(data.get("period"), data.get("from"), data.get("to")),
+            series=data.get("series"),
             **overrides,
         )
 
@@ -125,11 +139,6 @@ class OutcomeQuerySerializer(serializers.Serializer):
 class SummaryQuerySerializer(OutcomeQuerySerializer):
     group_by = serializers.ChoiceField(
         choices=summaries.GROUPINGS, default="provider", help_text="How rows are grouped."
-    )
-    series = serializers.ChoiceField(
-        choices=["month", "quarter"],
-        required=False,
-        help_text="Also split every group by month or quarter of follow-up submission.",
     )
 
 
@@ -156,11 +165,20 @@ FIGURE_FIELDS = {
         "mean_change",
         "mean_change_lower",
         "mean_change_upper",
-        "sd_change",
         "pct_improved",
         "pct_unchanged",
         "pct_worse",
     ),
+    **{
+        name: serializers.IntegerField(
+            **_number, help_text=f"Patients {label} by the MIC (rounded like n)."
+        )
+        for name, label in (
+            ("n_improved", "improved"),
+            ("n_unchanged", "unchanged"),
+            ("n_worse", "worse"),
+        )
+    },
     "suppressed": serializers.BooleanField(help_text="Withheld by disclosure control."),
 }
 ADJUSTED_FIELDS = {
@@ -215,6 +233,19 @@ ERROR = inline_serializer(
     },
 )
 
+# Every aggregate operation can also answer 401, 403 and 429 (authentication, permission and
+# throttling run before the view), so the schema documents them and schemathesis holds us to it.
+AGGREGATE_ERRORS = {
+    400: OpenApiResponse(ERROR, description="A query parameter is not valid; `error` names it."),
+    401: OpenApiResponse(
+        ErrorSerializer, description="No API key or session, or a revoked or unknown key."
+    ),
+    403: OpenApiResponse(
+        ErrorSerializer, description="Signed in, but not staff of a provider (no API key)."
+    ),
+    429: OpenApiResponse(ErrorSerializer, description="Too many requests; try again later."),
+}
+
 SUMMARY_RESPONSE = _envelope("OutcomeSummary", LABEL_FIELDS | FIGURE_FIELDS | ADJUSTED_FIELDS)
 EQUITY_RESPONSE = _envelope(
     "OutcomeEquity",
@@ -224,6 +255,7 @@ EQUITY_RESPONSE = _envelope(
         ),
         "dimension": serializers.CharField(),
         "group": serializers.CharField(allow_null=True),
+        "period": serializers.CharField(required=False, allow_null=True),
         "timepoint": serializers.CharField(required=False),
         **{k: v for k, v in FIGURE_FIELDS.items() if k != "suppressed"},
         # Not on every table: the slope-index row has no patient count of its own.
@@ -252,9 +284,17 @@ PRACTICES_RESPONSE = _envelope(
     {
         "practice": serializers.CharField(),
         "practice_name": serializers.CharField(),
+        "period": serializers.CharField(required=False, allow_null=True),
         "list_size": serializers.IntegerField(allow_null=True),
         "enrolled": serializers.IntegerField(allow_null=True),
-        **_floats("enrolment_rate_per_1000", "enrolment_rate_lower", "enrolment_rate_upper"),
+        **_floats(
+            "enrolment_rate_per_1000",
+            "enrolment_rate_lower",
+            "enrolment_rate_upper",
+            "enrolment_ratio",
+            "enrolment_ratio_lower",
+            "enrolment_ratio_upper",
+        ),
         "enrolment_rate_method": serializers.CharField(allow_null=True),
         "enrolment_rate_decile": serializers.IntegerField(allow_null=True),
         **{k: v for k, v in FIGURE_FIELDS.items() if k != "suppressed"},
@@ -345,16 +385,14 @@ class OutcomeSummaryView(AggregateView):
             "month or quarter. Cells under the disclosure threshold are withheld."
         ),
         parameters=_parameters(SummaryQuerySerializer),
-        responses={200: SUMMARY_RESPONSE, 400: ERROR},
+        responses={200: SUMMARY_RESPONSE, **AGGREGATE_ERRORS},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
 
     def answer(self, params) -> dict[str, Any]:
         data = params.validated_data
-        return summaries.outcome_summary(
-            params.query(group_by=data["group_by"], series=data.get("series"))
-        )
+        return summaries.outcome_summary(params.query(group_by=data["group_by"]))
 
 
 class OutcomeEquityView(AggregateView):
@@ -369,7 +407,7 @@ class OutcomeEquityView(AggregateView):
             "age band and channel)."
         ),
         parameters=_parameters(OutcomeQuerySerializer),
-        responses={200: EQUITY_RESPONSE, 400: ERROR},
+        responses={200: EQUITY_RESPONSE, **AGGREGATE_ERRORS},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
@@ -384,12 +422,13 @@ class PracticeVariationView(AggregateView):
     @extend_schema(
         summary="GP practice variation",
         description=(
-            "Enrolment per 1,000 registered patients (crude: list sizes by age and sex are not "
-            "loaded), outcome figures with case-mix adjusted change and funnel limits, and each "
-            "practice's decile among practices."
+            "Enrolment per 1,000 registered patients: indirectly standardised by age and sex "
+            "(with the ratio O/E) for practices whose registered patients by age band and sex "
+            "are loaded, crude otherwise (`enrolment_rate_method` says which); outcome figures "
+            "with case-mix adjusted change and funnel limits; each practice's decile."
         ),
         parameters=_parameters(OutcomeQuerySerializer),
-        responses={200: PRACTICES_RESPONSE, 400: ERROR},
+        responses={200: PRACTICES_RESPONSE, **AGGREGATE_ERRORS},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)

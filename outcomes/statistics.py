@@ -12,7 +12,7 @@ ordinary least squares fit with categorical covariates are exact functions of th
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from statistics import NormalDist
@@ -500,6 +500,13 @@ class SlopeIndex:
     upper: float | None
     ranks: tuple[float, ...]
 
+    @property
+    def rii_meaningful(self) -> bool:
+        """RII (PHE) is the ratio of the fitted values at the least and the most deprived ends;
+        a ratio only compares two positive quantities, so it is meaningful only when both
+        fitted values are above zero (a mean change can be ~0 or negative at either end)."""
+        return self.rii is not None and self.intercept > 0 and self.intercept + self.sii > 0
+
 
 def slope_index_of_inequality(
     values: Sequence[float],
@@ -630,6 +637,22 @@ def indirectly_standardised_ratio(
         return None
     lower, upper, method = poisson_limits(observed)
     return Rate(observed / expected, lower / expected, upper / expected, f"indirect, {method}")
+
+
+def reference_rates(
+    events: Sequence[Mapping[Hashable, int]],
+    populations: Sequence[Mapping[Hashable, float]],
+    strata: Sequence[Hashable],
+) -> dict[Hashable, float]:
+    """Reference rate of each stratum, Σ events_s / Σ population_s over the units given (the
+    "standard" of indirect standardisation, PHE ``calculate_ISRatio``); 0 where no one is
+    registered in the stratum."""
+    rates = {}
+    for stratum in strata:
+        count = sum(unit.get(stratum, 0) for unit in events)
+        population = sum(unit.get(stratum, 0) for unit in populations)
+        rates[stratum] = count / population if population else 0.0
+    return rates
 
 
 # --- ranks -----------------------------------------------------------------------------------

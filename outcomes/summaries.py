@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from outcomes import disclosure
 from outcomes import statistics as st
@@ -58,6 +59,15 @@ class Measure:
     mic_score: str | None  # the native score the MIC applies to
     mic_higher_is_better: bool | None
     mic_source: str = ""
+
+    @property
+    def decimals(self) -> int:
+        """Decimal places of published means: 1 on scales spanning 10 points or more (0-100,
+        OKS 0-48, NRS 0-10), 3 on index scales such as EQ-5D (-0.285 to 1). Coarser figures
+        make differencing two overlapping requests less precise (docs/methods.md §7)."""
+        if self.minimum is None or self.maximum is None:
+            return 1
+        return 1 if self.maximum - self.minimum >= 10 else 3
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -192,11 +202,29 @@ def period_parse(
         )
     if date_from and date_to and date_to < date_from:
         raise QueryError("'to' must not be before 'from'.")
+    # Whole months only: two ranges a day apart would differ by a handful of patients, whose
+    # figures could then be recovered by subtraction (docs/methods.md §7, differencing).
+    if date_from and date_from.day != 1:
+        raise QueryError(
+            f"'from' must be the first day of a month (e.g. {date_from:%Y-%m}-01), "
+            f"not {date_from}: figures are published for whole months only."
+        )
+    if date_to and date_to != _month_end(date_to):
+        raise QueryError(
+            f"'to' must be the last day of a month (e.g. {_month_end(date_to)}), not {date_to}: "
+            "figures are published for whole months only."
+        )
     end = date_to + dt.timedelta(days=1) if date_to and date_to < dt.date.max else None
     label = None
     if date_from or date_to:
         label = f"{date_from or ''}..{date_to or ''}"
     return Period(date_from, end, label)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    if day.month == 12:
+        return day.replace(day=31)
+    return day.replace(month=day.month + 1, day=1) - dt.timedelta(days=1)
 
 
 # --- the query ---------------------------------------------------------------------------------
@@ -276,12 +304,15 @@ def age_band_at_sql(on: str, born: str) -> str:
     return _age_band_sql(_age_sql(on, born))
 
 
-def _period_sql(column: str, series: str | None) -> tuple[str, list[Any]]:
-    """Month ('2026-03') or quarter ('2026Q1') of a timestamp in the service's time zone."""
+def _period_sql(column: str, series: str | None, *, date: bool = False) -> tuple[str, list[Any]]:
+    """Month ('2026-03') or quarter ('2026Q1') of a timestamp in the service's time zone, or of
+    a date column (``date=True``: a local date already, so no time-zone shift)."""
     if not series:
         return "NULL", []
     if connection.vendor == "postgresql":
         fmt = "YYYY-MM" if series == "month" else 'YYYY"Q"Q'
+        if date:
+            return f"to_char({column}, '{fmt}')", []
         return f"to_char({column} AT TIME ZONE %s, '{fmt}')", [settings.TIME_ZONE]
     # SQLite stores UTC text; month boundaries are UTC here (local demo and tests only).
     if series == "month":
@@ -574,37 +605,71 @@ def case_mix_model(cells: Sequence[Cell]) -> st.CaseMixModel | None:
     )
 
 
+def change_estimate(total: st.CellSums) -> st.MeanEstimate:
+    """Mean paired change with its t interval, from the sums: Σ(f − b)² = Σf² − 2Σbf + Σb²."""
+    return st.mean_from_sums(
+        total.n, total.sum_f - total.sum_b, total.sum_ff - 2 * total.sum_bf + total.sum_bb
+    )
+
+
 def figures(
     cells: Sequence[Cell], measure: Measure, model: st.CaseMixModel | None, adjust: bool
 ) -> dict[str, Any]:
-    """Crude figures of one group, and case-mix adjusted ones with funnel limits if asked."""
+    """Crude figures of one group, and case-mix adjusted ones with funnel limits if asked.
+
+    The improved/unchanged/worse counts are published (rounded) and the percentages are derived
+    from them after rounding, in ``protect``. No SD is published: with a CI half-width it would
+    give the exact n (n = (t·s/half-width)²), which rounding is there to hide.
+    """
     total, improved, worse = _total(cells)
     n = total.n
+    places = measure.decimals
     baseline = st.mean_from_sums(n, total.sum_b, total.sum_bb)
     follow_up = st.mean_from_sums(n, total.sum_f, total.sum_ff)
-    change = st.mean_from_sums(
-        n, total.sum_f - total.sum_b, total.sum_ff - 2 * total.sum_bf + total.sum_bb
-    )
+    change = change_estimate(total)
     has_mic = measure.mic is not None and n > 0
     row: dict[str, Any] = {
         "n": n,
-        "mean_baseline": _rounded(baseline.mean),
-        "mean_baseline_lower": _rounded(baseline.lower),
-        "mean_baseline_upper": _rounded(baseline.upper),
-        "mean_follow_up": _rounded(follow_up.mean),
-        "mean_follow_up_lower": _rounded(follow_up.lower),
-        "mean_follow_up_upper": _rounded(follow_up.upper),
-        "mean_change": _rounded(change.mean),
-        "mean_change_lower": _rounded(change.lower),
-        "mean_change_upper": _rounded(change.upper),
-        "sd_change": _rounded(change.sd),
-        "pct_improved": _rounded(100 * improved / n, 1) if has_mic else None,
-        "pct_unchanged": _rounded(100 * (n - improved - worse) / n, 1) if has_mic else None,
-        "pct_worse": _rounded(100 * worse / n, 1) if has_mic else None,
+        "mean_baseline": _rounded(baseline.mean, places),
+        "mean_baseline_lower": _rounded(baseline.lower, places),
+        "mean_baseline_upper": _rounded(baseline.upper, places),
+        "mean_follow_up": _rounded(follow_up.mean, places),
+        "mean_follow_up_lower": _rounded(follow_up.lower, places),
+        "mean_follow_up_upper": _rounded(follow_up.upper, places),
+        "mean_change": _rounded(change.mean, places),
+        "mean_change_lower": _rounded(change.lower, places),
+        "mean_change_upper": _rounded(change.upper, places),
+        "n_improved": improved if has_mic else None,
+        "n_unchanged": n - improved - worse if has_mic else None,
+        "n_worse": worse if has_mic else None,
+        "pct_improved": None,
+        "pct_unchanged": None,
+        "pct_worse": None,
     }
     if adjust:
-        row |= adjusted_figures(cells, model)
+        row |= adjusted_figures(cells, model, places)
     return row
+
+
+CLASS_COUNTS = {
+    "n_improved": "pct_improved",
+    "n_unchanged": "pct_unchanged",
+    "n_worse": "pct_worse",
+}
+
+
+def class_percentages(row: dict[str, Any]) -> dict[str, Any]:
+    """% improved/unchanged/worse from the *published* (rounded) counts over the published n,
+    so the percentages carry no more than the rounded counts do (NHS Digital: percentages may
+    be calculated from rounded figures)."""
+    n = row.get("n")
+    if row.get("suppressed") or not n:
+        return row
+    return row | {
+        pct: _rounded(100 * row[count] / n, 1)
+        for count, pct in CLASS_COUNTS.items()
+        if row.get(count) is not None
+    }
 
 
 ADJUSTED_KEYS = (
@@ -623,48 +688,56 @@ ADJUSTED_KEYS = (
 )
 
 
-def adjusted_figures(cells: Sequence[Cell], model: st.CaseMixModel | None) -> dict[str, Any]:
+def adjusted_figures(
+    cells: Sequence[Cell], model: st.CaseMixModel | None, places: int = 1
+) -> dict[str, Any]:
     """AdjQ2/AdjHG = national mean + (O − E), with Spiegelhalter funnel limits around the
     national mean change using the model's residual SD; withheld below DISCLOSURE_MIN_ADJUSTED
-    modelled patients (NHS PROMs: 30)."""
+    modelled patients (NHS PROMs: 30).
+
+    The limits depend on the unit only through its n, so they are drawn for the *published*
+    (rounded) n_modelled: limits from the exact n, with the residual SD in ``meta``, would give
+    the exact n back. The flag is judged against the same published limits."""
     row: dict[str, Any] = dict.fromkeys(ADJUSTED_KEYS)
     modelled = _modelled(cells)
     row["n_modelled"] = sum(cell.sums.n for cell in modelled)
     if model is None or model.residual_sd is None or row["n_modelled"] < disclosure.min_adjusted():
         return row
     adjusted = st.case_mix_adjust(model, [(_covariates(c), c.sums) for c in modelled])
-    limits = st.funnel_limits_mean(model.mean_change, model.residual_sd, adjusted.n)
+    published_n = disclosure.round_count(adjusted.n)
+    limits = st.funnel_limits_mean(model.mean_change, model.residual_sd, published_n)
     position = limits.position(adjusted.adjusted_change)
     return row | {
-        "expected_follow_up": _rounded(adjusted.expected),
-        "adjusted_follow_up": _rounded(adjusted.adjusted_follow_up),
-        "adjusted_change": _rounded(adjusted.adjusted_change),
-        "funnel_target": _rounded(limits.target),
-        "funnel_lower_95": _rounded(limits.lower_95),
-        "funnel_upper_95": _rounded(limits.upper_95),
-        "funnel_lower_998": _rounded(limits.lower_998),
-        "funnel_upper_998": _rounded(limits.upper_998),
+        "expected_follow_up": _rounded(adjusted.expected, places),
+        "adjusted_follow_up": _rounded(adjusted.adjusted_follow_up, places),
+        "adjusted_change": _rounded(adjusted.adjusted_change, places),
+        "funnel_target": _rounded(limits.target, places),
+        "funnel_lower_95": _rounded(limits.lower_95, places),
+        "funnel_upper_95": _rounded(limits.upper_95, places),
+        "funnel_lower_998": _rounded(limits.lower_998, places),
+        "funnel_upper_998": _rounded(limits.upper_998, places),
         "funnel_position": position,
         "outside_95": position != "within",
         "outside_998": position.endswith("99.8"),
     }
 
 
-def model_description(model: st.CaseMixModel | None) -> dict[str, Any] | None:
+def model_description(model: st.CaseMixModel | None, places: int = 1) -> dict[str, Any] | None:
+    """The model as published: n rounded like every count, means to the measure's places."""
     if model is None:
         return None
     return {
         "formula": "follow_up ~ 1 + age_band + sex + imd_quintile + baseline (OLS)",
         "reference_levels": {f: levels[0] for f, levels in model.factor_levels.items() if levels},
-        "n_modelled": model.n,
+        "n_modelled": disclosure.round_count(model.n),
         "rank": model.rank,
         "coefficients": dict(
             zip(model.columns, (round(c, 4) for c in model.coefficients), strict=True)
         ),
         "residual_sd": _rounded(model.residual_sd, 3),
-        "national_mean_baseline": _rounded(model.mean_baseline),
-        "national_mean_follow_up": _rounded(model.mean_follow_up),
-        "national_mean_change": _rounded(model.mean_change),
+        "national_mean_baseline": _rounded(model.mean_baseline, places),
+        "national_mean_follow_up": _rounded(model.mean_follow_up, places),
+        "national_mean_change": _rounded(model.mean_change, places),
     }
 
 
@@ -759,13 +832,14 @@ def protect(
             lambda row: ("period", row.get("period")),
             lambda row: ("group", tuple(row.get(k) for k in GROUP_LABEL_KEYS[group_by])),
         ]
-    return disclosure.protect_rows(
+    protected = disclosure.protect_rows(
         rows,
         count_keys=["n"],
         partitions=partitions,
-        rounded_keys=["n", "n_modelled"],
+        rounded_keys=["n", "n_modelled", *CLASS_COUNTS],
         keep_keys=label_keys,
     )
+    return [class_percentages(row) for row in protected]
 
 
 def outcome_summary(query: OutcomeQuery) -> dict[str, Any]:
@@ -839,7 +913,7 @@ def meta(query: OutcomeQuery, model: st.CaseMixModel | None, *, adjusted: bool) 
             ),
             "reference": "docs/methods.md",
         },
-        "model": model_description(model) if adjusted else None,
+        "model": model_description(model, query.measure.decimals) if adjusted else None,
         "disclosure": disclosure.policy(),
     }
 
@@ -873,46 +947,76 @@ def _fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _date_range_sql(column: str, query: OutcomeQuery) -> tuple[list[str], list[Any]]:
+    """The request's period on a date column (referral date, due date), half-open."""
+    where, params = [], []
+    if query.period.start:
+        where.append(f"{column} >= %s")
+        params.append(query.period.start)
+    if query.period.end:
+        where.append(f"{column} < %s")
+        params.append(query.period.end)
+    return where, params
+
+
+def _series_partitions(
+    query: OutcomeQuery, table: Callable[[dict[str, Any]], Any], group_key: str = "group"
+) -> list[Callable[[dict[str, Any]], Any]]:
+    """Sets of rows with a known total. Without a series, the rows of each ``table`` add up to
+    one; in a series, so do the groups of each period and the periods of each group (the
+    same sets as ``protect`` checks for the summary)."""
+    if not query.series:
+        return [table]
+    return [
+        lambda row: (table(row), "period", row["period"]),
+        lambda row: (table(row), "group", row[group_key]),
+    ]
+
+
 def _quintile(value: Any) -> str:
     return UNKNOWN if value is None else str(int(value))
 
 
 def age_at_enrolment(query: OutcomeQuery, provider_id, practice_id) -> list[dict[str, Any]]:
-    """Mean age at referral by IMD quintile (episodes referred in the period)."""
+    """Mean age at referral by IMD quintile (episodes referred in the period; in a series, by
+    month or quarter of referral)."""
     where, params = _scope_sql(query, provider_id, practice_id)
-    if query.period.start:
-        where.append("e.referred_on >= %s")
-        params.append(query.period.start)
-    if query.period.end:
-        where.append("e.referred_on < %s")
-        params.append(query.period.end)
+    dates, date_params = _date_range_sql("e.referred_on", query)
+    period_sql, period_params = _period_sql("e.referred_on", query.series, date=True)
     age = _age_sql("e.referred_on", "p.date_of_birth")
     sql = f"""
-        SELECT imd_quintile, COUNT(*), SUM(age), SUM(age * age) FROM (
-            SELECT (a.imd_decile + 1) / 2 AS imd_quintile, {age} AS age
+        SELECT period, imd_quintile, COUNT(*), SUM(age), SUM(age * age) FROM (
+            SELECT {period_sql} AS period, (a.imd_decile + 1) / 2 AS imd_quintile, {age} AS age
             FROM surveys_episode e
             JOIN surveys_patient p ON p.id = e.patient_id
             LEFT JOIN surveys_area a ON a.id = p.area_id
-            WHERE {" AND ".join(where)}
-        ) AS enrolled GROUP BY imd_quintile
+            WHERE {" AND ".join(where + dates)}
+        ) AS enrolled GROUP BY period, imd_quintile
     """  # noqa: S608
     rows = []
-    for quintile, n, total, squares in sorted(
-        _fetch(sql, params), key=lambda r: _sort_key(r[0] and int(r[0]))
+    for period, quintile, n, total, squares in sorted(
+        _fetch(sql, [*period_params, *params, *date_params]),
+        key=lambda r: (_sort_key(r[1] and int(r[1])), str(r[0])),
     ):
         estimate = st.mean_from_sums(int(n), float(total), float(squares))
+        label = {"period": period} if query.series else {}
         rows.append(
             {
                 "table": "age_at_enrolment",
                 "dimension": "imd_quintile",
                 "group": _quintile(quintile),
+                **label,
                 "n": int(n),
                 "mean_age": _rounded(estimate.mean, 1),
                 "mean_age_lower": _rounded(estimate.lower, 1),
                 "mean_age_upper": _rounded(estimate.upper, 1),
             }
         )
-    return disclosure.protect_rows(rows, keep_keys=["table", "dimension", "group"])
+    return disclosure.protect_rows(
+        rows,
+        partitions=_series_partitions(query, lambda row: None),
+        keep_keys=["table", "dimension", "group", "period"],
+    )
 
 
 def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[str, Any]]:
@@ -926,65 +1030,99 @@ def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[s
         "(i.status = 'completed' OR i.closes_on < %s)",
     ]
     params += [query.baseline_timepoint, query.timepoint, timezone.localdate()]
-    if query.period.start:
-        where.append("i.due_on >= %s")
-        params.append(query.period.start)
-    if query.period.end:
-        where.append("i.due_on < %s")
-        params.append(query.period.end)
+    dates, date_params = _date_range_sql("i.due_on", query)
+    where += dates
+    params += date_params
+    period_sql, period_params = _period_sql("i.due_on", query.series, date=True)
     age = _age_sql("e.referred_on", "p.date_of_birth")
+    # The channel the invitation was actually sent by: that of its first invitation message
+    # handed to a channel (notifications outbox, read by table name: outcomes does not import
+    # notifications). "none" when no message was sent, e.g. a questionnaire answered on paper
+    # in clinic. The patient's preferred channel today may differ from the one used then.
     sql = f"""
-        SELECT i.timepoint, (a.imd_decile + 1) / 2, {_age_band_sql(age)}, p.preferred_channel,
+        SELECT i.timepoint, (a.imd_decile + 1) / 2, {_age_band_sql(age)},
+               COALESCE((
+                   SELECT n.channel FROM notifications_notification n
+                   WHERE n.invitation_id = i.id AND n.kind = 'invite'
+                     AND n.status NOT IN ('pending', 'held', 'cancelled')
+                   ORDER BY n.id LIMIT 1
+               ), 'none'),
+               {period_sql},
                COUNT(*), SUM(CASE WHEN i.status = 'completed' THEN 1 ELSE 0 END)
         FROM surveys_invitation i
         JOIN surveys_episode e ON e.id = i.episode_id
         JOIN surveys_patient p ON p.id = e.patient_id
         LEFT JOIN surveys_area a ON a.id = p.area_id
         WHERE {" AND ".join(where)}
-        GROUP BY 1, 2, 3, 4
+        GROUP BY 1, 2, 3, 4, 5
     """  # noqa: S608
     totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for timepoint, quintile, band, channel, invited, responded in _fetch(sql, params):
+    for timepoint, quintile, band, channel, period, invited, responded in _fetch(
+        sql, [*period_params, *params]
+    ):
         for dimension, group in (
             ("imd_quintile", _quintile(quintile)),
             ("age_band", band),
             ("channel", channel),
         ):
-            totals[(timepoint, dimension, group)][0] += int(invited)
-            totals[(timepoint, dimension, group)][1] += int(responded or 0)
+            totals[(timepoint, dimension, group, period)][0] += int(invited)
+            totals[(timepoint, dimension, group, period)][1] += int(responded or 0)
     rows = []
     order = {query.baseline_timepoint: 0, query.timepoint: 1}
     dims = {"imd_quintile": 0, "age_band": 1, "channel": 2}
-    for (timepoint, dimension, group), (invited, responded) in sorted(
-        totals.items(), key=lambda t: (order[t[0][0]], dims[t[0][1]], _sort_key(t[0][2]))
+    for (timepoint, dimension, group, period), (invited, responded) in sorted(
+        totals.items(),
+        key=lambda t: (order[t[0][0]], dims[t[0][1]], _sort_key(t[0][2]), str(t[0][3])),
     ):
-        interval = st.wilson_interval(responded, invited)
         rows.append(
             {
                 "table": "response_rate",
                 "timepoint": timepoint,
                 "dimension": dimension,
                 "group": group,
+                **({"period": period} if query.series else {}),
                 "invited": invited,
                 "responded": responded,
                 "not_responded": invited - responded,
-                "response_rate_pct": _rounded(100 * responded / invited, 1),
-                "response_rate_lower": _rounded(100 * interval[0], 1),
-                "response_rate_upper": _rounded(100 * interval[1], 1),
+                "response_rate_pct": None,
+                "response_rate_lower": None,
+                "response_rate_upper": None,
             }
         )
-    return disclosure.protect_rows(
+    protected = disclosure.protect_rows(
         rows,
         count_keys=["responded", "not_responded"],
-        partitions=[lambda row: (row["timepoint"], row["dimension"])],
+        partitions=_series_partitions(query, lambda row: (row["timepoint"], row["dimension"])),
         rounded_keys=["invited", "responded", "not_responded"],
-        keep_keys=["table", "timepoint", "dimension", "group"],
+        keep_keys=["table", "timepoint", "dimension", "group", "period"],
     )
+    return [_response_rate(row) for row in protected]
 
 
-def deprivation_gradient(quintile_rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """SII (and RII) of mean change across IMD quintiles 1 (most deprived) to 5, on crude
-    published means; needs all five quintiles published."""
+def _response_rate(row: dict[str, Any]) -> dict[str, Any]:
+    """The rate and its Wilson interval from the published (rounded) counts: a rate from the
+    exact counts, beside rounded ones, would give the exact counts back."""
+    invited, responded = row["invited"], row["responded"]
+    if row["suppressed"] or not invited:
+        return row
+    interval = st.wilson_interval(responded, invited)
+    return row | {
+        "response_rate_pct": _rounded(100 * responded / invited, 1),
+        "response_rate_lower": _rounded(100 * interval[0], 1),
+        "response_rate_upper": _rounded(100 * interval[1], 1),
+    }
+
+
+def deprivation_gradient(
+    quintile_rows: Sequence[dict[str, Any]], measure: Measure
+) -> dict[str, Any]:
+    """SII (and RII) of mean improvement across IMD quintiles 1 (most deprived) to 5, on the
+    unrounded means of the published quintiles; needs all five quintiles published.
+
+    The change is oriented so that higher is better before fitting (population-methods §7.9):
+    for a score where lower is better (ODI, NRS, PEG, FIQR) a fall is an improvement, so the
+    mean change is multiplied by −1, as PHE ``phe_sii`` does with a negative multiplier. A
+    positive SII then always means more improvement in less deprived areas."""
     row: dict[str, Any] = {
         "table": "slope_index_of_inequality",
         "dimension": "imd_quintile",
@@ -1000,22 +1138,42 @@ def deprivation_gradient(quintile_rows: Sequence[dict[str, Any]]) -> dict[str, A
         for r in quintile_rows
         if r.get("imd_quintile") in ("1", "2", "3", "4", "5")
         and not r.get("suppressed")
-        and r.get("sd_change") is not None
+        and r.get("_sd_change") is not None
     ]
     if len(usable) < 5:
-        return row | {"note": "Needs all five IMD quintiles with published figures."}
+        return row | {"note": gettext("Needs all five IMD quintiles with published figures.")}
     usable.sort(key=lambda r: r["imd_quintile"])
+    direction = 1 if measure.higher_is_better else -1
     index = st.slope_index_of_inequality(
-        [r["_mean_change"] for r in usable],
+        [direction * r["_mean_change"] for r in usable],
         [r["_n"] for r in usable],
         [r["_sd_change"] / r["_n"] ** 0.5 for r in usable],
     )
+    if measure.higher_is_better:
+        note = gettext(
+            "SII of mean improvement (change in the score; higher is better). Positive: more "
+            "improvement in less deprived areas."
+        )
+    else:
+        note = gettext(
+            "SII of mean improvement (the fall in the score, since lower is better for this "
+            "measure). Positive: more improvement in less deprived areas."
+        )
+    rii = None
+    if index.rii_meaningful:
+        rii = _rounded(index.rii, 3)
+    else:
+        note += " " + gettext(
+            "RII not given: the fitted mean improvement at one end of the deprivation scale is "
+            "zero or negative, so their ratio has no meaning."
+        )
+    places = measure.decimals + 1
     return row | {
-        "sii": _rounded(index.sii),
-        "sii_lower": _rounded(index.lower),
-        "sii_upper": _rounded(index.upper),
-        "rii": _rounded(index.rii, 3),
-        "note": "Positive SII: greater mean change in less deprived areas (higher is better).",
+        "sii": _rounded(index.sii, places),
+        "sii_lower": _rounded(index.lower, places),
+        "sii_upper": _rounded(index.upper, places),
+        "rii": rii,
+        "note": note,
     }
 
 
@@ -1032,110 +1190,232 @@ def outcome_equity(query: OutcomeQuery) -> dict[str, Any]:
         if (provider_id is None or cell.key["provider_id"] == provider_id)
         and (practice_id is None or cell.key["practice_id"] == practice_id)
     ]
+    series = query.series is not None
     results: list[dict[str, Any]] = []
-    sii_row = None
+    sii_rows = []
     for dimension in EQUITY_DIMENSIONS:
-        raw = grouped_rows(cells, query.measure, None, dimension, adjust=False, series=False)
-        exact = {r[dimension]: r for r in raw}
-        protected = protect(raw, dimension, series=False)
+        raw = grouped_rows(cells, query.measure, None, dimension, adjust=False, series=series)
+        protected = protect(raw, dimension, series=series)
         if dimension == "imd_quintile":
-            # SII is a "complex calculation" (NHS Digital): fitted on unrounded figures of the
-            # published quintiles.
-            for r in protected:
-                source = exact[r["imd_quintile"]]
-                r["_n"], r["_mean_change"] = source["n"], _mean_exact(cells, r["imd_quintile"])
-                r["_sd_change"] = source["sd_change"]
-            sii_row = deprivation_gradient(protected)
-            for r in protected:
-                for key in ("_n", "_mean_change", "_sd_change"):
-                    r.pop(key)
+            sii_rows = _gradients(protected, cells, query)
         for r in protected:
             group = r.pop(dimension)
             results.append({"table": "outcomes", "dimension": dimension, "group": group} | r)
-    results.append(sii_row)
+    results += sii_rows
     results += age_at_enrolment(query, provider_id, practice_id)
     results += response_rates(query, provider_id, practice_id)
     return {"meta": meta(query, None, adjusted=False), "results": results}
 
 
-def _mean_exact(cells: Sequence[Cell], quintile: Any) -> float | None:
+def _gradients(
+    protected: Sequence[dict[str, Any]], cells: Sequence[Cell], query: OutcomeQuery
+) -> list[dict[str, Any]]:
+    """One SII row (per period in a series) from the published quintiles. SII is a "complex
+    calculation" (NHS Digital), fitted on the unrounded figures of the published quintiles."""
+    periods = sorted({r.get("period") for r in protected}, key=str) if query.series else [None]
+    rows = []
+    for period in periods:
+        quintiles = []
+        for r in protected:
+            if query.series and r["period"] != period:
+                continue
+            estimate = _change_exact(
+                [c for c in cells if not query.series or c.key["period"] == period],
+                r["imd_quintile"],
+            )
+            quintiles.append(
+                r | {"_n": estimate.n, "_mean_change": estimate.mean, "_sd_change": estimate.sd}
+            )
+        row = deprivation_gradient(quintiles, query.measure)
+        if query.series:
+            row = {**row, "period": period}
+        rows.append(row)
+    return rows
+
+
+def _change_exact(cells: Sequence[Cell], quintile: Any) -> st.MeanEstimate:
     total, _, _ = _total(c for c in cells if _quintile(c.key["imd_quintile"]) == quintile)
-    return (total.sum_f - total.sum_b) / total.n if total.n else None
+    return change_estimate(total)
 
 
 # --- GP practice variation ---------------------------------------------------------------------
 
 
+def _enrolment_rate(row: dict[str, Any], standard: Standardisation | None) -> dict[str, Any]:
+    """Enrolment per 1,000 from the published (rounded) count: the list size is published, so
+    a rate from the exact count would give the count back (rate × list size / 1,000).
+
+    A practice with registered patients by age band and sex gets the indirectly standardised
+    ratio O/E and the standardised rate = ratio × the crude rate of all practices with a
+    breakdown (PHE ``calculate_ISRatio``); any other practice gets the crude rate."""
+    pk = row.pop("_pk")
+    row |= dict.fromkeys(("enrolment_ratio", "enrolment_ratio_lower", "enrolment_ratio_upper"))
+    if row["suppressed"]:
+        return row
+    if standard is not None and pk in standard.populations:
+        ratio = st.indirectly_standardised_ratio(
+            disclosure.round_count(standard.observed.get(pk, 0)),
+            [standard.populations[pk].get(s, 0) for s in STRATA],
+            [standard.rates[s] for s in STRATA],
+        )
+        if ratio is not None:
+            per_1000 = 1000 * standard.overall_rate
+            return row | {
+                "enrolment_ratio": _rounded(ratio.value, 3),
+                "enrolment_ratio_lower": _rounded(ratio.lower, 3),
+                "enrolment_ratio_upper": _rounded(ratio.upper, 3),
+                "enrolment_rate_per_1000": _rounded(ratio.value * per_1000),
+                "enrolment_rate_lower": _rounded(ratio.lower * per_1000),
+                "enrolment_rate_upper": _rounded(ratio.upper * per_1000),
+                "enrolment_rate_method": "indirectly standardised by age and sex; "
+                + ratio.method.removeprefix("indirect, "),
+            }
+    if not row["list_size"]:
+        return row
+    rate = st.crude_rate(row["enrolled"], row["list_size"])
+    return row | {
+        "enrolment_rate_per_1000": _rounded(rate.value),
+        "enrolment_rate_lower": _rounded(rate.lower),
+        "enrolment_rate_upper": _rounded(rate.upper),
+        "enrolment_rate_method": "crude; " + rate.method,
+    }
+
+
+STRATA = tuple((sex, band) for sex in ("female", "male") for band in AGE_BANDS)
+
+
+@dataclass(frozen=True)
+class Standardisation:
+    """Inputs of indirect standardisation over the practices that have a breakdown."""
+
+    populations: dict[int, dict[tuple[str, str], int]]  # practice → (sex, band) → registered
+    observed: dict[int, int]  # practice → episodes of its female and male patients
+    rates: dict[tuple[str, str], float]  # reference enrolments per registered patient
+    overall_rate: float  # those episodes ÷ everyone registered, over the same practices
+
+
+def _standardisation(by_stratum: Iterable[tuple[Any, Any, Any, Any]]) -> Standardisation | None:
+    """Reference rates by sex and age band from every practice with a breakdown; None if no
+    practice has one (then every rate is crude). Episodes of patients whose sex is recorded as
+    other or not known have no registered population to compare with and are left out of O
+    and of the reference rates alike."""
+    from surveys.models import PracticePopulation
+
+    populations: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
+    for practice_id, sex, band, registered in PracticePopulation.objects.values_list(
+        "practice_id", "sex", "age_band", "registered"
+    ):
+        populations[practice_id][(sex, band)] = registered
+    if not populations:
+        return None
+    events: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
+    for practice_id, sex, band, count in by_stratum:
+        if practice_id in populations and (sex, band) in STRATA:
+            events[practice_id][(sex, band)] = int(count)
+    registered = sum(sum(strata.values()) for strata in populations.values())
+    observed = {pk: sum(strata.values()) for pk, strata in events.items()}
+    return Standardisation(
+        populations=dict(populations),
+        observed=observed,
+        rates=st.reference_rates(list(events.values()), list(populations.values()), STRATA),
+        overall_rate=sum(observed.values()) / registered if registered else 0.0,
+    )
+
+
 def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
-    """Per practice: enrolment per 1,000 registered patients (crude: list sizes by age and sex
-    are not loaded, so no age/sex standardisation is possible), outcome figures with the
-    case-mix adjusted change, and deciles among practices."""
+    """Per practice (and period, in a series): enrolment per 1,000 registered patients
+    (indirectly standardised by age and sex where the practice's registered patients by age
+    band and sex are loaded, else crude), outcome figures with the case-mix adjusted change,
+    and deciles among practices."""
     from surveys.models import Practice, Provider
 
     provider_id = _id_for(Provider, query.provider, "provider")
     practices = list(Practice.objects.values_list("pk", "ods_code", "name", "list_size"))
     where, params = _scope_sql(query, provider_id, None)
-    if query.period.start:
-        where.append("e.referred_on >= %s")
-        params.append(query.period.start)
-    if query.period.end:
-        where.append("e.referred_on < %s")
-        params.append(query.period.end)
+    dates, date_params = _date_range_sql("e.referred_on", query)
+    period_sql, period_params = _period_sql("e.referred_on", query.series, date=True)
+    age = _age_sql("e.referred_on", "p.date_of_birth")
     sql = f"""
-        SELECT p.practice_id, COUNT(*) FROM surveys_episode e
-        JOIN surveys_patient p ON p.id = e.patient_id
-        WHERE {" AND ".join(where)} AND p.practice_id IS NOT NULL
-        GROUP BY p.practice_id
+        SELECT period, practice_id, sex, age_band, COUNT(*) FROM (
+            SELECT {period_sql} AS period, p.practice_id AS practice_id, p.sex AS sex,
+                   {_age_band_sql(age)} AS age_band
+            FROM surveys_episode e
+            JOIN surveys_patient p ON p.id = e.patient_id
+            WHERE {" AND ".join(where + dates)} AND p.practice_id IS NOT NULL
+        ) AS enrolled GROUP BY period, practice_id, sex, age_band
     """  # noqa: S608
-    enrolled = dict(_fetch(sql, params))
-    enrolment_rows = []
-    for pk, code, name, list_size in practices:
-        count = int(enrolled.get(pk, 0))
-        rate = st.crude_rate(count, list_size) if list_size else None
-        enrolment_rows.append(
-            {
-                "practice": code,
-                "practice_name": name,
-                "list_size": list_size,
-                "enrolled": count,
-                "enrolment_rate_per_1000": _rounded(rate.value if rate else None),
-                "enrolment_rate_lower": _rounded(rate.lower if rate else None),
-                "enrolment_rate_upper": _rounded(rate.upper if rate else None),
-                "enrolment_rate_method": "crude; " + rate.method if rate else None,
-            }
-        )
-    enrolment_rows = disclosure.protect_rows(
-        enrolment_rows,
-        count_keys=["enrolled"],
-        keep_keys=["practice", "practice_name", "list_size"],
-    )
+    by_period: dict[Any, list[tuple]] = defaultdict(list)
+    for period, *stratum in _fetch(sql, [*period_params, *params, *date_params]):
+        by_period[period].append(tuple(stratum))
+    # The model is fitted on every provider's patients (as for the summary), then the cells
+    # are narrowed to the provider asked for.
+    all_cells = paired_cells(query, by_practice=True)
+    model = case_mix_model(all_cells)
     cells = [
         cell
-        for cell in paired_cells(query, by_practice=True)
-        if provider_id is None or cell.key["provider_id"] == provider_id
+        for cell in all_cells
+        if cell.key["practice_id"] is not None
+        and (provider_id is None or cell.key["provider_id"] == provider_id)
     ]
-    model = case_mix_model(cells)
+    periods = sorted({*by_period, *(c.key["period"] for c in cells)}, key=str)
+    if not query.series:
+        periods = [None]
+    enrolment_rows = []
+    for period in periods:
+        enrolled: dict[int, int] = defaultdict(int)
+        for practice_id, _, _, count in by_period.get(period, []):
+            enrolled[practice_id] += int(count)
+        for pk, code, name, list_size in practices:
+            enrolment_rows.append(
+                {
+                    "_pk": pk,
+                    "practice": code,
+                    "practice_name": name,
+                    **({"period": period} if query.series else {}),
+                    "list_size": list_size,
+                    "enrolled": enrolled.get(pk, 0),
+                    "enrolment_rate_per_1000": None,
+                    "enrolment_rate_lower": None,
+                    "enrolment_rate_upper": None,
+                    "enrolment_rate_method": None,
+                }
+            )
+    standards = {period: _standardisation(by_period.get(period, [])) for period in periods}
+    enrolment_rows = [
+        _enrolment_rate(row, standards[row.get("period")])
+        for row in disclosure.protect_rows(
+            enrolment_rows,
+            count_keys=["enrolled"],
+            partitions=_series_partitions(query, lambda row: None, "practice"),
+            keep_keys=["_pk", "practice", "practice_name", "period", "list_size"],
+        )
+    ]
+    series = query.series is not None
     outcome_rows = protect(
-        grouped_rows(
-            [c for c in cells if c.key["practice_id"] is not None],
-            query.measure,
-            model,
-            "practice",
-            adjust=True,
-            series=False,
-        ),
+        grouped_rows(cells, query.measure, model, "practice", adjust=True, series=series),
         "practice",
-        series=False,
+        series=series,
     )
-    outcomes_by_code = {row["practice"]: row for row in outcome_rows}
+    outcomes_by_key = {(row["practice"], row.get("period")): row for row in outcome_rows}
     empty = figures([], query.measure, None, adjust=True) | {"suppressed": False}
     rows = []
     for enrolment in enrolment_rows:
-        outcome = dict(outcomes_by_code.get(enrolment["practice"], empty))
-        outcome.pop("practice", None)
-        outcome.pop("practice_name", None)
+        key = (enrolment["practice"], enrolment.get("period"))
+        outcome = dict(outcomes_by_key.get(key, empty))
+        for label in ("practice", "practice_name", "period"):
+            outcome.pop(label, None)
         outcome["outcome_suppressed"] = outcome.pop("suppressed", None)
         rows.append(enrolment | outcome)
+    for period in periods:
+        _add_deciles([row for row in rows if row.get("period") == period])
+    if query.practice:
+        rows = [row for row in rows if row["practice"] == query.practice]
+    return {"meta": meta(query, model, adjusted=True), "results": rows}
+
+
+def _add_deciles(rows: Sequence[dict[str, Any]]) -> None:
+    """Each practice's decile among the practices of the same period (published figures only;
+    adjusted change ranked only with n ≥ the disclosure threshold)."""
     threshold = disclosure.min_cell()
     rate_deciles = st.deciles(
         [r["enrolment_rate_per_1000"] if not r["suppressed"] else None for r in rows]
@@ -1151,6 +1431,3 @@ def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
     for row, rate_decile, change_decile in zip(rows, rate_deciles, change_deciles, strict=True):
         row["enrolment_rate_decile"] = rate_decile
         row["adjusted_change_decile"] = change_decile
-    if query.practice:
-        rows = [row for row in rows if row["practice"] == query.practice]
-    return {"meta": meta(query, model, adjusted=True), "results": rows}

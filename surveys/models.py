@@ -64,6 +64,37 @@ class Practice(models.Model):
         return f"{self.name} ({self.ods_code})"
 
 
+class PracticePopulation(models.Model):
+    """Patients registered at a practice in one sex and age band (NHS Digital "Patients
+    Registered at a GP Practice", quinary-age file, summed into the bands outcomes compare by).
+
+    Loaded only where a deployment has the file (``manage.py load_practice_populations``); the
+    practices endpoint standardises enrolment by age and sex for practices that have these rows.
+    """
+
+    class Sex(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+
+    AGE_BANDS = ("0-49", "50-59", "60-69", "70-79", "80+")  # as outcomes.summaries.AGE_BANDS
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="populations")
+    sex = models.CharField(max_length=6, choices=Sex.choices)
+    age_band = models.CharField(max_length=5, choices=[(band, band) for band in AGE_BANDS])
+    registered = models.PositiveIntegerField(_("registered patients"))
+    extract_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "sex", "age_band"], name="practice_population_once_per_stratum"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practice.ods_code} {self.sex} {self.age_band}: {self.registered}"
+
+
 class Area(models.Model):
     """A 2021 LSOA with its deprivation (English Indices of Deprivation 2025)."""
 

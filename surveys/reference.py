@@ -1,6 +1,8 @@
-"""Reference lookups: LSOAs with deprivation, postcode to LSOA, GP practices.
+"""Reference lookups: LSOAs with deprivation, postcode to LSOA, GP practices and their
+registered populations by age and sex.
 
-The management commands ``load_areas``, ``load_postcode_areas`` and ``load_practices`` call these
+The management commands ``load_areas``, ``load_postcode_areas``, ``load_practices`` and
+``load_practice_populations`` call these
 loaders. Each reads a CSV, checks its columns first (a missing column is a polite
 :class:`ReferenceDataError`, nothing is written), then upserts in batches, so running a loader
 twice changes nothing the second time. Sources and licences: ``surveys/data/PROVENANCE.md``.
@@ -15,6 +17,7 @@ Statistics Postcode Lookup (NSPL) with ``load_postcode_areas`` instead.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +25,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from surveys.models import Area, PostcodeArea, Practice
+from surveys.models import Area, PostcodeArea, Practice, PracticePopulation
 from surveys.validators import postcode_normalise
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -355,3 +358,126 @@ def _title(name: str) -> str:
     for i, word in enumerate(name.lower().split()):
         words.append(word if i and word in small else word[:1].upper() + word[1:])
     return " ".join(words).replace("Nhs", "NHS").replace("Pcn", "PCN")
+
+
+def _population_band(age_group: str) -> str | None:
+    """The comparison age band of a quinary group (``0_4`` … ``95+``); None if unreadable."""
+    digits = ""
+    for char in age_group:
+        if not char.isdigit():
+            break
+        digits += char
+    if not digits:
+        return None
+    lower = int(digits)
+    for band in PracticePopulation.AGE_BANDS:
+        low = int(band.split("-")[0].rstrip("+"))
+        high = int(band.split("-")[1]) if "-" in band else None
+        if lower >= low and (high is None or lower <= high):
+            return band
+    return None
+
+
+@transaction.atomic
+def practice_populations_load(path: Path | str) -> LoadReport:
+    """Load registered patients by sex and age band for the practices already loaded.
+
+    Reads NHS Digital's "Patients Registered at a GP Practice" quinary-age file
+    (``gp-reg-pat-prac-quin-age.csv``: ORG_TYPE or TYPE, ORG_CODE, SEX MALE/FEMALE/ALL,
+    AGE_GROUP_5 0_4 … 95+/ALL, NUMBER_OF_PATIENTS, EXTRACT_DATE). Only GP rows by one sex and
+    one age group are used (the ALL rows are totals); the quinary groups are summed into the
+    comparison bands 0-49, 50-59, 60-69, 70-79 and 80+. A practice that is not loaded is
+    skipped and counted. The whole file is one transaction: a bad count anywhere loads nothing.
+    Running it twice changes nothing the second time; a practice's rows are replaced by the
+    file's.
+    """
+    report = LoadReport()
+    practices = dict(Practice.objects.values_list("ods_code", "pk"))
+    columns = {
+        "type?": ("org_type", "type"),
+        "code": ("org_code", "code", "practice_code"),
+        "sex": ("sex",),
+        "age": ("age_group_5", "age"),
+        "count": ("number_of_patients",),
+        "extract?": ("extract_date",),
+    }
+    sexes = {"MALE": PracticePopulation.Sex.MALE, "FEMALE": PracticePopulation.Sex.FEMALE}
+    wanted: dict[tuple[int, str, str], int] = {}
+    extracts: dict[int, dt.date | None] = {}
+    bad: list[str] = []
+    seen: set[tuple[int, str, str]] = set()
+    for line, row in _rows(path, columns):
+        if row.get("type", "GP").upper() not in ("GP", ""):
+            report.skip("not a GP practice row", line, example=False)
+            continue
+        sex, age = row["sex"].upper(), row["age"].upper()
+        if sex == "ALL" or age == "ALL":
+            report.skip("a total (ALL) row", line, example=False)
+            continue
+        practice_id = practices.get(row["code"].upper())
+        if practice_id is None:
+            report.skip("practice not loaded", line, example=False)
+            continue
+        band = _population_band(age)
+        if sex not in sexes or band is None:
+            bad.append(f"line {line}: SEX '{row['sex']}' / AGE_GROUP_5 '{row['age']}'")
+            continue
+        try:
+            count = int(row["count"])
+        except ValueError:
+            count = -1
+        if count < 0:
+            bad.append(f"line {line}: NUMBER_OF_PATIENTS '{row['count']}' is not a count")
+            continue
+        if (practice_id, sex, age) in seen:
+            bad.append(f"line {line}: a second row for {row['code']} {sex} {age}")
+            continue
+        seen.add((practice_id, sex, age))
+        key = (practice_id, sexes[sex], band)
+        wanted[key] = wanted.get(key, 0) + count
+        extracts[practice_id] = _extract_date(row.get("extract", ""))
+    if bad:
+        raise ReferenceDataError(
+            f"{path}: {len(bad)} rows cannot be read ({'; '.join(bad[:5])}). Nothing was loaded."
+        )
+    existing = {
+        (p.practice_id, p.sex, p.age_band): p
+        for p in PracticePopulation.objects.filter(practice_id__in={k[0] for k in wanted})
+    }
+    new, changed = [], []
+    for (practice_id, sex, band), count in wanted.items():
+        extract = extracts[practice_id]
+        current = existing.pop((practice_id, sex, band), None)
+        if current is None:
+            new.append(
+                PracticePopulation(
+                    practice_id=practice_id,
+                    sex=sex,
+                    age_band=band,
+                    registered=count,
+                    extract_date=extract,
+                )
+            )
+        elif (current.registered, current.extract_date) != (count, extract):
+            current.registered, current.extract_date = count, extract
+            changed.append(current)
+        else:
+            report.unchanged += 1
+    # Strata of a loaded practice that the new file no longer has are stale: remove them.
+    PracticePopulation.objects.filter(pk__in=[p.pk for p in existing.values()]).delete()
+    PracticePopulation.objects.bulk_create(new, batch_size=BATCH_SIZE)
+    PracticePopulation.objects.bulk_update(
+        changed, ["registered", "extract_date"], batch_size=BATCH_SIZE
+    )
+    report.created, report.updated = len(new), len(changed)
+    return report
+
+
+def _extract_date(value: str) -> dt.date | None:
+    """EXTRACT_DATE as NHS Digital writes it (``01FEB2026`` or ``2026-02-01``), else None."""
+    for pattern in ("%d%b%Y", "%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(value.strip(), pattern).date()
+        except ValueError:
+            continue
+    return None

@@ -96,3 +96,18 @@ def test_the_schema_generates_without_warnings_and_validates(tmp_path):
     )
 
     assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/outcomes/summary/", "/api/v1/outcomes/equity/", "/api/v1/outcomes/practices/"],
+)
+def test_an_aggregate_request_without_a_key_is_the_documented_401(
+    path, settings, loaded_definitions
+):
+    settings.ALLOWED_HOSTS = ["localhost"]
+    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
+    case = schema[path]["GET"].Case(query={"condition": "knee-pain"})
+    response = case.call()
+    assert response.status_code == 401
+    case.validate_response(response)  # a documented status with a body matching the schema

@@ -48,6 +48,23 @@ def test_sii_matches_statsmodels_wls_on_ridit_midpoints(quintiles):
     assert result.rii == pytest.approx((fit.params[0] + fit.params[1]) / fit.params[0])
 
 
+def test_rii_is_meaningful_when_both_fitted_ends_are_positive(quintiles):
+    values, populations, se = quintiles
+    assert st.slope_index_of_inequality(values, populations, se).rii_meaningful
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [-2.0, -1.0, 0.5, 1.5, 2.5],  # most deprived end below zero
+        [2.5, 1.5, 0.5, -1.0, -2.0],  # least deprived end below zero
+    ],
+)
+def test_rii_is_not_meaningful_when_a_fitted_end_is_zero_or_negative(quintiles, values):
+    _, populations, se = quintiles
+    assert not st.slope_index_of_inequality(values, populations, se).rii_meaningful
+
+
 def test_sii_interval_agrees_with_simulation(quintiles):
     # PHE draws y_i ~ N(value_i, se_i) and refits; the closed form is the limit of that.
     values, populations, se = quintiles
