@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from outcomes.loading import catalogue
@@ -246,6 +247,22 @@ def invitation_save_answers(
     )
 
 
+def _check_answerable(invitation: Invitation) -> None:
+    """Refuse answers for a questionnaire not open yet, or no longer outstanding.
+
+    ``response_submit`` calls this on the row it has locked, so the status is current: a
+    discharge that cancelled the invitation a moment ago is seen here. The window's end and the
+    link's lock are the patient pages' business; staff may enter a late paper form.
+    """
+    if invitation.status not in Invitation.OUTSTANDING:
+        raise JourneyError(_("This questionnaire is no longer open for answers."))
+    if invitation.opens_on > timezone.localdate():
+        raise JourneyError(
+            _("This questionnaire opens on %(date)s: answers can be entered from then.")
+            % {"date": date_format(invitation.opens_on, "j F Y")}
+        )
+
+
 @dataclass(frozen=True)
 class Submission:
     response: Response
@@ -264,10 +281,14 @@ def response_submit(
 
     A second submission (double tap, back button, retry after a dropped connection) returns the
     stored response and changes nothing: the one-to-one constraint makes that safe under races.
+    The invitation row is locked and checked again here, so a discharge or cancellation that
+    lands between the page's check and this submit is refused rather than overwritten.
     """
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     existing = Response.objects.filter(invitation=invitation).first()
     if existing is not None:
         return Submission(existing, created=False)
+    _check_answerable(invitation)
     instruments = {
         (i.code, i.version): i
         for i in Instrument.objects.filter(code__in=[code for code, _ in invitation.instruments])
@@ -289,6 +310,13 @@ def response_submit(
             for item in spec.items:
                 if item.asked_at == "follow-up":
                     values[item.id] = None
+        asked = [item.id for item in spec.items if invitation.follow_up or item.asked_at == "all"]
+        if mode != Response.Mode.SELF_PHONE and asked and all(values.get(i) is None for i in asked):
+            # A blank paper form is not a response: it would complete the questionnaire with
+            # every score missing and the patient would never be asked again.
+            raise JourneyError(
+                _("Enter at least one answer for %(title)s.") % {"title": spec.title}
+            )
         parsed[code] = values
         scored = score_answers(spec, values)
         results.append((instruments[(code, version)], scored))

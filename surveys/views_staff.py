@@ -186,6 +186,7 @@ def timeline(episode: Episode) -> list[dict]:
         )
     )
     definitions = catalogue()
+    today = timezone.localdate()
     baseline: dict[str, dict] = {}  # instrument code -> scores of the first answered timepoint
     rows = []
     for invitation in sorted(invitations, key=lambda i: (i.due_on, i.pk)):
@@ -225,7 +226,9 @@ def timeline(episode: Episode) -> list[dict]:
                 "response": response,
                 "scores": scores,
                 "outstanding": invitation.status in Invitation.OUTSTANDING,
-                "open_now": invitation.opens_on <= timezone.localdate() <= invitation.closes_on,
+                "open_now": invitation.opens_on <= today <= invitation.closes_on,
+                # A paper form that arrives late may still be entered until the window expires.
+                "has_opened": invitation.opens_on <= today,
             }
         )
     return rows
@@ -279,17 +282,19 @@ def _invitation_for(request, pk):
     )
 
 
+def _not_open_yet(invitation) -> str:
+    return _("This questionnaire opens on %(date)s. You can send a link or enter answers then.") % {
+        "date": date_format(invitation.opens_on, "j F Y")
+    }
+
+
 @require_POST
 @staff_required
 def invitation_resend_view(request, pk):
     invitation = _invitation_for(request, pk)
     if invitation.opens_on > timezone.localdate():
         # A link before the window opens would only show the patient a "not open yet" page.
-        messages.error(
-            request,
-            _("This questionnaire opens on %(date)s: its link is sent then.")
-            % {"date": date_format(invitation.opens_on, "j F Y")},
-        )
+        messages.error(request, _not_open_yet(invitation))
         return redirect("staff:episode_detail", pk=invitation.episode_id)
     try:
         invitation_resend(invitation=invitation, by=request.user)
@@ -307,6 +312,9 @@ def invitation_answers(request, pk):
     if invitation.status not in Invitation.OUTSTANDING:
         messages.error(request, _("This questionnaire is no longer open for answers."))
         return redirect("staff:episode_detail", pk=episode.pk)
+    if invitation.opens_on > timezone.localdate():
+        messages.error(request, _not_open_yet(invitation))
+        return redirect("staff:episode_detail", pk=episode.pk)
     pages = questionnaire.instrument_pages(invitation.instruments, invitation.follow_up)
     language = episode.patient.preferred_language
     mode_form = AnswerModeForm(request.POST or None)
@@ -321,7 +329,14 @@ def invitation_answers(request, pk):
         if not mode_form.is_valid():
             error_summary.append(("mode_0", mode_form.errors["mode"][0]))
         for page in pages:
-            error_summary += questionnaire.error_summary(page, parsed[page.code].errors)
+            result = parsed[page.code]
+            if not result.errors and all(value is None for value in result.values.values()):
+                # Gaps are fine on paper, but a questionnaire with no answers at all is not one.
+                result.errors[page.items[0].id] = _(
+                    "Enter at least one answer for %(title)s, or leave it until the patient "
+                    "has answered"
+                ) % {"title": page.instrument.title}
+            error_summary += questionnaire.error_summary(page, result.errors)
         if not error_summary:
             answers = {code: result.values for code, result in parsed.items()}
             try:

@@ -1,10 +1,16 @@
 import datetime as dt
+import os
+import threading
+import time
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 from django.utils import timezone
 
+from outcomes.loading import catalogue
 from outcomes.models import Pathway
+from outcomes.services import definitions_load
 from surveys import services
 from surveys.models import EpisodeEvent, InstrumentResult, Invitation, Response
 from tests.factories import PatientFactory, ProviderFactory, UserFactory
@@ -173,3 +179,126 @@ def test_an_answer_outside_the_options_is_refused_and_nothing_is_stored(enrolled
         services.response_submit(invitation=invitation, answers=answers, mode="self")
 
     assert not Response.objects.exists() and not InstrumentResult.objects.exists()
+
+
+def test_a_submission_for_an_invitation_cancelled_since_the_page_was_read_is_refused(enrolled):
+    invitation = enrolled.invitations.get(timepoint="baseline")  # the page's copy: outstanding
+    services.event_record(episode=enrolled, kind="discharge", occurred_on=TODAY, by=None)
+
+    with pytest.raises(services.JourneyError, match="no longer open"):
+        services.response_submit(
+            invitation=invitation, answers=_baseline_answers(invitation), mode="self"
+        )
+
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.CANCELLED
+    assert not Response.objects.exists() and not InstrumentResult.objects.exists()
+
+
+needs_row_locks = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="SQLite has no row locks: the race needs PostgreSQL",
+)
+
+
+@pytest.fixture
+def committed_episode(transactional_db):
+    definitions_load(definitions=catalogue())  # transactional tests start from a flushed db
+    return services.episode_enrol(
+        patient=PatientFactory(),
+        pathway=Pathway.objects.get(code="knee-pain"),
+        provider=ProviderFactory(),
+        referred_on=timezone.localdate(),
+        by=None,
+    )
+
+
+def _until_a_query_waits_for_a_lock(deadline_seconds: float = 10.0) -> bool:
+    """Poll PostgreSQL's own view of who is blocked (no sleeping, a bounded wait)."""
+    deadline = time.monotonic() + deadline_seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return True
+    return False
+
+
+@needs_row_locks
+@pytest.mark.django_db(transaction=True)
+def test_a_discharge_committing_during_a_submission_leaves_the_invitation_cancelled(
+    committed_episode,
+):
+    invitation = committed_episode.invitations.get(timepoint="baseline")  # read by the page
+    answers = _baseline_answers(invitation)
+    cancelled, release = threading.Event(), threading.Event()
+    outcomes: list = []
+
+    def discharge():
+        try:
+            with transaction.atomic():
+                services.event_record(
+                    episode=committed_episode,
+                    kind="discharge",
+                    occurred_on=timezone.localdate(),
+                    by=None,
+                )
+                cancelled.set()
+                release.wait(timeout=10)  # hold the row locks until the submission waits
+        finally:
+            connection.close()
+
+    def submit():
+        try:
+            services.response_submit(invitation=invitation, answers=answers, mode="self")
+            outcomes.append("stored")
+        except services.JourneyError as error:
+            outcomes.append(str(error))
+        finally:
+            connection.close()
+
+    discharging = threading.Thread(target=discharge)
+    discharging.start()
+    assert cancelled.wait(timeout=10)
+    submitting = threading.Thread(target=submit)
+    submitting.start()
+    waited = _until_a_query_waits_for_a_lock()
+    release.set()
+    discharging.join(timeout=30)
+    submitting.join(timeout=30)
+
+    assert waited
+    assert outcomes == ["This questionnaire is no longer open for answers."]
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.CANCELLED
+    assert not Response.objects.filter(invitation=invitation).exists()
+
+
+@needs_row_locks
+@pytest.mark.django_db(transaction=True)
+def test_two_submissions_at_the_same_moment_store_one_response(committed_episode):
+    invitation = committed_episode.invitations.get(timepoint="baseline")
+    answers = _baseline_answers(invitation)
+    both_ready = threading.Barrier(2)
+    outcomes: list = []
+
+    def submit():
+        try:
+            both_ready.wait(timeout=10)
+            outcomes.append(
+                services.response_submit(invitation=invitation, answers=answers, mode="self")
+            )
+        except Exception as error:  # reported by the assertion below
+            outcomes.append(error)
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(getattr(o, "created", o) for o in outcomes) == [False, True]
+    assert Response.objects.filter(invitation=invitation).count() == 1
+    assert InstrumentResult.objects.filter(response__invitation=invitation).count() == 5
