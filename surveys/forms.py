@@ -172,7 +172,7 @@ class PatientForm(StaffForm):
                 format_html(
                     '{} <a href="{}">{}</a>',
                     _("A patient with this NHS number already exists."),
-                    reverse("staff:patient_find") + f"?nhs_number={number}",
+                    reverse("staff:patient_find"),  # the view keeps the number for the search
                     _("Go to this patient"),
                 ),
                 code="duplicate",

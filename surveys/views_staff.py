@@ -6,6 +6,7 @@ rest). Writes go through :mod:`surveys.services` and :mod:`notifications.service
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from django.contrib import messages
@@ -13,11 +14,10 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from notifications.services import invitation_resend
 from outcomes.harmonisation import classify_change, round_half_up
@@ -35,6 +35,10 @@ from surveys.services import (
 )
 
 FOUND_KEY = "staff_found_patients"  # patients this user looked up by NHS number (may enrol)
+# NHS numbers travel between the find and add pages in the session, never in an address: a query
+# string ends up in access logs, browser history and proxies.
+NEW_NUMBER_KEY = "staff_new_patient_nhs_number"  # searched for, not found: prefill "Add a patient"
+FIND_NUMBER_KEY = "staff_find_nhs_number"  # a duplicate on "Add a patient": prefill the search
 
 
 def staff_required(view):
@@ -93,16 +97,25 @@ def home(request):
     )
 
 
+@require_http_methods(["GET", "POST"])
 @staff_required
 def patient_find(request):
-    form = FindPatientForm(request.GET or None)
+    """Find a patient by NHS number: a POST, so the number never reaches an address or a log."""
+    if request.method != "POST":
+        # The number carried over from a duplicate on "Add a patient" (never in the address).
+        initial = {"nhs_number": request.session.pop(FIND_NUMBER_KEY, "")}
+        return render(
+            request, "staff/patient_find.html", {"find_form": FindPatientForm(initial=initial)}
+        )
+    form = FindPatientForm(request.POST)
     if not form.is_valid():
-        return render(request, "staff/patient_find.html", {"find_form": form})
+        return render(request, "staff/patient_find.html", {"find_form": form}, status=400)
     number = form.cleaned_data["nhs_number"]
     patient = Patient.objects.filter(nhs_number=number).first()
     if patient is None:
+        request.session[NEW_NUMBER_KEY] = number
         messages.info(request, _("No patient has this NHS number yet. You can add them now."))
-        return redirect(reverse("staff:patient_new") + f"?nhs_number={number}")
+        return redirect("staff:patient_new")
     if visible_patients(request.user).filter(pk=patient.pk).exists():
         return redirect("staff:patient_detail", pk=patient.pk)
     found = request.session.get(FOUND_KEY, [])
@@ -127,11 +140,11 @@ def patient_new(request):
             else:
                 messages.success(request, _("Patient added. Now enrol them on a pathway."))
                 return redirect("staff:episode_new", pk=patient.pk)
+        if form.has_error("nhs_number", code="duplicate"):
+            # "Go to this patient" opens the find page with this number ready to search.
+            request.session[FIND_NUMBER_KEY] = re.sub(r"\D", "", form.data["nhs_number"])[:10]
     else:
-        initial = {}
-        if request.GET.get("nhs_number"):
-            initial["nhs_number"] = request.GET["nhs_number"][:14]
-        form = PatientForm(initial=initial)
+        form = PatientForm(initial={"nhs_number": request.session.pop(NEW_NUMBER_KEY, "")})
     return render(request, "staff/patient_form.html", {"form": form})
 
 

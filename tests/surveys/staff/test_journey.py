@@ -32,7 +32,7 @@ def answers_post(invitation, pick="first"):
 
 def test_enrol_creates_episode_and_invitations(client_a, provider_a, knee):
     patient = PatientFactory()
-    found = client_a.get(reverse("staff:patient_find"), {"nhs_number": patient.nhs_number})
+    found = client_a.post(reverse("staff:patient_find"), {"nhs_number": patient.nhs_number})
     assert found.url == reverse("staff:episode_new", args=[patient.pk])
     page = client_a.get(found.url).content.decode()
     assert "Knee" in page
