@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -44,6 +45,18 @@ class JourneyError(ValueError):
 
 def pathway_spec(pathway: Pathway):
     return catalogue().pathway(pathway.code, pathway.version)
+
+
+def pathways_current():
+    """The pathway versions new enrolments use: the current published version of each pathway.
+
+    Episodes keep the version they were enrolled on, so older versions stay in the database.
+    """
+    current = [spec for spec in catalogue().current_pathways() if spec.status == "published"]
+    keys = Q(pk__in=[])
+    for spec in current:
+        keys |= Q(code=spec.code, version=spec.version)
+    return Pathway.objects.filter(keys)
 
 
 @transaction.atomic
@@ -97,7 +110,9 @@ def episode_enrol(
     return episode
 
 
-def _schedule(episode: Episode, anchor: str, anchor_date: dt.date, anchor_event) -> int:
+def _schedule(
+    episode: Episode, anchor: str, anchor_date: dt.date, anchor_event, procedure: str | None = None
+) -> int:
     spec = pathway_spec(episode.pathway)
     definitions = catalogue()
     now = timezone.now()
@@ -115,7 +130,7 @@ def _schedule(episode: Episode, anchor: str, anchor_date: dt.date, anchor_event)
             ],
             next_action_at=max(now, _start_of(window.opens_on)),
         )
-        for window in scheduling.windows(spec, anchor, anchor_date)
+        for window in scheduling.windows(spec, anchor, anchor_date, procedure)
         if window.closes_on >= timezone.localdate()  # a window already closed is not owed
     ]
     Invitation.objects.bulk_create(rows)
@@ -133,15 +148,23 @@ def event_record(
     *, episode: Episode, kind: str, occurred_on: dt.date, procedure: str = "", by
 ) -> EpisodeEvent:
     """Record an event; a procedure or assessment starts its timepoints, a closing event cancels
-    everything still outstanding and closes the episode."""
+    everything still outstanding and closes the episode.
+
+    Where the pathway names procedure types, ``procedure`` is one of their codes and only the
+    types a timepoint names start it (an injection does not start the post-operative ones).
+    """
     if episode.status != Episode.Status.ACTIVE:
         raise JourneyError(_("This episode is closed: no more events can be recorded."))
-    if occurred_on > timezone.localdate() and kind in EpisodeEvent.CLOSING:
-        raise JourneyError(_("A discharge, withdrawal or death cannot be in the future."))
+    if occurred_on > timezone.localdate():
+        raise JourneyError(_("The date cannot be in the future: record an event once it happens."))
     if occurred_on < episode.referred_on:
         raise JourneyError(_("The event cannot be before the referral date."))
-    if kind == EpisodeEvent.Kind.PROCEDURE and not procedure.strip():
+    procedure = procedure.strip() if kind == EpisodeEvent.Kind.PROCEDURE else ""
+    types = {p.code for p in pathway_spec(episode.pathway).procedure_types}
+    if kind == EpisodeEvent.Kind.PROCEDURE and not procedure:
         raise JourneyError(_("Say which procedure, for example knee replacement."))
+    if procedure and types and procedure not in types:
+        raise JourneyError(_("Select the type of procedure from the list."))
     event = EpisodeEvent.objects.create(
         episode=episode, kind=kind, occurred_on=occurred_on, procedure=procedure, recorded_by=by
     )
@@ -159,7 +182,9 @@ def event_record(
         episode.save(update_fields=["status", "closed_on"])
         details["cancelled"] = cancelled
     else:
-        details["scheduled"] = _schedule(episode, kind, occurred_on, anchor_event=event)
+        details["scheduled"] = _schedule(
+            episode, kind, occurred_on, anchor_event=event, procedure=procedure or None
+        )
     audit_record(actor=by, action="episode.event_recorded", obj=episode, details=details)
     return event
 

@@ -255,6 +255,15 @@ def _has_response(invitation) -> bool:
     return True
 
 
+def _events(episode: Episode) -> list[dict]:
+    """Each event with its procedure in words (a pathway's procedure type code, or free text)."""
+    labels = {p.code: p.label for p in pathway_spec(episode.pathway).procedure_types}
+    return [
+        {"event": event, "procedure": labels.get(event.procedure, event.procedure)}
+        for event in episode.events.all()
+    ]
+
+
 @staff_required
 def episode_detail(request, pk):
     episode = _episode_for(request, pk)
@@ -265,7 +274,7 @@ def episode_detail(request, pk):
             "episode": episode,
             "patient": episode.patient,
             "rows": timeline(episode),
-            "events": episode.events.all(),
+            "events": _events(episode),
             "active": episode.status == Episode.Status.ACTIVE,
         },
     )
@@ -274,7 +283,7 @@ def episode_detail(request, pk):
 @staff_required
 def event_new(request, pk):
     episode = _episode_for(request, pk)
-    form = EventForm(request.POST or None)
+    form = EventForm(request.POST or None, pathway=pathway_spec(episode.pathway))
     if request.method == "POST" and form.is_valid():
         try:
             event_record(episode=episode, by=request.user, **form.cleaned_data)

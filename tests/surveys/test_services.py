@@ -13,7 +13,7 @@ from outcomes.models import Pathway
 from outcomes.services import definitions_load
 from surveys import services
 from surveys.models import EpisodeEvent, InstrumentResult, Invitation, Response
-from tests.factories import PatientFactory, ProviderFactory, UserFactory
+from tests.factories import PatientFactory, ProviderFactory, UserFactory, pathway_current
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def enrolled(loaded_definitions):
     with time_machine.travel(dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC), tick=False):
         yield services.episode_enrol(
             patient=PatientFactory(),
-            pathway=Pathway.objects.get(code="knee-pain"),
+            pathway=pathway_current("knee-pain"),
             provider=ProviderFactory(),
             referred_on=TODAY,
             by=UserFactory(),
@@ -63,7 +63,7 @@ def test_a_future_referral_date_is_refused(loaded_definitions):
     with pytest.raises(services.JourneyError, match="cannot be in the future"):
         services.episode_enrol(
             patient=PatientFactory(),
-            pathway=Pathway.objects.get(code="back-pain"),
+            pathway=pathway_current("back-pain"),
             provider=ProviderFactory(),
             referred_on=timezone.localdate() + dt.timedelta(days=1),
             by=None,
@@ -76,7 +76,7 @@ def test_a_knee_replacement_starts_the_post_operative_timepoints(enrolled):
             episode=enrolled,
             kind=EpisodeEvent.Kind.PROCEDURE,
             occurred_on=dt.date(2026, 11, 30),
-            procedure="Knee replacement",
+            procedure="total-knee-replacement",
             by=None,
         )
 
@@ -85,6 +85,132 @@ def test_a_knee_replacement_starts_the_post_operative_timepoints(enrolled):
         ("post-op-6-months", dt.date(2027, 5, 31)),
         ("post-op-12-months", dt.date(2027, 11, 30)),
     ]
+
+
+@pytest.mark.parametrize("procedure", ["arthroscopy", "injection", "other"])
+def test_a_procedure_that_is_not_a_knee_replacement_starts_no_timepoints(enrolled, procedure):
+    with time_machine.travel(dt.datetime(2026, 11, 30, 10, tzinfo=dt.UTC), tick=False):
+        event = services.event_record(
+            episode=enrolled,
+            kind=EpisodeEvent.Kind.PROCEDURE,
+            occurred_on=dt.date(2026, 11, 30),
+            procedure=procedure,
+            by=None,
+        )
+
+    assert event.procedure == procedure
+    assert not enrolled.invitations.filter(anchor_event__isnull=False).exists()
+
+
+def test_a_partial_knee_replacement_starts_the_post_operative_timepoints(enrolled):
+    services.event_record(
+        episode=enrolled,
+        kind="procedure",
+        occurred_on=TODAY,
+        procedure="partial-knee-replacement",
+        by=None,
+    )
+
+    assert enrolled.invitations.filter(anchor_event__isnull=False).count() == 2
+
+
+def test_a_procedure_type_the_pathway_does_not_name_is_refused(enrolled):
+    with pytest.raises(services.JourneyError, match="type of procedure"):
+        services.event_record(
+            episode=enrolled,
+            kind="procedure",
+            occurred_on=TODAY,
+            procedure="hip replacement",
+            by=None,
+        )
+
+    assert not enrolled.events.exists()
+
+
+def test_an_episode_on_knee_pain_1_0_0_still_starts_post_op_timepoints_after_any_procedure(
+    loaded_definitions,
+):
+    with time_machine.travel(dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC), tick=False):
+        episode = services.episode_enrol(
+            patient=PatientFactory(),
+            pathway=Pathway.objects.get(code="knee-pain", version="1.0.0"),
+            provider=ProviderFactory(),
+            referred_on=TODAY,
+            by=None,
+        )
+        services.event_record(
+            episode=episode, kind="procedure", occurred_on=TODAY, procedure="Knee op", by=None
+        )
+
+    assert episode.invitations.filter(anchor_event__isnull=False).count() == 2
+
+
+def test_an_assessment_is_recorded_and_keeps_the_episode_open(enrolled):
+    event = services.event_record(
+        episode=enrolled, kind="assessment", occurred_on=TODAY, procedure="ignored", by=None
+    )
+
+    enrolled.refresh_from_db()
+    assert enrolled.status == "active"
+    assert event.procedure == ""  # only a procedure has a type
+    assert not enrolled.invitations.filter(anchor_event__isnull=False).exists()  # none anchored
+    assert not enrolled.invitations.filter(status=Invitation.Status.CANCELLED).exists()
+
+
+@pytest.mark.parametrize(("kind", "status"), [("withdrawal", "withdrawn"), ("death", "died")])
+def test_a_withdrawal_or_death_closes_the_episode_and_cancels_what_is_outstanding(
+    enrolled, kind, status
+):
+    services.event_record(episode=enrolled, kind=kind, occurred_on=TODAY, by=None)
+
+    enrolled.refresh_from_db()
+    assert (enrolled.status, enrolled.closed_on) == (status, TODAY)
+    assert set(enrolled.invitations.values_list("status", flat=True)) == {"cancelled"}
+    assert not enrolled.invitations.exclude(token_hash=None).exists()
+
+
+def test_a_withdrawal_leaves_an_answered_questionnaire_completed(enrolled):
+    baseline = enrolled.invitations.get(timepoint="baseline")
+    services.response_submit(invitation=baseline, answers=_baseline_answers(baseline), mode="self")
+
+    services.event_record(episode=enrolled, kind="withdrawal", occurred_on=TODAY, by=None)
+
+    baseline.refresh_from_db()
+    assert baseline.status == Invitation.Status.COMPLETED
+
+
+def test_no_event_can_be_recorded_on_a_closed_episode(enrolled):
+    services.event_record(episode=enrolled, kind="death", occurred_on=TODAY, by=None)
+
+    with pytest.raises(services.JourneyError, match="closed"):
+        services.event_record(episode=enrolled, kind="assessment", occurred_on=TODAY, by=None)
+
+
+def test_an_event_before_the_referral_is_refused_politely(enrolled):
+    with pytest.raises(services.JourneyError, match="before the referral date"):
+        services.event_record(
+            episode=enrolled,
+            kind="assessment",
+            occurred_on=TODAY - dt.timedelta(days=1),
+            by=None,
+        )
+
+    assert not enrolled.events.exists()
+
+
+@pytest.mark.parametrize("kind", ["assessment", "procedure", "discharge"])
+def test_an_event_in_the_future_is_refused(enrolled, kind):
+    with pytest.raises(services.JourneyError, match="cannot be in the future"):
+        services.event_record(
+            episode=enrolled,
+            kind=kind,
+            occurred_on=TODAY + dt.timedelta(days=1),
+            procedure="total-knee-replacement",
+            by=None,
+        )
+
+    assert not enrolled.events.exists()
+    assert not enrolled.invitations.filter(anchor_event__isnull=False).exists()
 
 
 def test_a_discharge_cancels_everything_outstanding(enrolled):
@@ -206,7 +332,7 @@ def committed_episode(transactional_db):
     definitions_load(definitions=catalogue())  # transactional tests start from a flushed db
     return services.episode_enrol(
         patient=PatientFactory(),
-        pathway=Pathway.objects.get(code="knee-pain"),
+        pathway=pathway_current("knee-pain"),
         provider=ProviderFactory(),
         referred_on=timezone.localdate(),
         by=None,

@@ -12,9 +12,14 @@ import re
 import pytest
 from django.utils import timezone
 
-from outcomes.models import Pathway
 from surveys.models import Episode, Invitation, Patient
-from tests.factories import PatientFactory, ProviderFactory, UserFactory, nhs_number_for
+from tests.factories import (
+    PatientFactory,
+    ProviderFactory,
+    UserFactory,
+    nhs_number_for,
+    pathway_current,
+)
 from tests.system import pages
 
 PASSWORD = "a-long-test-password"
@@ -78,7 +83,7 @@ def test_staff_find_create_enrol_and_see_the_timeline(tablet, live_server, staff
     known = PatientFactory(given_name="Robin", family_name="Existing", created_by=user)
     Episode.objects.create(
         patient=known,
-        pathway=Pathway.objects.get(code="back-pain"),
+        pathway=pathway_current("back-pain"),
         provider=provider,
         referred_on=timezone.localdate(),
     )

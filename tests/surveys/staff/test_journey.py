@@ -65,7 +65,7 @@ def test_enrol_refuses_future_date_and_other_provider(client_a, episode_a, provi
     assert Episode.objects.filter(patient=episode_a.patient).count() == 1
 
 
-def test_procedure_needs_its_name_and_starts_timepoints(client_a, episode_a):
+def test_procedure_needs_its_type_and_a_knee_replacement_starts_timepoints(client_a, episode_a):
     url = reverse("staff:event_new", args=[episode_a.pk])
     day = timezone.localdate()
     body = client_a.post(url, {"kind": "procedure", **date_parts("occurred_on", day)})
@@ -73,10 +73,66 @@ def test_procedure_needs_its_name_and_starts_timepoints(client_a, episode_a):
     assert not episode_a.events.exists()
     client_a.post(
         url,
-        {"kind": "procedure", "procedure": "Knee replacement", **date_parts("occurred_on", day)},
+        {
+            "kind": "procedure",
+            "procedure": "total-knee-replacement",
+            **date_parts("occurred_on", day),
+        },
     )
     event = episode_a.events.get()
     assert event.invitations.count() == 2  # 6 and 12 months after the operation
+    page = client_a.get(reverse("staff:episode_detail", args=[episode_a.pk])).content.decode()
+    assert "(Total knee replacement)" in page
+
+
+def test_the_event_form_offers_the_pathways_procedure_types(client_a, episode_a):
+    body = client_a.get(reverse("staff:event_new", args=[episode_a.pk])).content.decode()
+    for label in ("Total knee replacement", "Partial knee replacement", "Arthroscopy", "Injection"):
+        assert label in body
+    assert 'value="injection"' in body
+
+
+def test_an_injection_is_recorded_and_starts_no_timepoints(client_a, episode_a):
+    url = reverse("staff:event_new", args=[episode_a.pk])
+    day = timezone.localdate()
+    response = client_a.post(
+        url, {"kind": "procedure", "procedure": "injection", **date_parts("occurred_on", day)}
+    )
+    assert response.status_code == 302
+    assert not episode_a.events.get().invitations.exists()
+
+
+def test_a_procedure_type_not_offered_is_refused_with_an_inline_error(client_a, episode_a):
+    url = reverse("staff:event_new", args=[episode_a.pk])
+    day = timezone.localdate()
+    body = client_a.post(
+        url, {"kind": "procedure", "procedure": "hip", **date_parts("occurred_on", day)}
+    ).content.decode()
+    assert 'id="procedure-error"' in body
+    assert "Select the type of procedure from the list." in body
+    assert not episode_a.events.exists()
+
+
+def test_an_event_form_dated_in_the_future_is_refused_and_saves_nothing(client_a, episode_a):
+    url = reverse("staff:event_new", args=[episode_a.pk])
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    body = client_a.post(
+        url, {"kind": "assessment", **date_parts("occurred_on", tomorrow)}
+    ).content.decode()
+    assert 'id="occurred_on-error"' in body
+    assert "cannot be in the future" in body
+    assert not episode_a.events.exists()
+
+
+def test_an_event_form_dated_before_the_referral_is_refused_politely(client_a, staff_a, provider_a):
+    from tests.surveys.staff.conftest import enrol
+
+    episode = enrol(provider_a, staff_a, referred_on=timezone.localdate() - dt.timedelta(days=5))
+    url = reverse("staff:event_new", args=[episode.pk])
+    before = episode.referred_on - dt.timedelta(days=1)
+    body = client_a.post(url, {"kind": "assessment", **date_parts("occurred_on", before)})
+    assert "The event cannot be before the referral date." in body.content.decode()
+    assert not episode.events.exists()
 
 
 def test_closing_event_cancels_outstanding(client_a, episode_a):
