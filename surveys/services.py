@@ -64,12 +64,18 @@ def patient_create(*, by, **fields) -> Patient:
     """Create a patient after the caller found no one with this NHS number (no duplicates).
 
     ``fields`` are already validated and normalised (NHS number, postcode, phone, e-mail); the
-    postcode's LSOA and deprivation come from the lookup table when the postcode is in it.
+    postcode's LSOA and deprivation come from the lookup table when the postcode is in it (the
+    caller can tell from ``patient.area_id``). Two people adding the same patient at once: the
+    unique NHS number lets one in and the other gets :class:`JourneyError`.
     """
-    if Patient.objects.filter(nhs_number=fields["nhs_number"]).exists():
-        raise JourneyError(_("A patient with this NHS number already exists."))
     area = PostcodeArea.objects.filter(postcode=fields["postcode"]).values_list("area", flat=True)
-    patient = Patient.objects.create(area_id=area.first(), created_by=by, **fields)
+    try:
+        with transaction.atomic():
+            patient = Patient.objects.create(area_id=area.first(), created_by=by, **fields)
+    except IntegrityError:
+        if Patient.objects.filter(nhs_number=fields["nhs_number"]).exists():
+            raise JourneyError(_("A patient with this NHS number already exists.")) from None
+        raise
     audit_record(actor=by, action="patient.created", obj=patient)
     return patient
 

@@ -139,6 +139,14 @@ def patient_new(request):
                 form.add_error("nhs_number", str(error))
             else:
                 messages.success(request, _("Patient added. Now enrol them on a pathway."))
+                if patient.area_id is None:
+                    messages.warning(
+                        request,
+                        _(
+                            "We could not find this postcode's area, so deprivation will not be "
+                            "recorded. Check the postcode with the patient."
+                        ),
+                    )
                 return redirect("staff:episode_new", pk=patient.pk)
         if form.has_error("nhs_number", code="duplicate"):
             # "Go to this patient" opens the find page with this number ready to search.

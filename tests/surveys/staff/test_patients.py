@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from surveys.forms import PatientForm
 from surveys.models import Patient
-from tests.factories import PatientFactory, PracticeFactory
+from tests.factories import PatientFactory, PostcodeAreaFactory, PracticeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +172,41 @@ def test_find_patient_of_another_service_allows_enrolment_only(client_a, episode
     assert response.url == reverse("staff:episode_new", args=[patient.pk])
     assert client_a.get(response.url).status_code == 200
     assert client_a.get(reverse("staff:patient_detail", args=[patient.pk])).status_code == 404
+
+
+POSTCODE_NOT_FOUND = "We could not find this postcode's area, so deprivation will not be recorded"
+
+
+def test_a_postcode_not_in_the_lookup_warns_staff_and_stores_no_area(client_a):
+    response = post(client_a, postcode="NG18 9ZZ")
+    patient = Patient.objects.get(nhs_number=VALID_NHS)
+    assert patient.area is None
+    page = client_a.get(response.url).content.decode()
+    assert POSTCODE_NOT_FOUND in page.replace("&#x27;", "'")
+
+
+def test_a_postcode_in_the_lookup_records_its_area_without_a_warning(client_a):
+    known = PostcodeAreaFactory(postcode="NG18 1AA")
+    response = post(client_a)
+    assert Patient.objects.get(nhs_number=VALID_NHS).area == known.area
+    page = client_a.get(response.url).content.decode()
+    assert POSTCODE_NOT_FOUND not in page.replace("&#x27;", "'")
+
+
+def test_a_patient_added_by_someone_else_at_the_same_moment_gives_the_duplicate_message(
+    client_a, monkeypatch
+):
+    checked = PatientForm.clean_nhs_number
+
+    def checked_then_added_elsewhere(form):
+        number = checked(form)  # no one has this number yet...
+        PatientFactory(nhs_number=number)  # ...then another request saves the same patient
+        return number
+
+    monkeypatch.setattr(PatientForm, "clean_nhs_number", checked_then_added_elsewhere)
+    response = post(client_a)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "A patient with this NHS number already exists." in body
+    assert 'id="nhs_number-error"' in body
+    assert Patient.objects.filter(nhs_number=VALID_NHS).count() == 1
