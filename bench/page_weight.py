@@ -3,10 +3,12 @@
     .venv/bin/python bench/page_weight.py
 
 Builds a demo knee-pain invitation in a throwaway in-memory database, walks the patient's pages
-with Django's test client (date of birth, every question page, check, done, plus the dead-link
-and locked pages) and prints each page's gzip (level 9) and, when the ``brotli`` package is
-installed, brotli (quality 11) size. Issue 3's budget is 60 KB compressed per page; the script
-exits with status 1 if any page is over it.
+with Django's test client (date of birth, every question page, check, done, the done page of a
+second questionnaire with the scores chart, a fibromyalgia FIQR question-per-page page, plus the
+dead-link and locked pages) and prints each page's gzip (level 9) and, when the ``brotli``
+package is installed, brotli (quality 11) size. Issue 3's budget is 60 KB compressed per page;
+the script exits with status 1 if any page is over it. ``tests/surveys/patient/test_page_weight.py``
+runs the same walk in the suite.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ import logging  # noqa: E402
 import warnings  # noqa: E402
 
 import django  # noqa: E402
+from django.apps import apps  # noqa: E402
 
-django.setup()
-logging.disable(logging.WARNING)  # the walk locks a link on purpose; keep the table readable
-warnings.filterwarnings("ignore", "No directory at", UserWarning)  # whitenoise, no collectstatic
+if not apps.ready:  # run as a script; under pytest (the page weight test) Django is set up
+    django.setup()
+    logging.disable(logging.WARNING)  # the walk locks a link on purpose; keep the table readable
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)  # whitenoise, no static
 
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles import finders  # noqa: E402
@@ -62,6 +66,7 @@ def throwaway_database() -> None:
 
 def demo_link(pathway: str = "knee-pain", serial: int = 1):
     """A synthetic patient enrolled on a pathway today, and their baseline link."""
+    from outcomes.loading import catalogue
     from outcomes.models import Pathway
     from surveys import services
     from surveys.models import Patient, Provider
@@ -81,13 +86,52 @@ def demo_link(pathway: str = "knee-pain", serial: int = 1):
     )
     episode = services.episode_enrol(
         patient=patient,
-        pathway=Pathway.objects.get(code=pathway),
+        pathway=Pathway.objects.get(code=pathway, version=catalogue().pathway(pathway).version),
         provider=provider,
         referred_on=dt.date.today(),
         by=None,
     )
     invitation = episode.invitations.get(timepoint="baseline")
     return invitation, services.invitation_link_issue(invitation=invitation)
+
+
+def answers_of(invitation) -> dict:
+    """The first answer to every question of an invitation, as ``response_submit`` takes them."""
+    from surveys.questionnaire import page_plan
+
+    answers: dict[str, dict] = {}
+    for page in page_plan(invitation):
+        answers.setdefault(page.code, {}).update(
+            {item_id: int(value) for item_id, value in answers_for(page).items()}
+        )
+    return answers
+
+
+def second_questionnaire_link(serial: int = 3):
+    """A patient six weeks into the knee pathway, baseline answered, and their 6-week link.
+
+    Enrols today, answers the baseline, then moves the episode's dates six weeks back, as if
+    enrolled then: the 6-week window is open now and the done page has two points to chart.
+    """
+    from surveys import services
+    from surveys.models import Response
+
+    baseline, _token = demo_link(serial=serial)
+    episode = baseline.episode
+    services.response_submit(invitation=baseline, answers=answers_of(baseline), mode="self")
+    back = dt.timedelta(days=42)
+    episode.referred_on -= back
+    episode.save(update_fields=["referred_on"])
+    for invitation in episode.invitations.all():
+        invitation.due_on -= back
+        invitation.opens_on -= back
+        invitation.closes_on -= back
+        invitation.save(update_fields=["due_on", "opens_on", "closes_on"])
+    response = Response.objects.get(invitation=baseline)
+    response.submitted_at -= back
+    response.save(update_fields=["submitted_at"])
+    later = episode.invitations.get(timepoint="6-weeks")
+    return later, services.invitation_link_issue(invitation=later)
 
 
 def dob_form(date: dt.date) -> dict:
@@ -159,6 +203,24 @@ def walk(client: Client) -> list[tuple[str, bytes]]:
     seen.append(("check your answers", client.get(reverse("patient:check", args=[token])).content))
     client.post(reverse("patient:submit", args=[token]))
     seen.append(("done", client.get(reverse("patient:done", args=[token])).content))
+
+    later, later_token = second_questionnaire_link(serial=3)
+    client.post(reverse("patient:start", args=[later_token]), dob_form(BIRTH_DATE))
+    for page in page_plan(later):
+        client.post(reverse("patient:page", args=[later_token, page.number]), answers_for(page))
+    client.post(reverse("patient:submit", args=[later_token]))
+    done = client.get(reverse("patient:done", args=[later_token])).content
+    seen.append(("done, second questionnaire (chart)", done))
+
+    fibro, fibro_token = demo_link(pathway="fibromyalgia", serial=4)
+    client.post(reverse("patient:start", args=[fibro_token]), dob_form(BIRTH_DATE))
+    for page in page_plan(fibro):
+        url = reverse("patient:page", args=[fibro_token, page.number])
+        if page.code == "fiqr":
+            seen.append((f"page {page.number} (fiqr, question per page)", client.get(url).content))
+            break
+        client.post(url, answers_for(page))
+
     seen.append(("link not working", client.get("/q/not-a-real-link-0000000000000000/").content))
     _locked, locked_token = demo_link(serial=2)
     locked_start = reverse("patient:start", args=[locked_token])
@@ -166,6 +228,11 @@ def walk(client: Client) -> list[tuple[str, bytes]]:
         response = client.post(locked_start, dob_form(dt.date(1950, 1, day)))
     seen.append(("locked", response.content))
     return seen
+
+
+def transfer_size(html: bytes) -> int:
+    """Bytes on the wire (gzip) for a page: its HTML and every asset it references."""
+    return sizes(html)[0] + sum(sizes(body)[0] for body in assets_of(html.decode()).values())
 
 
 def main() -> int:
@@ -176,10 +243,9 @@ def main() -> int:
     brotli_head = "brotli KB" if brotli else "brotli (not installed)"
     print(f"{'page':<42} {'raw KB':>8} {'gzip KB':>8} {brotli_head:>10}  assets")
     for name, html in pages:
-        text = html.decode()
-        assets = assets_of(text)
+        assets = assets_of(html.decode())
         raw = len(html) + sum(len(body) for body in assets.values())
-        gz = sizes(html)[0] + sum(sizes(body)[0] for body in assets.values())
+        gz = transfer_size(html)
         br = sizes(html)[1] + sum(sizes(body)[1] for body in assets.values()) if brotli else None
         print(
             f"{name:<42} {raw / 1024:>8.1f} {gz / 1024:>8.1f} "

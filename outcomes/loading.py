@@ -27,6 +27,7 @@ from outcomes.specs import (
     Option,
     Outcome,
     PathwaySpec,
+    ProcedureType,
     ScoreSpec,
     Timepoint,
     version_key,
@@ -414,6 +415,15 @@ def parse_pathway(data: Any, path: Path, *, checksum: str = "") -> PathwaySpec:
     reminder_days = tuple(fields.get("reminder_days", list, [3, 7]))
     if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in reminder_days):
         raise DefinitionError(f"{path}: reminder_days are whole numbers of days after the first.")
+    procedure_types = _procedure_types(fields)
+    known = {p.code for p in procedure_types}
+    for timepoint in timepoints:
+        unknown = [code for code in timepoint.procedures if code not in known]
+        if unknown:
+            raise DefinitionError(
+                f"{path}: timepoint '{timepoint.code}' names procedure types not in "
+                f"procedure_types: {', '.join(unknown)}."
+            )
     return PathwaySpec(
         code=fields.get("code", str),
         version=_version(fields),
@@ -424,13 +434,36 @@ def parse_pathway(data: Any, path: Path, *, checksum: str = "") -> PathwaySpec:
         governance=_governance(fields),
         timepoints=timepoints,
         reminder_days=tuple(sorted(reminder_days)),
+        procedure_types=procedure_types,
         checksum=checksum,
         path=str(path),
     )
 
 
+def _procedure_types(fields: _Fields) -> tuple[ProcedureType, ...]:
+    """Optional ``procedure_types``: [{"code": "total-knee-replacement", "label": "..."}]."""
+    types = []
+    for n, entry in enumerate(fields.get("procedure_types", list, [])):
+        f = _Fields(entry, f"{fields.where}: procedure type {n + 1}")
+        code, label = f.get("code", str), f.get("label", str)
+        if not code or not label:
+            raise DefinitionError(f"{f.where}: a procedure type needs a code and a label.")
+        types.append(ProcedureType(code=code, label=label))
+    codes = [t.code for t in types]
+    if len(set(codes)) != len(codes):
+        raise DefinitionError(f"{fields.where}: procedure type codes must be unique.")
+    return tuple(types)
+
+
 def _timepoint(data: Any, where: str) -> Timepoint:
     f = _Fields(data, where)
+    procedures = f.get("procedures", list, [])
+    if procedures and not all(isinstance(code, str) and code for code in procedures):
+        raise DefinitionError(f"{where}: 'procedures' lists procedure type codes.")
+    if "procedures" in f.data and (not procedures or f.data.get("anchor") != "procedure"):
+        raise DefinitionError(
+            f"{where}: 'procedures' is a non-empty list, for a timepoint anchored on a procedure."
+        )
     timepoint = Timepoint(
         code=f.get("code", str),
         label=f.get("label", str),
@@ -440,6 +473,7 @@ def _timepoint(data: Any, where: str) -> Timepoint:
         closes_after_days=f.get("closes_after_days", int),
         instruments=tuple(f.get("instruments", list)),
         follow_up=f.get("follow_up", bool),
+        procedures=tuple(procedures),
     )
     if timepoint.opens_before_days < 0 or timepoint.closes_after_days <= 0:
         raise DefinitionError(f"{where}: a window opens on or before and closes after its day.")

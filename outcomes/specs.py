@@ -195,6 +195,21 @@ class Timepoint:
     closes_after_days: int
     instruments: tuple[str, ...]
     follow_up: bool  # True: the common questionnaire's care-and-support items are asked
+    # Procedure anchor only: the procedure types (codes) that start this timepoint. Empty means
+    # any procedure, as in pathway files written before procedure types existed.
+    procedures: tuple[str, ...] = ()
+
+    def starts_after(self, procedure: str | None) -> bool:
+        """Whether a procedure of this type starts this timepoint (``None``: type not given)."""
+        return not self.procedures or procedure is None or procedure in self.procedures
+
+
+@dataclass(frozen=True)
+class ProcedureType:
+    """A kind of procedure staff can record on a pathway, e.g. total knee replacement."""
+
+    code: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -208,6 +223,7 @@ class PathwaySpec:
     governance: Governance
     timepoints: tuple[Timepoint, ...]
     reminder_days: tuple[int, ...] = (3, 7)
+    procedure_types: tuple[ProcedureType, ...] = ()  # offered when staff record a procedure
     checksum: str = ""
     path: str = field(default="", compare=False)
 

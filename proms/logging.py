@@ -1,9 +1,13 @@
-"""Keep patient links out of every log line.
+"""Keep patient links and NHS numbers out of every log line.
 
 A patient link (``/q/<token>/``) opens someone's questionnaire, so a log line that carries one is
 a secret in a place many people read. This filter rewrites the token to ``<token>`` in the
 message and its arguments, for Django's own loggers (``django.server``, ``django.request``) and
 for gunicorn's access log (``proms/gunicorn.conf.py``).
+
+Staff pages send NHS numbers in POST bodies, never in addresses; as defence in depth (an old
+bookmark, a hand-typed address) an ``nhs_number=`` parameter and any 10-digit number in a query
+string become ``<nhs-number>``.
 """
 
 from __future__ import annotations
@@ -12,11 +16,30 @@ import logging
 import re
 
 PATIENT_LINK = re.compile(r"(/q/)[A-Za-z0-9_\-]{8,}")
+NHS_NUMBER_PARAM = re.compile(r"(nhs_number=)[^&\s\"']*", re.IGNORECASE)
+QUERY_STRING = re.compile(r"\?[^\s\"']+")
+# 10 digits, as typed (943 476 5919) and URL-encoded: "943+476+5919", "943%20476%205919".
+TEN_DIGITS = re.compile(r"(?<![0-9])[0-9]{3}(?:\+|%20|-)?[0-9]{3}(?:\+|%20|-)?[0-9]{4}(?![0-9])")
+NHS_NUMBER = "<nhs-number>"
+
+
+def _redact_query(match: re.Match) -> str:
+    query = NHS_NUMBER_PARAM.sub(r"\1" + NHS_NUMBER, match.group(0))
+    return TEN_DIGITS.sub(NHS_NUMBER, query)
 
 
 def redact(text: str) -> str:
-    """``/q/abc…/page/2/`` becomes ``/q/<token>/page/2/``."""
-    return PATIENT_LINK.sub(r"\1<token>", text)
+    """``/q/abc…/page/2/`` becomes ``/q/<token>/page/2/``; ``?nhs_number=9434765919`` becomes
+    ``?nhs_number=<nhs-number>``."""
+    text = NHS_NUMBER_PARAM.sub(r"\1" + NHS_NUMBER, PATIENT_LINK.sub(r"\1<token>", text))
+    return QUERY_STRING.sub(_redact_query, text)
+
+
+def _redact_atom(key: str, value: str) -> str:
+    """gunicorn's ``%(q)s`` is a query string without its ``?``: redact it as one."""
+    if key == "q" and value:
+        return redact("?" + value)[1:]
+    return redact(value)
 
 
 class RedactPatientLinks(logging.Filter):
@@ -27,6 +50,6 @@ class RedactPatientLinks(logging.Filter):
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         elif isinstance(record.args, dict):
             record.args = {
-                k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
+                k: _redact_atom(k, v) if isinstance(v, str) else v for k, v in record.args.items()
             }
         return True

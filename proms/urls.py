@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from proms import admin as _superuser_only_admin  # noqa: F401 - admin for superusers only
 from proms import views
+from surveys import views_patient
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,3 +16,7 @@ urlpatterns = [
     path("staff/", include("surveys.urls_staff")),
     path("q/", include("surveys.urls_patient")),
 ]
+
+# A broken patient link (/q/<token>/page/abc/) gets the friendly link page; other paths get
+# templates/404.html. Django's own server_error renders templates/500.html with no context.
+handler404 = views_patient.not_found

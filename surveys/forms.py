@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from outcomes.models import DefinitionStatus, Pathway
+from outcomes.models import Pathway
+from outcomes.specs import PathwaySpec
 from surveys.models import EpisodeEvent, Patient, Practice, Provider, Response
 from surveys.validators import (
     email_normalise,
@@ -172,7 +173,7 @@ class PatientForm(StaffForm):
                 format_html(
                     '{} <a href="{}">{}</a>',
                     _("A patient with this NHS number already exists."),
-                    reverse("staff:patient_find") + f"?nhs_number={number}",
+                    reverse("staff:patient_find"),  # the view keeps the number for the search
                     _("Go to this patient"),
                 ),
                 code="duplicate",
@@ -248,9 +249,9 @@ class EnrolForm(StaffForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["pathway"].queryset = Pathway.objects.filter(
-            status=DefinitionStatus.PUBLISHED
-        ).order_by("title")
+        from surveys.services import pathways_current  # services import this module's app
+
+        self.fields["pathway"].queryset = pathways_current().order_by("title")
         self.fields["pathway"].label_from_instance = lambda pathway: pathway.title
         providers = Provider.objects.for_user(user)
         self.fields["provider"].queryset = providers
@@ -265,6 +266,8 @@ class EnrolForm(StaffForm):
 
 
 class EventForm(StaffForm):
+    """An event on an episode; a procedure's type comes from the pathway's list where it has one."""
+
     kind = forms.ChoiceField(
         label=_("What happened?"),
         choices=EpisodeEvent.Kind.choices,
@@ -283,13 +286,36 @@ class EventForm(StaffForm):
         required=False,
     )
 
+    def __init__(self, *args, pathway: PathwaySpec, **kwargs):
+        super().__init__(*args, **kwargs)
+        if pathway.procedure_types:
+            self.fields["procedure"] = forms.ChoiceField(
+                label=_("Type of procedure"),
+                help_text=_("For a procedure only"),
+                choices=[(p.code, p.label) for p in pathway.procedure_types],
+                widget=forms.RadioSelect,
+                required=False,
+                error_messages={"invalid_choice": _("Select the type of procedure from the list.")},
+            )
+        self.procedure_choices = bool(pathway.procedure_types)
+
     def clean(self):
         data = super().clean()
         if (
             data.get("kind") == EpisodeEvent.Kind.PROCEDURE
             and not data.get("procedure", "").strip()
         ):
-            self.add_error("procedure", _("Say which procedure, for example knee replacement."))
+            self.add_error(
+                "procedure",
+                _("Select the type of procedure.")
+                if self.procedure_choices
+                else _("Say which procedure, for example knee replacement."),
+            )
+        if data.get("occurred_on") and data["occurred_on"] > timezone.localdate():
+            self.add_error(
+                "occurred_on",
+                _("The date cannot be in the future: record an event once it happens."),
+            )
         return data
 
 

@@ -18,11 +18,17 @@ class Window:
     instruments: tuple[str, ...]
 
 
-def windows(pathway: PathwaySpec, anchor: str, anchor_date: dt.date) -> list[Window]:
-    """The windows of every timepoint anchored on ``anchor`` (referral, assessment, procedure)."""
+def windows(
+    pathway: PathwaySpec, anchor: str, anchor_date: dt.date, procedure: str | None = None
+) -> list[Window]:
+    """The windows of every timepoint anchored on ``anchor`` (referral, assessment, procedure).
+
+    ``procedure`` is the procedure type code of a procedure event: a timepoint that names the
+    types it follows (a knee replacement, not an injection) starts only after one of them.
+    """
     result = []
     for timepoint in pathway.timepoints:
-        if timepoint.anchor != anchor:
+        if timepoint.anchor != anchor or not timepoint.starts_after(procedure):
             continue
         due = anchor_date + dt.timedelta(days=timepoint.offset_days)
         result.append(

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from outcomes.loading import catalogue
@@ -46,17 +48,35 @@ def pathway_spec(pathway: Pathway):
     return catalogue().pathway(pathway.code, pathway.version)
 
 
+def pathways_current():
+    """The pathway versions new enrolments use: the current published version of each pathway.
+
+    Episodes keep the version they were enrolled on, so older versions stay in the database.
+    """
+    current = [spec for spec in catalogue().current_pathways() if spec.status == "published"]
+    keys = Q(pk__in=[])
+    for spec in current:
+        keys |= Q(code=spec.code, version=spec.version)
+    return Pathway.objects.filter(keys)
+
+
 @transaction.atomic
 def patient_create(*, by, **fields) -> Patient:
     """Create a patient after the caller found no one with this NHS number (no duplicates).
 
     ``fields`` are already validated and normalised (NHS number, postcode, phone, e-mail); the
-    postcode's LSOA and deprivation come from the lookup table when the postcode is in it.
+    postcode's LSOA and deprivation come from the lookup table when the postcode is in it (the
+    caller can tell from ``patient.area_id``). Two people adding the same patient at once: the
+    unique NHS number lets one in and the other gets :class:`JourneyError`.
     """
-    if Patient.objects.filter(nhs_number=fields["nhs_number"]).exists():
-        raise JourneyError(_("A patient with this NHS number already exists."))
     area = PostcodeArea.objects.filter(postcode=fields["postcode"]).values_list("area", flat=True)
-    patient = Patient.objects.create(area_id=area.first(), created_by=by, **fields)
+    try:
+        with transaction.atomic():
+            patient = Patient.objects.create(area_id=area.first(), created_by=by, **fields)
+    except IntegrityError:
+        if Patient.objects.filter(nhs_number=fields["nhs_number"]).exists():
+            raise JourneyError(_("A patient with this NHS number already exists.")) from None
+        raise
     audit_record(actor=by, action="patient.created", obj=patient)
     return patient
 
@@ -97,7 +117,9 @@ def episode_enrol(
     return episode
 
 
-def _schedule(episode: Episode, anchor: str, anchor_date: dt.date, anchor_event) -> int:
+def _schedule(
+    episode: Episode, anchor: str, anchor_date: dt.date, anchor_event, procedure: str | None = None
+) -> int:
     spec = pathway_spec(episode.pathway)
     definitions = catalogue()
     now = timezone.now()
@@ -115,7 +137,7 @@ def _schedule(episode: Episode, anchor: str, anchor_date: dt.date, anchor_event)
             ],
             next_action_at=max(now, _start_of(window.opens_on)),
         )
-        for window in scheduling.windows(spec, anchor, anchor_date)
+        for window in scheduling.windows(spec, anchor, anchor_date, procedure)
         if window.closes_on >= timezone.localdate()  # a window already closed is not owed
     ]
     Invitation.objects.bulk_create(rows)
@@ -133,15 +155,23 @@ def event_record(
     *, episode: Episode, kind: str, occurred_on: dt.date, procedure: str = "", by
 ) -> EpisodeEvent:
     """Record an event; a procedure or assessment starts its timepoints, a closing event cancels
-    everything still outstanding and closes the episode."""
+    everything still outstanding and closes the episode.
+
+    Where the pathway names procedure types, ``procedure`` is one of their codes and only the
+    types a timepoint names start it (an injection does not start the post-operative ones).
+    """
     if episode.status != Episode.Status.ACTIVE:
         raise JourneyError(_("This episode is closed: no more events can be recorded."))
-    if occurred_on > timezone.localdate() and kind in EpisodeEvent.CLOSING:
-        raise JourneyError(_("A discharge, withdrawal or death cannot be in the future."))
+    if occurred_on > timezone.localdate():
+        raise JourneyError(_("The date cannot be in the future: record an event once it happens."))
     if occurred_on < episode.referred_on:
         raise JourneyError(_("The event cannot be before the referral date."))
-    if kind == EpisodeEvent.Kind.PROCEDURE and not procedure.strip():
+    procedure = procedure.strip() if kind == EpisodeEvent.Kind.PROCEDURE else ""
+    types = {p.code for p in pathway_spec(episode.pathway).procedure_types}
+    if kind == EpisodeEvent.Kind.PROCEDURE and not procedure:
         raise JourneyError(_("Say which procedure, for example knee replacement."))
+    if procedure and types and procedure not in types:
+        raise JourneyError(_("Select the type of procedure from the list."))
     event = EpisodeEvent.objects.create(
         episode=episode, kind=kind, occurred_on=occurred_on, procedure=procedure, recorded_by=by
     )
@@ -159,7 +189,9 @@ def event_record(
         episode.save(update_fields=["status", "closed_on"])
         details["cancelled"] = cancelled
     else:
-        details["scheduled"] = _schedule(episode, kind, occurred_on, anchor_event=event)
+        details["scheduled"] = _schedule(
+            episode, kind, occurred_on, anchor_event=event, procedure=procedure or None
+        )
     audit_record(actor=by, action="episode.event_recorded", obj=episode, details=details)
     return event
 
@@ -247,6 +279,22 @@ def invitation_save_answers(
     )
 
 
+def _check_answerable(invitation: Invitation) -> None:
+    """Refuse answers for a questionnaire not open yet, or no longer outstanding.
+
+    ``response_submit`` calls this on the row it has locked, so the status is current: a
+    discharge that cancelled the invitation a moment ago is seen here. The window's end and the
+    link's lock are the patient pages' business; staff may enter a late paper form.
+    """
+    if invitation.status not in Invitation.OUTSTANDING:
+        raise JourneyError(_("This questionnaire is no longer open for answers."))
+    if invitation.opens_on > timezone.localdate():
+        raise JourneyError(
+            _("This questionnaire opens on %(date)s: answers can be entered from then.")
+            % {"date": date_format(invitation.opens_on, "j F Y")}
+        )
+
+
 @dataclass(frozen=True)
 class Submission:
     response: Response
@@ -265,10 +313,14 @@ def response_submit(
 
     A second submission (double tap, back button, retry after a dropped connection) returns the
     stored response and changes nothing: the one-to-one constraint makes that safe under races.
+    The invitation row is locked and checked again here, so a discharge or cancellation that
+    lands between the page's check and this submit is refused rather than overwritten.
     """
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     existing = Response.objects.filter(invitation=invitation).first()
     if existing is not None:
         return Submission(existing, created=False)
+    _check_answerable(invitation)
     instruments = {
         (i.code, i.version): i
         for i in Instrument.objects.filter(code__in=[code for code, _ in invitation.instruments])
@@ -290,6 +342,13 @@ def response_submit(
             for item in spec.items:
                 if item.asked_at == "follow-up":
                     values[item.id] = None
+        asked = [item.id for item in spec.items if invitation.follow_up or item.asked_at == "all"]
+        if mode != Response.Mode.SELF_PHONE and asked and all(values.get(i) is None for i in asked):
+            # A blank paper form is not a response: it would complete the questionnaire with
+            # every score missing and the patient would never be asked again.
+            raise JourneyError(
+                _("Enter at least one answer for %(title)s.") % {"title": spec.title}
+            )
         parsed[code] = values
         scored = score_answers(spec, values)
         results.append((instruments[(code, version)], scored))

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
+from django.views.defaults import page_not_found
 
 from surveys import guidance, questionnaire, services
 from surveys.models import Invitation, Response
@@ -395,6 +396,25 @@ def done(request, token: str):
 
 
 # ---------------------------------------------------------------------------------------------
+# Addresses that match nothing (proms.urls.handler404)
+
+
+def _is_patient_path(request) -> bool:
+    return request.path.startswith(reverse("patient:start", args=["x"])[:-2])
+
+
+def not_found(request, exception=None):
+    """Under ``/q/`` a broken address is a broken link: the patient gets the link page.
+
+    Anything else gets the site's 404 page (``templates/404.html``). The patient page is not
+    logged with its path, like every patient page.
+    """
+    if _is_patient_path(request):
+        return patient_page(link_problem)(request)
+    return page_not_found(request, exception)
+
+
+# ---------------------------------------------------------------------------------------------
 # CSRF failures (settings.CSRF_FAILURE_VIEW)
 
 
@@ -402,6 +422,5 @@ def done(request, token: str):
 def csrf_failure(request, reason: str = ""):
     """A friendly page instead of Django's technical 403 when a form's token is missing or old."""
     logger.info("CSRF failure: %s", reason)  # never the path: it can hold a patient's link
-    patient = request.path.startswith(reverse("patient:start", args=["x"])[:-2])
-    base = "patient/base_patient.html" if patient else "base.html"
+    base = "patient/base_patient.html" if _is_patient_path(request) else "base.html"
     return render(request, "patient/csrf_failure.html", {"base_template": base}, status=403)

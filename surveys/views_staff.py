@@ -6,6 +6,7 @@ rest). Writes go through :mod:`surveys.services` and :mod:`notifications.service
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from django.contrib import messages
@@ -13,11 +14,10 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from notifications.services import invitation_resend
 from outcomes.harmonisation import classify_change, round_half_up
@@ -35,6 +35,10 @@ from surveys.services import (
 )
 
 FOUND_KEY = "staff_found_patients"  # patients this user looked up by NHS number (may enrol)
+# NHS numbers travel between the find and add pages in the session, never in an address: a query
+# string ends up in access logs, browser history and proxies.
+NEW_NUMBER_KEY = "staff_new_patient_nhs_number"  # searched for, not found: prefill "Add a patient"
+FIND_NUMBER_KEY = "staff_find_nhs_number"  # a duplicate on "Add a patient": prefill the search
 
 
 def staff_required(view):
@@ -93,16 +97,25 @@ def home(request):
     )
 
 
+@require_http_methods(["GET", "POST"])
 @staff_required
 def patient_find(request):
-    form = FindPatientForm(request.GET or None)
+    """Find a patient by NHS number: a POST, so the number never reaches an address or a log."""
+    if request.method != "POST":
+        # The number carried over from a duplicate on "Add a patient" (never in the address).
+        initial = {"nhs_number": request.session.pop(FIND_NUMBER_KEY, "")}
+        return render(
+            request, "staff/patient_find.html", {"find_form": FindPatientForm(initial=initial)}
+        )
+    form = FindPatientForm(request.POST)
     if not form.is_valid():
-        return render(request, "staff/patient_find.html", {"find_form": form})
+        return render(request, "staff/patient_find.html", {"find_form": form}, status=400)
     number = form.cleaned_data["nhs_number"]
     patient = Patient.objects.filter(nhs_number=number).first()
     if patient is None:
+        request.session[NEW_NUMBER_KEY] = number
         messages.info(request, _("No patient has this NHS number yet. You can add them now."))
-        return redirect(reverse("staff:patient_new") + f"?nhs_number={number}")
+        return redirect("staff:patient_new")
     if visible_patients(request.user).filter(pk=patient.pk).exists():
         return redirect("staff:patient_detail", pk=patient.pk)
     found = request.session.get(FOUND_KEY, [])
@@ -126,12 +139,20 @@ def patient_new(request):
                 form.add_error("nhs_number", str(error))
             else:
                 messages.success(request, _("Patient added. Now enrol them on a pathway."))
+                if patient.area_id is None:
+                    messages.warning(
+                        request,
+                        _(
+                            "We could not find this postcode's area, so deprivation will not be "
+                            "recorded. Check the postcode with the patient."
+                        ),
+                    )
                 return redirect("staff:episode_new", pk=patient.pk)
+        if form.has_error("nhs_number", code="duplicate"):
+            # "Go to this patient" opens the find page with this number ready to search.
+            request.session[FIND_NUMBER_KEY] = re.sub(r"\D", "", form.data["nhs_number"])[:10]
     else:
-        initial = {}
-        if request.GET.get("nhs_number"):
-            initial["nhs_number"] = request.GET["nhs_number"][:14]
-        form = PatientForm(initial=initial)
+        form = PatientForm(initial={"nhs_number": request.session.pop(NEW_NUMBER_KEY, "")})
     return render(request, "staff/patient_form.html", {"form": form})
 
 
@@ -186,6 +207,7 @@ def timeline(episode: Episode) -> list[dict]:
         )
     )
     definitions = catalogue()
+    today = timezone.localdate()
     baseline: dict[str, dict] = {}  # instrument code -> scores of the first answered timepoint
     rows = []
     for invitation in sorted(invitations, key=lambda i: (i.due_on, i.pk)):
@@ -225,7 +247,9 @@ def timeline(episode: Episode) -> list[dict]:
                 "response": response,
                 "scores": scores,
                 "outstanding": invitation.status in Invitation.OUTSTANDING,
-                "open_now": invitation.opens_on <= timezone.localdate() <= invitation.closes_on,
+                "open_now": invitation.opens_on <= today <= invitation.closes_on,
+                # A paper form that arrives late may still be entered until the window expires.
+                "has_opened": invitation.opens_on <= today,
             }
         )
     return rows
@@ -239,6 +263,15 @@ def _has_response(invitation) -> bool:
     return True
 
 
+def _events(episode: Episode) -> list[dict]:
+    """Each event with its procedure in words (a pathway's procedure type code, or free text)."""
+    labels = {p.code: p.label for p in pathway_spec(episode.pathway).procedure_types}
+    return [
+        {"event": event, "procedure": labels.get(event.procedure, event.procedure)}
+        for event in episode.events.all()
+    ]
+
+
 @staff_required
 def episode_detail(request, pk):
     episode = _episode_for(request, pk)
@@ -249,7 +282,7 @@ def episode_detail(request, pk):
             "episode": episode,
             "patient": episode.patient,
             "rows": timeline(episode),
-            "events": episode.events.all(),
+            "events": _events(episode),
             "active": episode.status == Episode.Status.ACTIVE,
         },
     )
@@ -258,7 +291,7 @@ def episode_detail(request, pk):
 @staff_required
 def event_new(request, pk):
     episode = _episode_for(request, pk)
-    form = EventForm(request.POST or None)
+    form = EventForm(request.POST or None, pathway=pathway_spec(episode.pathway))
     if request.method == "POST" and form.is_valid():
         try:
             event_record(episode=episode, by=request.user, **form.cleaned_data)
@@ -279,17 +312,19 @@ def _invitation_for(request, pk):
     )
 
 
+def _not_open_yet(invitation) -> str:
+    return _("This questionnaire opens on %(date)s. You can send a link or enter answers then.") % {
+        "date": date_format(invitation.opens_on, "j F Y")
+    }
+
+
 @require_POST
 @staff_required
 def invitation_resend_view(request, pk):
     invitation = _invitation_for(request, pk)
     if invitation.opens_on > timezone.localdate():
         # A link before the window opens would only show the patient a "not open yet" page.
-        messages.error(
-            request,
-            _("This questionnaire opens on %(date)s: its link is sent then.")
-            % {"date": date_format(invitation.opens_on, "j F Y")},
-        )
+        messages.error(request, _not_open_yet(invitation))
         return redirect("staff:episode_detail", pk=invitation.episode_id)
     try:
         invitation_resend(invitation=invitation, by=request.user)
@@ -307,6 +342,9 @@ def invitation_answers(request, pk):
     if invitation.status not in Invitation.OUTSTANDING:
         messages.error(request, _("This questionnaire is no longer open for answers."))
         return redirect("staff:episode_detail", pk=episode.pk)
+    if invitation.opens_on > timezone.localdate():
+        messages.error(request, _not_open_yet(invitation))
+        return redirect("staff:episode_detail", pk=episode.pk)
     pages = questionnaire.instrument_pages(invitation.instruments, invitation.follow_up)
     language = episode.patient.preferred_language
     mode_form = AnswerModeForm(request.POST or None)
@@ -321,7 +359,14 @@ def invitation_answers(request, pk):
         if not mode_form.is_valid():
             error_summary.append(("mode_0", mode_form.errors["mode"][0]))
         for page in pages:
-            error_summary += questionnaire.error_summary(page, parsed[page.code].errors)
+            result = parsed[page.code]
+            if not result.errors and all(value is None for value in result.values.values()):
+                # Gaps are fine on paper, but a questionnaire with no answers at all is not one.
+                result.errors[page.items[0].id] = _(
+                    "Enter at least one answer for %(title)s, or leave it until the patient "
+                    "has answered"
+                ) % {"title": page.instrument.title}
+            error_summary += questionnaire.error_summary(page, result.errors)
         if not error_summary:
             answers = {code: result.values for code, result in parsed.items()}
             try:

@@ -7,6 +7,7 @@ import datetime as dt
 import factory
 from django.contrib.auth import get_user_model
 
+from outcomes.loading import catalogue
 from outcomes.models import Pathway
 from surveys.models import Area, Episode, Patient, PostcodeArea, Practice, Provider
 
@@ -21,6 +22,11 @@ def nhs_number_for(serial: int) -> str:
             return base + str(check)
         serial += 1
         base = f"999{serial:06d}"
+
+
+def pathway_current(code: str) -> Pathway:
+    """The version of a pathway that new enrolments use (older versions stay loaded)."""
+    return Pathway.objects.get(code=code, version=catalogue().pathway(code).version)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -98,6 +104,6 @@ class EpisodeFactory(factory.django.DjangoModelFactory):
         model = Episode
 
     patient = factory.SubFactory(PatientFactory)
-    pathway = factory.LazyFunction(lambda: Pathway.objects.get(code="knee-pain"))
+    pathway = factory.LazyFunction(lambda: pathway_current("knee-pain"))
     provider = factory.SubFactory(ProviderFactory)
     referred_on = factory.LazyFunction(dt.date.today)

@@ -63,3 +63,50 @@ def test_gunicorn_config_filters_its_access_log():
         gunicorn_conf.logconfig_dict["filters"]["redact"]["()"]
         == "proms.logging.RedactPatientLinks"
     )
+
+
+def test_redact_replaces_an_nhs_number_parameter():
+    assert (
+        redact('"GET /staff/patients/find/?nhs_number=9434765919 HTTP/1.1" 200')
+        == '"GET /staff/patients/find/?nhs_number=<nhs-number> HTTP/1.1" 200'
+    )
+
+
+def test_redact_replaces_an_nhs_number_typed_with_spaces_in_the_parameter():
+    assert redact("GET /staff/patients/new/?nhs_number=943+476+5919&x=1") == (
+        "GET /staff/patients/new/?nhs_number=<nhs-number>&x=1"
+    )
+
+
+def test_redact_replaces_any_ten_digit_number_in_a_query_string():
+    assert redact("GET /staff/?search=943%20476%205919&page=2 200") == (
+        "GET /staff/?search=<nhs-number>&page=2 200"
+    )
+
+
+def test_redact_leaves_ten_digits_in_a_path_and_shorter_numbers_in_a_query_alone():
+    line = "GET /staff/episodes/1234567890/?page=12345 200"
+    assert redact(line) == line
+
+
+def test_filter_redacts_the_gunicorn_query_string_argument():
+    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%(q)s", None, None)
+    record.args = {"q": "search=9434765919", "s": "200"}
+    RedactPatientLinks().filter(record)
+    assert record.getMessage() == "search=<nhs-number>"
+
+
+def test_runserver_access_log_has_no_nhs_number_from_an_address():
+    logger = logging.getLogger("django.server")
+    record = logger.makeRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("GET /staff/patients/find/?nhs_number=9434765919 HTTP/1.1", 200, 512),
+        None,
+    )
+    for handler in logger.handlers:
+        handler.filter(record)
+    assert logger.handlers and "9434765919" not in record.getMessage()

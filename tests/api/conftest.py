@@ -7,10 +7,15 @@ from rest_framework.throttling import AnonRateThrottle
 
 from outcomes.access import api_key_issue
 from outcomes.loading import catalogue
-from outcomes.models import Pathway
 from outcomes.throttling import ClientRateThrottle
 from surveys.services import episode_enrol, response_submit
-from tests.factories import AreaFactory, PatientFactory, PracticeFactory, ProviderFactory
+from tests.factories import (
+    AreaFactory,
+    PatientFactory,
+    PracticeFactory,
+    ProviderFactory,
+    pathway_current,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +79,7 @@ def responded_patient(provider, *, referred_on=dt.date(2026, 1, 5), when=None):
     with time_machine.travel(when or dt.datetime(2026, 1, 12, 10, tzinfo=dt.UTC), tick=False):
         episode = episode_enrol(
             patient=patient,
-            pathway=Pathway.objects.get(code="knee-pain"),
+            pathway=pathway_current("knee-pain"),
             provider=provider,
             referred_on=referred_on,
             by=None,

@@ -4,9 +4,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from outcomes.models import Pathway
 from surveys.services import episode_enrol
-from tests.factories import PatientFactory, ProviderFactory, UserFactory, nhs_number_for
+from tests.factories import (
+    PatientFactory,
+    ProviderFactory,
+    UserFactory,
+    nhs_number_for,
+    pathway_current,
+)
 
 LONDON = ZoneInfo("Europe/London")
 TUESDAY_10AM = dt.datetime(2026, 3, 10, 10, 0, tzinfo=LONDON)
@@ -58,7 +63,7 @@ def enrol(db, staff, channels):
         provider.staff.add(staff)
         return episode_enrol(
             patient=patient,
-            pathway=Pathway.objects.get(code="knee-pain"),
+            pathway=pathway_current("knee-pain"),
             provider=provider,
             referred_on=dt.datetime.now(LONDON).date(),
             by=staff,

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import NoReverseMatch, reverse
 
+from outcomes.loading import catalogue
 from surveys import services, synthetic
 from surveys.models import Episode, Patient, PostcodeArea, Provider, Response
 
@@ -31,6 +32,17 @@ def demo_setup(*args) -> str:
 def token_from(output: str) -> str:
     url, _ = LINK.search(output).groups()
     return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _answers_for(invitation) -> dict:
+    """The lowest answer to every question (a staff entry needs at least one per questionnaire)."""
+    return {
+        code: {
+            item.id: item.options[0].code if item.kind == "choice" else item.minimum
+            for item in catalogue().instrument(code, version).items
+        }
+        for code, version in invitation.instruments
+    }
 
 
 def test_demo_setup_loads_about_200_patients_at_every_stage():
@@ -84,7 +96,9 @@ def test_demo_setup_twice_duplicates_nothing_and_the_new_link_replaces_the_old()
 def test_demo_setup_gives_a_new_open_link_once_the_demo_questionnaire_is_answered():
     first = demo_setup("--patients", "5")
     invitation = services.invitation_for_token(token_from(first))
-    services.response_submit(invitation=invitation, answers={}, mode="staff", by=None)
+    services.response_submit(
+        invitation=invitation, answers=_answers_for(invitation), mode="staff", by=None
+    )
 
     second = demo_setup("--patients", "5")
 

@@ -1,13 +1,19 @@
 import datetime as dt
+import os
+import threading
+import time
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 from django.utils import timezone
 
+from outcomes.loading import catalogue
 from outcomes.models import Pathway
+from outcomes.services import definitions_load
 from surveys import services
 from surveys.models import EpisodeEvent, InstrumentResult, Invitation, Response
-from tests.factories import PatientFactory, ProviderFactory, UserFactory
+from tests.factories import PatientFactory, ProviderFactory, UserFactory, pathway_current
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +25,7 @@ def enrolled(loaded_definitions):
     with time_machine.travel(dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC), tick=False):
         yield services.episode_enrol(
             patient=PatientFactory(),
-            pathway=Pathway.objects.get(code="knee-pain"),
+            pathway=pathway_current("knee-pain"),
             provider=ProviderFactory(),
             referred_on=TODAY,
             by=UserFactory(),
@@ -57,7 +63,7 @@ def test_a_future_referral_date_is_refused(loaded_definitions):
     with pytest.raises(services.JourneyError, match="cannot be in the future"):
         services.episode_enrol(
             patient=PatientFactory(),
-            pathway=Pathway.objects.get(code="back-pain"),
+            pathway=pathway_current("back-pain"),
             provider=ProviderFactory(),
             referred_on=timezone.localdate() + dt.timedelta(days=1),
             by=None,
@@ -70,7 +76,7 @@ def test_a_knee_replacement_starts_the_post_operative_timepoints(enrolled):
             episode=enrolled,
             kind=EpisodeEvent.Kind.PROCEDURE,
             occurred_on=dt.date(2026, 11, 30),
-            procedure="Knee replacement",
+            procedure="total-knee-replacement",
             by=None,
         )
 
@@ -79,6 +85,132 @@ def test_a_knee_replacement_starts_the_post_operative_timepoints(enrolled):
         ("post-op-6-months", dt.date(2027, 5, 31)),
         ("post-op-12-months", dt.date(2027, 11, 30)),
     ]
+
+
+@pytest.mark.parametrize("procedure", ["arthroscopy", "injection", "other"])
+def test_a_procedure_that_is_not_a_knee_replacement_starts_no_timepoints(enrolled, procedure):
+    with time_machine.travel(dt.datetime(2026, 11, 30, 10, tzinfo=dt.UTC), tick=False):
+        event = services.event_record(
+            episode=enrolled,
+            kind=EpisodeEvent.Kind.PROCEDURE,
+            occurred_on=dt.date(2026, 11, 30),
+            procedure=procedure,
+            by=None,
+        )
+
+    assert event.procedure == procedure
+    assert not enrolled.invitations.filter(anchor_event__isnull=False).exists()
+
+
+def test_a_partial_knee_replacement_starts_the_post_operative_timepoints(enrolled):
+    services.event_record(
+        episode=enrolled,
+        kind="procedure",
+        occurred_on=TODAY,
+        procedure="partial-knee-replacement",
+        by=None,
+    )
+
+    assert enrolled.invitations.filter(anchor_event__isnull=False).count() == 2
+
+
+def test_a_procedure_type_the_pathway_does_not_name_is_refused(enrolled):
+    with pytest.raises(services.JourneyError, match="type of procedure"):
+        services.event_record(
+            episode=enrolled,
+            kind="procedure",
+            occurred_on=TODAY,
+            procedure="hip replacement",
+            by=None,
+        )
+
+    assert not enrolled.events.exists()
+
+
+def test_an_episode_on_knee_pain_1_0_0_still_starts_post_op_timepoints_after_any_procedure(
+    loaded_definitions,
+):
+    with time_machine.travel(dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC), tick=False):
+        episode = services.episode_enrol(
+            patient=PatientFactory(),
+            pathway=Pathway.objects.get(code="knee-pain", version="1.0.0"),
+            provider=ProviderFactory(),
+            referred_on=TODAY,
+            by=None,
+        )
+        services.event_record(
+            episode=episode, kind="procedure", occurred_on=TODAY, procedure="Knee op", by=None
+        )
+
+    assert episode.invitations.filter(anchor_event__isnull=False).count() == 2
+
+
+def test_an_assessment_is_recorded_and_keeps_the_episode_open(enrolled):
+    event = services.event_record(
+        episode=enrolled, kind="assessment", occurred_on=TODAY, procedure="ignored", by=None
+    )
+
+    enrolled.refresh_from_db()
+    assert enrolled.status == "active"
+    assert event.procedure == ""  # only a procedure has a type
+    assert not enrolled.invitations.filter(anchor_event__isnull=False).exists()  # none anchored
+    assert not enrolled.invitations.filter(status=Invitation.Status.CANCELLED).exists()
+
+
+@pytest.mark.parametrize(("kind", "status"), [("withdrawal", "withdrawn"), ("death", "died")])
+def test_a_withdrawal_or_death_closes_the_episode_and_cancels_what_is_outstanding(
+    enrolled, kind, status
+):
+    services.event_record(episode=enrolled, kind=kind, occurred_on=TODAY, by=None)
+
+    enrolled.refresh_from_db()
+    assert (enrolled.status, enrolled.closed_on) == (status, TODAY)
+    assert set(enrolled.invitations.values_list("status", flat=True)) == {"cancelled"}
+    assert not enrolled.invitations.exclude(token_hash=None).exists()
+
+
+def test_a_withdrawal_leaves_an_answered_questionnaire_completed(enrolled):
+    baseline = enrolled.invitations.get(timepoint="baseline")
+    services.response_submit(invitation=baseline, answers=_baseline_answers(baseline), mode="self")
+
+    services.event_record(episode=enrolled, kind="withdrawal", occurred_on=TODAY, by=None)
+
+    baseline.refresh_from_db()
+    assert baseline.status == Invitation.Status.COMPLETED
+
+
+def test_no_event_can_be_recorded_on_a_closed_episode(enrolled):
+    services.event_record(episode=enrolled, kind="death", occurred_on=TODAY, by=None)
+
+    with pytest.raises(services.JourneyError, match="closed"):
+        services.event_record(episode=enrolled, kind="assessment", occurred_on=TODAY, by=None)
+
+
+def test_an_event_before_the_referral_is_refused_politely(enrolled):
+    with pytest.raises(services.JourneyError, match="before the referral date"):
+        services.event_record(
+            episode=enrolled,
+            kind="assessment",
+            occurred_on=TODAY - dt.timedelta(days=1),
+            by=None,
+        )
+
+    assert not enrolled.events.exists()
+
+
+@pytest.mark.parametrize("kind", ["assessment", "procedure", "discharge"])
+def test_an_event_in_the_future_is_refused(enrolled, kind):
+    with pytest.raises(services.JourneyError, match="cannot be in the future"):
+        services.event_record(
+            episode=enrolled,
+            kind=kind,
+            occurred_on=TODAY + dt.timedelta(days=1),
+            procedure="total-knee-replacement",
+            by=None,
+        )
+
+    assert not enrolled.events.exists()
+    assert not enrolled.invitations.filter(anchor_event__isnull=False).exists()
 
 
 def test_a_discharge_cancels_everything_outstanding(enrolled):
@@ -173,3 +305,126 @@ def test_an_answer_outside_the_options_is_refused_and_nothing_is_stored(enrolled
         services.response_submit(invitation=invitation, answers=answers, mode="self")
 
     assert not Response.objects.exists() and not InstrumentResult.objects.exists()
+
+
+def test_a_submission_for_an_invitation_cancelled_since_the_page_was_read_is_refused(enrolled):
+    invitation = enrolled.invitations.get(timepoint="baseline")  # the page's copy: outstanding
+    services.event_record(episode=enrolled, kind="discharge", occurred_on=TODAY, by=None)
+
+    with pytest.raises(services.JourneyError, match="no longer open"):
+        services.response_submit(
+            invitation=invitation, answers=_baseline_answers(invitation), mode="self"
+        )
+
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.CANCELLED
+    assert not Response.objects.exists() and not InstrumentResult.objects.exists()
+
+
+needs_row_locks = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="SQLite has no row locks: the race needs PostgreSQL",
+)
+
+
+@pytest.fixture
+def committed_episode(transactional_db):
+    definitions_load(definitions=catalogue())  # transactional tests start from a flushed db
+    return services.episode_enrol(
+        patient=PatientFactory(),
+        pathway=pathway_current("knee-pain"),
+        provider=ProviderFactory(),
+        referred_on=timezone.localdate(),
+        by=None,
+    )
+
+
+def _until_a_query_waits_for_a_lock(deadline_seconds: float = 10.0) -> bool:
+    """Poll PostgreSQL's own view of who is blocked (no sleeping, a bounded wait)."""
+    deadline = time.monotonic() + deadline_seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return True
+    return False
+
+
+@needs_row_locks
+@pytest.mark.django_db(transaction=True)
+def test_a_discharge_committing_during_a_submission_leaves_the_invitation_cancelled(
+    committed_episode,
+):
+    invitation = committed_episode.invitations.get(timepoint="baseline")  # read by the page
+    answers = _baseline_answers(invitation)
+    cancelled, release = threading.Event(), threading.Event()
+    outcomes: list = []
+
+    def discharge():
+        try:
+            with transaction.atomic():
+                services.event_record(
+                    episode=committed_episode,
+                    kind="discharge",
+                    occurred_on=timezone.localdate(),
+                    by=None,
+                )
+                cancelled.set()
+                release.wait(timeout=10)  # hold the row locks until the submission waits
+        finally:
+            connection.close()
+
+    def submit():
+        try:
+            services.response_submit(invitation=invitation, answers=answers, mode="self")
+            outcomes.append("stored")
+        except services.JourneyError as error:
+            outcomes.append(str(error))
+        finally:
+            connection.close()
+
+    discharging = threading.Thread(target=discharge)
+    discharging.start()
+    assert cancelled.wait(timeout=10)
+    submitting = threading.Thread(target=submit)
+    submitting.start()
+    waited = _until_a_query_waits_for_a_lock()
+    release.set()
+    discharging.join(timeout=30)
+    submitting.join(timeout=30)
+
+    assert waited
+    assert outcomes == ["This questionnaire is no longer open for answers."]
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.CANCELLED
+    assert not Response.objects.filter(invitation=invitation).exists()
+
+
+@needs_row_locks
+@pytest.mark.django_db(transaction=True)
+def test_two_submissions_at_the_same_moment_store_one_response(committed_episode):
+    invitation = committed_episode.invitations.get(timepoint="baseline")
+    answers = _baseline_answers(invitation)
+    both_ready = threading.Barrier(2)
+    outcomes: list = []
+
+    def submit():
+        try:
+            both_ready.wait(timeout=10)
+            outcomes.append(
+                services.response_submit(invitation=invitation, answers=answers, mode="self")
+            )
+        except Exception as error:  # reported by the assertion below
+            outcomes.append(error)
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(getattr(o, "created", o) for o in outcomes) == [False, True]
+    assert Response.objects.filter(invitation=invitation).count() == 1
+    assert InstrumentResult.objects.filter(response__invitation=invitation).count() == 5

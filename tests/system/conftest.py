@@ -154,15 +154,14 @@ class Journey:
 
 @pytest.fixture
 def journey(definitions, live_server):
-    from outcomes.models import Pathway
     from surveys import services
-    from tests.factories import PatientFactory, ProviderFactory
+    from tests.factories import PatientFactory, ProviderFactory, pathway_current
 
     provider = ProviderFactory()
     patient = PatientFactory(date_of_birth=BIRTH_DATE)
     episode = services.episode_enrol(
         patient=patient,
-        pathway=Pathway.objects.get(code="knee-pain"),
+        pathway=pathway_current("knee-pain"),
         provider=provider,
         referred_on=dt.date.today(),
         by=None,

@@ -212,3 +212,47 @@ def test_locked_link_says_whom_to_contact(page, journey, axe_check):
     assert not page.locator("main form input[type=text], main form input[type=number]").count()
     check_page_layout(page, "locked page")
     axe_check(page, "locked page")
+
+
+def test_the_thank_you_page_after_a_second_questionnaire_shows_the_chart(
+    page, definitions, live_server, axe_check
+):
+    from bench.page_weight import second_questionnaire_link
+
+    invitation, token = second_questionnaire_link(serial=11)
+    page.goto(f"{live_server.url}/q/{token}/")
+    pages.confirm_birth_date(page, BIRTH_DATE)
+    pages.complete_questionnaires(page)
+    pages.submit(page)
+
+    assert pages.DONE_PAGE.search(pages.path_of(page)), pages.path_of(page)
+    assert "How you are getting on" in page.locator("main").inner_text()
+    assert page.locator("main figure svg").first.is_visible()
+    check_page_layout(page, "done page with the scores chart")
+    axe_check(page, "done page with the scores chart")
+    assert Response.objects.filter(invitation__episode=invitation.episode).count() == 2
+
+
+def test_a_fibromyalgia_question_per_page_page_passes_the_checks(
+    page, definitions, live_server, axe_check
+):
+    from bench.page_weight import demo_link
+    from surveys.questionnaire import page_plan
+
+    invitation, token = demo_link(pathway="fibromyalgia", serial=12)
+    fiqr_pages = [p.number for p in page_plan(invitation) if p.code == "fiqr"]
+    page.goto(f"{live_server.url}/q/{token}/")
+    pages.confirm_birth_date(page, BIRTH_DATE)
+    seen = []
+
+    def check(page):
+        number = int(pages.QUESTION_PAGE.search(pages.path_of(page)).group(1))
+        if number == fiqr_pages[0]:
+            seen.append(number)
+            check_page_layout(page, "FIQR question page")
+            assert page.locator("main form fieldset").count() == 1, "one question per page"
+            assert not pages.small_touch_targets(page), pages.small_touch_targets(page)
+            axe_check(page, "FIQR question page")
+
+    pages.complete_questionnaires(page, on_page=check)
+    assert seen == fiqr_pages[:1]

@@ -12,9 +12,14 @@ import re
 import pytest
 from django.utils import timezone
 
-from outcomes.models import Pathway
 from surveys.models import Episode, Invitation, Patient
-from tests.factories import PatientFactory, ProviderFactory, UserFactory, nhs_number_for
+from tests.factories import (
+    PatientFactory,
+    ProviderFactory,
+    UserFactory,
+    nhs_number_for,
+    pathway_current,
+)
 from tests.system import pages
 
 PASSWORD = "a-long-test-password"
@@ -78,7 +83,7 @@ def test_staff_find_create_enrol_and_see_the_timeline(tablet, live_server, staff
     known = PatientFactory(given_name="Robin", family_name="Existing", created_by=user)
     Episode.objects.create(
         patient=known,
-        pathway=Pathway.objects.get(code="back-pain"),
+        pathway=pathway_current("back-pain"),
         provider=provider,
         referred_on=timezone.localdate(),
     )
@@ -183,3 +188,47 @@ def test_staff_upload_referrals(tablet, live_server, staff, axe_check):
     assert "NHS number" in text and "postcode" in text.lower(), text[:2000]
     assert Episode.objects.filter(patient__nhs_number=good["nhs_number"]).count() == 1
     check(page, axe_check, "CSV upload result page")
+
+
+def test_staff_record_a_procedure_and_enter_paper_answers(tablet, live_server, staff, axe_check):
+    from surveys import services
+
+    page = tablet
+    user, provider = staff
+    episode = services.episode_enrol(
+        patient=PatientFactory(given_name="Jo", family_name="Paper", created_by=user),
+        pathway=pathway_current("knee-pain"),
+        provider=provider,
+        referred_on=timezone.localdate(),
+        by=user,
+    )
+    log_in(page, live_server, axe_check, user)
+
+    # Record an event: empty first (errors), then a knee replacement from the pathway's list.
+    page.goto(f"{live_server.url}/staff/episodes/{episode.pk}/events/new/")
+    check(page, axe_check, "record an event form")
+    pages.submit(page)
+    assert_error_summary_focused(page, "record an event form")
+    check(page, axe_check, "record an event form with errors")
+    page.get_by_label("Procedure", exact=True).check()
+    page.get_by_label("Total knee replacement").check()
+    fill_date(page, "Date", timezone.localdate())
+    pages.submit(page)
+    assert pages.path_of(page) == f"/staff/episodes/{episode.pk}/", pages.path_of(page)
+    assert "Total knee replacement" in page.locator("main").inner_text()
+    assert episode.invitations.filter(anchor_event__isnull=False).count() == 2
+
+    # Enter answers given on paper: a blank form is refused with an error per questionnaire.
+    invitation = episode.invitations.get(timepoint="baseline")
+    page.goto(f"{live_server.url}/staff/invitations/{invitation.pk}/answers/")
+    check(page, axe_check, "answer entry page")
+    pages.submit(page)
+    assert_error_summary_focused(page, "answer entry page")
+    check(page, axe_check, "answer entry page with errors")
+    pages.answer_page(page)  # every radio group, the mode's included
+    page.get_by_label("On a paper form").check()
+    pages.submit(page)
+    assert pages.path_of(page) == f"/staff/episodes/{episode.pk}/", pages.path_of(page)
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.COMPLETED
+    assert invitation.response.mode == "paper"

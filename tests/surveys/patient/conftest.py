@@ -8,10 +8,9 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
-from outcomes.models import Pathway
 from surveys import services
 from surveys.questionnaire import page_plan, wording_cache_clear
-from tests.factories import PatientFactory, ProviderFactory
+from tests.factories import PatientFactory, ProviderFactory, pathway_current
 
 BIRTH_DATE = dt.date(1948, 3, 14)
 
@@ -50,7 +49,7 @@ def enrol(pathway="knee-pain", referred_on=None, patient=None, provider=None):
     patient = patient or PatientFactory(date_of_birth=BIRTH_DATE)
     return services.episode_enrol(
         patient=patient,
-        pathway=Pathway.objects.get(code=pathway),
+        pathway=pathway_current(pathway),
         provider=provider,
         referred_on=referred_on or dt.date.today(),
         by=None,

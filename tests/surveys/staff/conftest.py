@@ -7,9 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from outcomes.models import Pathway
 from surveys import services
-from tests.factories import PatientFactory, ProviderFactory, UserFactory
+from tests.factories import PatientFactory, ProviderFactory, UserFactory, pathway_current
 
 
 @pytest.fixture
@@ -44,14 +43,14 @@ def client_a(client, staff_a):
 
 @pytest.fixture
 def knee():
-    return Pathway.objects.get(code="knee-pain")
+    return pathway_current("knee-pain")
 
 
 def enrol(provider, user, referred_on=None, pathway="knee-pain", patient=None):
     patient = patient or PatientFactory(date_of_birth=dt.date(1950, 6, 1))
     return services.episode_enrol(
         patient=patient,
-        pathway=Pathway.objects.get(code=pathway),
+        pathway=pathway_current(pathway),
         provider=provider,
         referred_on=referred_on or timezone.localdate(),
         by=user,

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.template import Context, Template
 
+from outcomes.loading import catalogue
 from surveys.forms import AnswerModeForm, EventForm, PatientForm
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,10 @@ def render(source, **context):
 
 
 def test_crispy_tag_renders_form_with_error_summary_and_fieldsets():
-    form = EventForm(data={"kind": "procedure", "occurred_on_0": "1", "occurred_on_1": "2"})
+    form = EventForm(
+        data={"kind": "procedure", "occurred_on_0": "1", "occurred_on_1": "2"},
+        pathway=catalogue().pathway("knee-pain"),
+    )
     html = render("{% crispy form %}", form=form)
     assert 'method="post"' in html
     assert 'class="nhsuk-error-summary"' in html

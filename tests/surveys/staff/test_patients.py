@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from surveys.forms import PatientForm
 from surveys.models import Patient
-from tests.factories import PatientFactory, PracticeFactory
+from tests.factories import PatientFactory, PostcodeAreaFactory, PracticeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +77,8 @@ def test_duplicate_patient_links_to_existing(client_a):
     response = post(client_a)
     body = response.content.decode()
     assert "already exists" in body
-    assert reverse("staff:patient_find") + f"?nhs_number={VALID_NHS}" in body
+    assert f'href="{reverse("staff:patient_find")}"' in body
+    assert VALID_NHS not in body.split("already exists")[1].split("</a>")[0]  # not in the link
     summary = body.split('nhsuk-error-summary__list">')[1].split("</ul>")[0]
     assert summary.count("<a ") == 1  # plain text in the summary's link, no nested link
     assert Patient.objects.filter(nhs_number=VALID_NHS).count() == 1
@@ -121,28 +123,90 @@ def test_errors_keep_values_and_mark_fields(client_a):
     assert 'href="#postcode"' in body
 
 
+def find(client, number):
+    return client.post(reverse("staff:patient_find"), {"nhs_number": number})
+
+
 def test_find_existing_goes_to_patient(client_a, episode_a):
-    number = episode_a.patient.nhs_number
-    response = client_a.get(reverse("staff:patient_find"), {"nhs_number": number})
+    response = find(client_a, episode_a.patient.nhs_number)
     assert response.url == reverse("staff:patient_detail", args=[episode_a.patient.pk])
 
 
-def test_find_unknown_offers_create_prefilled(client_a):
-    response = client_a.get(reverse("staff:patient_find"), {"nhs_number": "943 476 5919"})
-    assert response.url == reverse("staff:patient_new") + f"?nhs_number={VALID_NHS}"
+def test_find_unknown_offers_create_prefilled_without_the_number_in_the_address(client_a):
+    response = find(client_a, "943 476 5919")
+    assert response.url == reverse("staff:patient_new")
     page = client_a.get(response.url).content.decode()
     assert f'value="{VALID_NHS}"' in page
 
 
+def test_the_find_form_is_a_post_with_a_csrf_token(client_a):
+    page = client_a.get(reverse("staff:home")).content.decode()
+    form = page.split('class="staff-find"')[0].rsplit("<form", 1)[1]
+    assert 'method="post"' in form
+    assert "csrfmiddlewaretoken" in page.split('class="staff-find"')[1].split("</form>")[0]
+
+
+def test_finding_by_an_address_with_an_nhs_number_does_not_search(client_a, episode_a):
+    url = reverse("staff:patient_find") + f"?nhs_number={episode_a.patient.nhs_number}"
+    response = client_a.get(url)
+    assert response.status_code == 200  # the search form again, not a redirect to the patient
+    assert episode_a.patient.nhs_number not in response.content.decode()
+
+
+def test_a_duplicate_on_add_a_patient_leads_to_the_search_with_the_number_ready(client_a):
+    PatientFactory(nhs_number=VALID_NHS)
+    post(client_a)
+    page = client_a.get(reverse("staff:patient_find")).content.decode()
+    assert f'value="{VALID_NHS}"' in page
+
+
 def test_find_invalid_number(client_a):
-    response = client_a.get(reverse("staff:patient_find"), {"nhs_number": "123"})
-    assert response.status_code == 200
+    response = find(client_a, "123")
+    assert response.status_code == 400
     assert "There is a problem" in response.content.decode()
 
 
 def test_find_patient_of_another_service_allows_enrolment_only(client_a, episode_b):
     patient = episode_b.patient
-    response = client_a.get(reverse("staff:patient_find"), {"nhs_number": patient.nhs_number})
+    response = find(client_a, patient.nhs_number)
     assert response.url == reverse("staff:episode_new", args=[patient.pk])
     assert client_a.get(response.url).status_code == 200
     assert client_a.get(reverse("staff:patient_detail", args=[patient.pk])).status_code == 404
+
+
+POSTCODE_NOT_FOUND = "We could not find this postcode's area, so deprivation will not be recorded"
+
+
+def test_a_postcode_not_in_the_lookup_warns_staff_and_stores_no_area(client_a):
+    response = post(client_a, postcode="NG18 9ZZ")
+    patient = Patient.objects.get(nhs_number=VALID_NHS)
+    assert patient.area is None
+    page = client_a.get(response.url).content.decode()
+    assert POSTCODE_NOT_FOUND in page.replace("&#x27;", "'")
+
+
+def test_a_postcode_in_the_lookup_records_its_area_without_a_warning(client_a):
+    known = PostcodeAreaFactory(postcode="NG18 1AA")
+    response = post(client_a)
+    assert Patient.objects.get(nhs_number=VALID_NHS).area == known.area
+    page = client_a.get(response.url).content.decode()
+    assert POSTCODE_NOT_FOUND not in page.replace("&#x27;", "'")
+
+
+def test_a_patient_added_by_someone_else_at_the_same_moment_gives_the_duplicate_message(
+    client_a, monkeypatch
+):
+    checked = PatientForm.clean_nhs_number
+
+    def checked_then_added_elsewhere(form):
+        number = checked(form)  # no one has this number yet...
+        PatientFactory(nhs_number=number)  # ...then another request saves the same patient
+        return number
+
+    monkeypatch.setattr(PatientForm, "clean_nhs_number", checked_then_added_elsewhere)
+    response = post(client_a)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "A patient with this NHS number already exists." in body
+    assert 'id="nhs_number-error"' in body
+    assert Patient.objects.filter(nhs_number=VALID_NHS).count() == 1
