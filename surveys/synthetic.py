@@ -166,7 +166,7 @@ CONDITIONS = (
         120,
         {"RK5": 0.35, "DEMOHUB": 0.25, "DEMOIND": 0.20, "DEMOCOM": 0.15, "RHA": 0.05},
         procedure_rate=0.30,
-        procedure="knee replacement",
+        procedure="total-knee-replacement",
         procedure_gain=0.25,
     ),
     ConditionProfile(
@@ -646,7 +646,10 @@ def _episode_plan(context, rng, patient, condition, referred_on, today) -> Episo
         index = next(
             i for i, e in enumerate(episode.events) if e.kind == EpisodeEvent.Kind.PROCEDURE
         )
-        windows += [(w, index) for w in scheduling.windows(spec, "procedure", operated_on)]
+        windows += [
+            (w, index)
+            for w in scheduling.windows(spec, "procedure", operated_on, condition.procedure)
+        ]
     windows.sort(key=lambda pair: pair[0].due_on)
 
     def severity(on: dt.date) -> float:

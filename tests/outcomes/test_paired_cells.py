@@ -8,9 +8,14 @@ import time_machine
 
 from outcomes import summaries
 from outcomes.loading import catalogue
-from outcomes.models import Pathway
 from surveys import services
-from tests.factories import AreaFactory, PatientFactory, PracticeFactory, ProviderFactory
+from tests.factories import (
+    AreaFactory,
+    PatientFactory,
+    PracticeFactory,
+    ProviderFactory,
+    pathway_current,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +26,7 @@ def answered(loaded_definitions):
     rng = random.Random(7)
     providers = [ProviderFactory() for _ in range(3)]
     practices = [PracticeFactory() for _ in range(4)]
-    pathway = Pathway.objects.get(code="knee-pain")
+    pathway = pathway_current("knee-pain")
     for number in range(30):
         patient = PatientFactory(
             date_of_birth=dt.date(1940 + number, 3, 1),

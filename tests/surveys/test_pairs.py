@@ -6,11 +6,16 @@ import pytest
 import time_machine
 
 from outcomes.loading import catalogue
-from outcomes.models import Pathway
 from outcomes.summaries import measure_slots
 from surveys import pairs, reference, services, synthetic
 from surveys.models import PairedResult
-from tests.factories import AreaFactory, PatientFactory, PracticeFactory, ProviderFactory
+from tests.factories import (
+    AreaFactory,
+    PatientFactory,
+    PracticeFactory,
+    ProviderFactory,
+    pathway_current,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +48,7 @@ def episode(loaded_definitions):
     with time_machine.travel(dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC), tick=False):
         return services.episode_enrol(
             patient=patient,
-            pathway=Pathway.objects.get(code="knee-pain"),
+            pathway=pathway_current("knee-pain"),
             provider=ProviderFactory(),
             referred_on=REFERRED,
             by=None,
