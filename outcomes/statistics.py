@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from statistics import NormalDist
 
 import numpy as np
@@ -326,10 +326,20 @@ class CaseMixModel:
                 row[index] = 1.0
         return row
 
+    @cached_property
+    def _effects(self) -> tuple[dict[str, float], tuple[str, ...]]:
+        """Each indicator's coefficient by "factor=level", and the factors that have any."""
+        named = dict(zip(self.columns[1:-1], self.coefficients[1:-1], strict=True))
+        return named, tuple(dict.fromkeys(name.split("=", 1)[0] for name in named))
+
     def cell_expected_sum(self, covariates: Mapping[str, str], cell: CellSums) -> float:
-        """Σ of predicted follow-up scores over a cell's patients."""
-        beta = np.asarray(self.coefficients)
-        return float(cell.n * (self._indicators(covariates) @ beta[:-1]) + beta[-1] * cell.sum_b)
+        """Σ of predicted follow-up scores over a cell's patients: n · (intercept + the
+        effects of the cell's levels) + β_baseline · Σb (a reference level has no effect)."""
+        named, factors = self._effects
+        linear = self.coefficients[0] + sum(
+            named.get(f"{factor}={covariates[factor]}", 0.0) for factor in factors
+        )
+        return float(cell.n * linear + self.coefficients[-1] * cell.sum_b)
 
     def predict(self, covariates: Mapping[str, str], baseline: float) -> float:
         beta = np.asarray(self.coefficients)

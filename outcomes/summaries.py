@@ -598,11 +598,24 @@ def _modelled(cells: Iterable[Cell]) -> list[Cell]:
     return [cell for cell in cells if cell.key["imd_quintile"] is not None]
 
 
+def _patterns(cells: Iterable[Cell]) -> list[tuple[dict[str, str], st.CellSums]]:
+    """Modelled cells merged by covariate pattern. The model and its predictions depend on a
+    cell only through its covariates and sums, which add up, so merging cells of the same
+    pattern (across providers, practices and periods) changes no figure: it only spares
+    fitting thousands of by-practice cells one by one."""
+    merged: dict[tuple, tuple[dict[str, str], st.CellSums]] = {}
+    for cell in _modelled(cells):
+        covariates = _covariates(cell)
+        key = tuple(covariates[f] for f in CASE_MIX_FACTORS)
+        if key not in merged:
+            merged[key] = (covariates, st.CellSums())
+        merged[key][1].add(cell.sums)
+    return list(merged.values())
+
+
 def case_mix_model(cells: Sequence[Cell]) -> st.CaseMixModel | None:
     """follow-up ~ 1 + age band + sex + IMD quintile + baseline, on every provider's patients."""
-    return st.case_mix_fit(
-        [(_covariates(cell), cell.sums) for cell in _modelled(cells)], CASE_MIX_FACTORS
-    )
+    return st.case_mix_fit(_patterns(cells), CASE_MIX_FACTORS)
 
 
 def change_estimate(total: st.CellSums) -> st.MeanEstimate:
@@ -703,7 +716,7 @@ def adjusted_figures(
     row["n_modelled"] = sum(cell.sums.n for cell in modelled)
     if model is None or model.residual_sd is None or row["n_modelled"] < disclosure.min_adjusted():
         return row
-    adjusted = st.case_mix_adjust(model, [(_covariates(c), c.sums) for c in modelled])
+    adjusted = st.case_mix_adjust(model, _patterns(modelled))
     published_n = disclosure.round_count(adjusted.n)
     limits = st.funnel_limits_mean(model.mean_change, model.residual_sd, published_n)
     position = limits.position(adjusted.adjusted_change)
