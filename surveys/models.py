@@ -298,7 +298,14 @@ class Invitation(models.Model):
                 fields=["next_action_at"],
                 name="invitation_due",
                 condition=Q(status__in=["scheduled", "sent", "opened", "partial"]),
-            )
+            ),
+            # Response rates (outcomes/summaries.py): read from the index alone on PostgreSQL,
+            # without visiting the wide invitation rows (drafts, instruments).
+            models.Index(
+                fields=["timepoint", "episode"],
+                include=["id", "status", "closes_on", "due_on"],
+                name="invitation_response_rate",
+            ),
         ]
 
     def __str__(self) -> str:
