@@ -299,6 +299,15 @@ def _age_band_sql(age: str) -> str:
     )
 
 
+def _period_label(value: Any, series: str | None) -> str | None:
+    """'2026-03' or '2026Q1' for the start of a month or quarter (labels pass through)."""
+    if not isinstance(value, dt.date):
+        return value
+    if series == "quarter":
+        return f"{value.year}Q{(value.month - 1) // 3 + 1}"
+    return f"{value.year:04d}-{value.month:02d}"
+
+
 def age_band_at_sql(on: str, born: str) -> str:
     """SQL for the age band (AGE_BANDS) on date ``on`` of someone born on ``born``."""
     return _age_band_sql(_age_sql(on, born))
@@ -397,7 +406,7 @@ def paired_cells(query: OutcomeQuery, *, by_practice: bool = False) -> list[Cell
                 key={
                     "provider_id": provider_id,
                     "practice_id": practice_id,
-                    "period": period,
+                    "period": _period_label(period, query.series),
                     "age_band": age_band,
                     "sex": sex,
                     "imd_quintile": None if imd is None else int(imd),
@@ -497,7 +506,13 @@ def _pairs_from_read_model(
             f", {slot('baseline_values', 'score', measure.mic_score)} AS mb"
             f", {slot('follow_up_values', 'score', measure.mic_score)} AS mf"
         )
-    period_sql, period_params = _period_sql("pr.followed_up_at", query.series)
+    if query.series and connection.vendor == "postgresql":
+        # The month or quarter's first moment, labelled in Python (_period_label): twice as
+        # quick as to_char over every pair of a series.
+        period_sql = "date_trunc(%s, pr.followed_up_at AT TIME ZONE %s)"
+        period_params = [query.series, settings.TIME_ZONE]
+    else:
+        period_sql, period_params = _period_sql("pr.followed_up_at", query.series)
     instrument_ids = sorted(versions)
     where = [
         f"pr.instrument_id {_in(instrument_ids)}",
