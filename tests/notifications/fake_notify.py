@@ -39,6 +39,8 @@ class FakeNotify:
         self.sent: list[dict] = []  # every accepted notification, with its type
         self.requests: list[tuple[str, str]] = []
         self.failures: list[int] = []  # statuses to answer next, in order
+        self.lost_answers = 0  # accept this many sends but drop the connection (a timeout)
+        self.answer_delay = 0.0  # seconds to wait after accepting a send before answering
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -117,6 +119,11 @@ class FakeNotify:
                     return self._error(400, f"{missing[0]} is a required property")
                 notification = {"id": str(uuid.uuid4()), "type": kind, **body}
                 fake.sent.append(notification)
+                if fake.lost_answers:  # Notify has it, but the answer never reaches us
+                    fake.lost_answers -= 1
+                    self.close_connection = True
+                    return None
+                time.sleep(fake.answer_delay)
                 self._answer(
                     201,
                     {
