@@ -21,8 +21,10 @@ class NotificationsConfig(AppConfig):
 
 
 def _closing_event_recorded(sender, instance, created, **kwargs) -> None:
-    from notifications.services import episode_notifications_cancel
+    from notifications.services import episode_notifications_cancel, patient_notifications_cancel
     from surveys.models import EpisodeEvent
 
-    if created and instance.kind in EpisodeEvent.CLOSING:
+    if created and instance.kind == EpisodeEvent.Kind.DEATH:  # every episode of the patient
+        patient_notifications_cancel(patient_id=instance.episode.patient_id)
+    elif created and instance.kind in EpisodeEvent.CLOSING:
         episode_notifications_cancel(episode=instance.episode)

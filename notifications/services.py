@@ -468,8 +468,13 @@ def invitation_resend(*, invitation: Invitation, by) -> Notification:
 
 
 def episode_notifications_cancel(*, episode: Episode) -> int:
-    """Cancel every message still waiting for ``episode`` (a discharge, withdrawal or death)."""
+    """Cancel every message still waiting for ``episode`` (a discharge or withdrawal)."""
     return _cancel_waiting(Q(invitation__episode=episode))
+
+
+def patient_notifications_cancel(*, patient_id: int) -> int:
+    """Cancel every message still waiting for the patient, on any episode (a death)."""
+    return _cancel_waiting(Q(patient_id=patient_id))
 
 
 @transaction.atomic

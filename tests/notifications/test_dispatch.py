@@ -9,9 +9,9 @@ from notifications import services
 from notifications.models import Notification
 from notifications.sealing import unseal
 from notifications.services import dispatch_due
-from outcomes.models import AuditEvent
-from surveys.models import EpisodeEvent, Invitation
-from surveys.services import event_record, invitation_link_issue
+from outcomes.models import AuditEvent, Pathway
+from surveys.models import Episode, EpisodeEvent, Invitation
+from surveys.services import episode_enrol, event_record, invitation_link_issue
 from surveys.tokens import token_hash
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +221,29 @@ def test_the_tick_query_count_does_not_grow_with_the_number_due(
         report = dispatch_due(enqueue=False)
 
     assert (report.opened, report.reminded) == (30, 3)
+
+
+def test_a_death_on_one_episode_stops_messages_on_the_patients_other_episodes(
+    daytime, enrol, staff
+):
+    knee = enrol()
+    back = episode_enrol(
+        patient=knee.patient,
+        pathway=Pathway.objects.get(code="back-pain"),
+        provider=knee.provider,
+        referred_on=knee.referred_on,
+        by=staff,
+    )
+    daytime.move_to(dt.datetime(2026, 3, 10, 21, 0))  # quiet hours: both invites wait
+    dispatch_due(enqueue=False)
+    assert Notification.objects.filter(status=Notification.Status.HELD).count() == 2
+
+    event_record(episode=knee, kind=EpisodeEvent.Kind.DEATH, occurred_on=knee.referred_on, by=staff)
+
+    back.refresh_from_db()
+    assert back.status == Episode.Status.DIED and back.closed_on == knee.referred_on
+    assert not back.invitations.filter(status__in=Invitation.OUTSTANDING).exists()
+    assert set(Notification.objects.values_list("status", flat=True)) == {"cancelled"}
+    assert AuditEvent.objects.filter(action="episode.closed", object_id=str(back.pk)).exists()
+    daytime.move_to(dt.datetime(2026, 3, 11, 9, 0))
+    assert dispatch_due(enqueue=False).notifications == 0
