@@ -9,10 +9,12 @@ from notifications import services
 from notifications.models import Notification
 from notifications.sealing import unseal
 from notifications.services import dispatch_due
+from outcomes.loading import load_catalogue
 from outcomes.models import AuditEvent, Pathway
 from surveys.models import Episode, EpisodeEvent, Invitation
 from surveys.services import episode_enrol, event_record, invitation_link_issue
 from surveys.tokens import token_hash
+from tests.outcomes.definition_files import PATHWAY, changed, write_tree
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +249,24 @@ def test_a_death_on_one_episode_stops_messages_on_the_patients_other_episodes(
     assert AuditEvent.objects.filter(action="episode.closed", object_id=str(back.pk)).exists()
     daytime.move_to(dt.datetime(2026, 3, 11, 9, 0))
     assert dispatch_due(enqueue=False).notifications == 0
+
+
+def test_a_pathway_with_reminders_on_days_2_and_5_reminds_on_those_days(
+    daytime, enrol, tmp_path, monkeypatch
+):
+    two_and_five = changed(PATHWAY, "reminder_days", [5, 2])  # the back-pain test pathway
+    definitions = load_catalogue(write_tree(tmp_path, pathway=two_and_five))
+    monkeypatch.setattr(services, "pathway_spec", lambda pathway: definitions.pathway(pathway.code))
+    episode = enrol(pathway="back-pain")
+    reminded_on = []
+    for day in range(8):
+        daytime.move_to(dt.datetime(2026, 3, 10 + day, 10, 0, tzinfo=dt.UTC))
+        if dispatch_due(enqueue=False).reminded:
+            reminded_on.append(day)
+
+    assert reminded_on == [2, 5]
+    assert list(
+        Notification.objects.filter(invitation__episode=episode)
+        .order_by("created_at")
+        .values_list("kind", flat=True)
+    ) == ["invite", "reminder", "reminder"]
