@@ -13,11 +13,25 @@ class NotificationsConfig(AppConfig):
         # keeps imports flowing notifications -> surveys.
         from django.db.models.signals import post_save
 
-        from surveys.models import EpisodeEvent
+        from surveys.models import Episode, EpisodeEvent
 
         post_save.connect(
             _closing_event_recorded, sender=EpisodeEvent, dispatch_uid="notifications.closing"
         )
+        # An enrolment or an event schedules invitations (some due at once): tick soon after
+        # the commit instead of waiting for beat.
+        post_save.connect(_scheduled, sender=Episode, dispatch_uid="notifications.enrolled")
+        post_save.connect(_scheduled, sender=EpisodeEvent, dispatch_uid="notifications.event")
+
+
+def _scheduled(sender, instance, created, **kwargs) -> None:
+    from django.db import transaction
+
+    from notifications.services import dispatch_soon
+    from surveys.models import EpisodeEvent
+
+    if created and getattr(instance, "kind", None) not in EpisodeEvent.CLOSING:
+        transaction.on_commit(dispatch_soon)
 
 
 def _closing_event_recorded(sender, instance, created, **kwargs) -> None:

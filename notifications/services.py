@@ -397,6 +397,30 @@ def _cancel_waiting(condition: Q) -> int:
     )
 
 
+# Enrolments in a burst (a bulk upload) share one tick queued this long after the first.
+DISPATCH_SOON_SECONDS = 10
+
+
+def dispatch_soon() -> None:
+    """Queue a dispatch tick shortly after an enrolment or event commits, so its first message
+    goes out within a minute rather than at the next beat (with a broker; in-process, the
+    embedded scheduler ticks every NOTIFICATIONS_SCHEDULER_SECONDS instead)."""
+    from django.core.cache import cache
+
+    from notifications.tasks import dispatch
+    from proms.celery import app
+
+    if app.conf.task_always_eager:  # no broker: never run a tick inside the web request
+        return
+    if not cache.add("notifications:dispatch-soon", True, timeout=DISPATCH_SOON_SECONDS):
+        return  # a tick is already queued for the burst (or Redis is down: beat catches up)
+    try:
+        dispatch.apply_async(countdown=DISPATCH_SOON_SECONDS)
+    except Exception:  # the broker is down: the next beat tick finds the due invitations
+        cache.delete("notifications:dispatch-soon")
+        logger.warning("Could not queue a dispatch tick; the next scheduled tick will run it")
+
+
 def _relay_soon() -> None:
     from notifications.tasks import relay
 
