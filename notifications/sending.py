@@ -32,8 +32,6 @@ from surveys.models import Invitation
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this belongs to a worker that stopped mid-send (sends take seconds).
-STALE_CLAIM = dt.timedelta(minutes=15)
 # The relay re-queues a waiting message it already queued only after this long.
 REQUEUE_AFTER = dt.timedelta(minutes=10)
 # Failures after which the provider may have the message all the same (the answer was lost):
@@ -95,7 +93,8 @@ def _reconcile_stale(now: dt.datetime) -> int:
     rather than risk a second copy."""
     stale = list(
         Notification.objects.filter(
-            status=Notification.Status.SENDING, claimed_at__lt=now - STALE_CLAIM
+            status=Notification.Status.SENDING,
+            claimed_at__lt=now - dt.timedelta(seconds=settings.NOTIFICATIONS_STALE_CLAIM_SECONDS),
         )[:100]
     )
     for notification in stale:

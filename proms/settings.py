@@ -300,5 +300,8 @@ QUIET_HOURS_TIMEZONE = "Europe/London"
 NOTIFICATIONS_DISPATCH_BATCH = int(os.environ.get("NOTIFICATIONS_DISPATCH_BATCH", "5000"))
 NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "8"))
 NOTIFICATIONS_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "60"))
+# A send still "sending" after this long belongs to a worker that stopped mid-send (a send takes
+# seconds, Notify's client times out at 20): the relay then asks the provider what became of it.
+NOTIFICATIONS_STALE_CLAIM_SECONDS = int(os.environ.get("NOTIFICATIONS_STALE_CLAIM_SECONDS", "900"))
 # The embedded scheduler of scripts/serve (manage.py run_scheduler) ticks this often.
 NOTIFICATIONS_SCHEDULER_SECONDS = int(os.environ.get("NOTIFICATIONS_SCHEDULER_SECONDS", "30"))

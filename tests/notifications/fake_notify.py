@@ -41,6 +41,7 @@ class FakeNotify:
         self.failures: list[int] = []  # statuses to answer next, in order
         self.lost_answers = 0  # accept this many sends but drop the connection (a timeout)
         self.answer_delay = 0.0  # seconds to wait after accepting a send before answering
+        self._closing = threading.Event()  # wakes delayed answers when the server stops
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -53,6 +54,7 @@ class FakeNotify:
         return self
 
     def __exit__(self, *exc) -> None:
+        self._closing.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -65,11 +67,14 @@ class FakeNotify:
 
             def _answer(self, status: int, body: dict) -> None:
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the caller went away (a killed worker): nothing to tell
+                    self.close_connection = True
 
             def _error(self, status: int, message: str | None = None) -> None:
                 name, text = ERRORS[status]
@@ -123,7 +128,9 @@ class FakeNotify:
                     fake.lost_answers -= 1
                     self.close_connection = True
                     return None
-                time.sleep(fake.answer_delay)
+                if fake.answer_delay and fake._closing.wait(fake.answer_delay):
+                    self.close_connection = True
+                    return None
                 self._answer(
                     201,
                     {
