@@ -14,4 +14,5 @@ urlpatterns = [
     path("callbacks/notify/", include("notifications.urls_callbacks")),
     path("staff/", include("surveys.urls_staff")),
     path("q/", include("surveys.urls_patient")),
+    path("l/", include("notifications.urls_letters")),  # the short code on a letter
 ]

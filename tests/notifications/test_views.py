@@ -218,11 +218,13 @@ def test_a_letter_shows_the_address_link_and_qr_code(daytime, enrol):
 
     letter_patients(enrol, count=1)
     notification = Notification.objects.get()
-    content = letter_content(notification, unseal(notification.link_token), dt.date(2026, 3, 10))
+    token = unseal(notification.link_token)
+    content = letter_content(notification, token, dt.date(2026, 3, 10), "ABCD-1234")
 
     html = render_to_string("notifications/letter_batch.html", {"letters": [content]})
     assert "1 Test Street" in html and "NG18 1AA" in html
-    assert content["link"] in html
+    assert "https://proms.test/l/ABCD-1234" in html
+    assert token not in html.replace(content["qr"], "")  # the full link only in the QR code
     assert content["qr"].startswith("data:image/svg+xml")
 
 
