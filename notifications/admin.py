@@ -4,7 +4,6 @@ from django.contrib import admin
 
 from notifications.models import Notification, NotificationAttempt
 
-
 SECRET_FIELDS = ["link_token", "short_code", "short_code_hash"]
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from notifications import letter_codes
 from notifications.models import LetterBatch, Notification, NotificationAttempt
 from notifications.sealing import seal, unseal
-from notifications.sending import patient_link
+from notifications.sending import patient_link, wording_files
 from notifications.services import may_contact
 from outcomes.services import audit_record
 from surveys.models import Invitation
@@ -79,7 +79,7 @@ def letter_content(notification: Notification, token: str, today: dt.date, code:
     provider = notification.invitation.episode.provider
     link = patient_link(token)
     body = render_to_string(
-        f"notifications/messages/{notification.language}/letter.txt",
+        wording_files(notification.language, "letter"),
         {"first_name": patient.given_name, "kind": notification.kind},
     ).strip()
     return {

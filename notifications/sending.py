@@ -27,7 +27,7 @@ from notifications.channels import (
 )
 from notifications.models import Notification, NotificationAttempt
 from notifications.sealing import unseal
-from notifications.services import hold_until, may_contact, uk_zone
+from notifications.services import hold_until, may_contact, notify_template_id, uk_zone
 from surveys.models import Invitation
 
 logger = logging.getLogger(__name__)
@@ -292,11 +292,16 @@ def patient_link(token: str) -> str:
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/q/{token}/"
 
 
+def wording_files(language: str, kind: str) -> list[str]:
+    """The repository wording of ``kind`` in ``language``, English where there is none."""
+    return [f"notifications/messages/{lang}/{kind}.txt" for lang in dict.fromkeys((language, "en"))]
+
+
 def message_text(notification: Notification, token: str) -> tuple[str, str]:
     """(subject, body) from ``templates/notifications/messages/<language>/<kind>.txt``; the first
     line of the file, ``Subject: ...``, is the e-mail subject."""
     text = render_to_string(
-        f"notifications/messages/{notification.language}/{notification.kind}.txt",
+        wording_files(notification.language, notification.kind),
         {"first_name": notification.patient.given_name, "link": patient_link(token)},
     ).strip()
     subject, _sep, body = text.partition("\n")
@@ -311,8 +316,8 @@ def message_build(notification: Notification) -> Message:
     subject, body = message_text(notification, token)
     template_id = ""
     if backend_name(notification.channel) == "notify":
-        template_id = notification.template or settings.NOTIFY_TEMPLATES.get(
-            f"{notification.channel}:{notification.kind}", ""
+        template_id = notification.template or notify_template_id(
+            notification.channel, notification.kind, notification.language
         )
         if not template_id:
             raise PermanentFailure("no-template", "no Notify template id configured")

@@ -17,8 +17,12 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import connection, transaction
 from django.db.models import Q
+from django.dispatch import receiver
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +40,6 @@ from surveys.tokens import token_hash, token_new
 
 logger = logging.getLogger(__name__)
 
-MESSAGE_DIR = settings.BASE_DIR / "templates" / "notifications" / "messages"
 # A staff member pressing "resend" twice within this time sends one message, not two.
 RESEND_DEBOUNCE = dt.timedelta(minutes=2)
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT"})
@@ -76,25 +79,51 @@ def may_contact(patient: Patient, episode: Episode) -> bool:
     )
 
 
-@lru_cache(maxsize=1)
-def message_languages() -> frozenset[str]:
-    return frozenset(path.name for path in MESSAGE_DIR.iterdir() if path.is_dir())
+def _languages_wanted(patient: Patient) -> list[str]:
+    """The patient's language, then its primary subtag (``cy-GB`` -> ``cy``), then English."""
+    wanted = (patient.preferred_language or "en").lower().replace("_", "-")
+    return list(dict.fromkeys((wanted, wanted.split("-")[0], "en")))
 
 
-def _language(patient: Patient) -> str:
-    wanted = (patient.preferred_language or "en").lower()
-    for candidate in (wanted, wanted.split("-")[0]):
-        if candidate in message_languages():
-            return candidate
-    return "en"
+@lru_cache(maxsize=256)
+def wording_available(language: str, kind: str) -> bool:
+    """Whether the repository has ``kind``'s wording in ``language`` (any template folder)."""
+    try:
+        get_template(f"notifications/messages/{language}/{kind}.txt")
+    except TemplateDoesNotExist:
+        return False
+    return True
 
 
-def _template(channel: str, kind: str, language: str) -> str:
+@receiver(setting_changed)
+def _templates_changed(*, setting, **kwargs) -> None:
+    if setting == "TEMPLATES":
+        wording_available.cache_clear()
+
+
+def notify_template_id(channel: str, kind: str, language: str) -> str:
+    """The Notify template for ``language`` (``NOTIFY_TEMPLATE_SMS_INVITE_CY``), else English's."""
+    templates = settings.NOTIFY_TEMPLATES
+    return templates.get(f"{channel}:{kind}:{language}") or templates.get(f"{channel}:{kind}", "")
+
+
+def message_wording(channel: str, kind: str, patient: Patient) -> tuple[str, str]:
+    """(language, template) of the message: the patient's language where we have wording in it
+    (a Notify template for the channel, or a repository file), else English. Wording is never
+    machine-translated: a language gets messages once reviewed templates for it exist."""
+    wanted = _languages_wanted(patient)
     if channel == Notification.Channel.LETTER:
-        return f"notifications/messages/{language}/letter.txt"
+        language = next(
+            lang for lang in wanted if lang == "en" or wording_available(lang, "letter")
+        )
+        return language, f"notifications/messages/{language}/letter.txt"
     if backend_name(channel) == "notify":
-        return settings.NOTIFY_TEMPLATES.get(f"{channel}:{kind}", "")
-    return f"notifications/messages/{language}/{kind}.txt"
+        for language in wanted:
+            if settings.NOTIFY_TEMPLATES.get(f"{channel}:{kind}:{language}"):
+                return language, settings.NOTIFY_TEMPLATES[f"{channel}:{kind}:{language}"]
+        return "en", notify_template_id(channel, kind, "en")
+    language = next(lang for lang in wanted if lang == "en" or wording_available(lang, kind))
+    return language, f"notifications/messages/{language}/{kind}.txt"
 
 
 def _new_notification(
@@ -103,14 +132,14 @@ def _new_notification(
     channel = channel_for(patient)
     if channel is None:
         return None
-    language = _language(patient)
+    language, template = message_wording(channel, kind, patient)
     not_before = hold_until(channel, now)
     return Notification(
         invitation=invitation,
         patient=patient,
         channel=channel,
         kind=kind,
-        template=_template(channel, kind, language),
+        template=template,
         language=language,
         status=Notification.Status.HELD if not_before > now else Notification.Status.PENDING,
         idempotency_key=f"{invitation.pk}:{kind}:{sequence}",

@@ -8,6 +8,7 @@ With no environment at all the service runs on SQLite with Celery tasks executed
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -278,11 +279,28 @@ OUTCOME_SUMMARY_CACHE_SECONDS = int(os.environ.get("OUTCOME_SUMMARY_CACHE_SECOND
 NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
 NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
 # Notify template ids, e.g. NOTIFY_TEMPLATE_SMS_INVITE; personalisation: first_name and link.
+# A language's own template adds its code: NOTIFY_TEMPLATE_SMS_INVITE_CY (key "sms:invite:cy");
+# patients in a language with no template of its own get the English one.
 NOTIFY_TEMPLATES = {
     f"{channel}:{kind}": os.environ.get(f"NOTIFY_TEMPLATE_{channel.upper()}_{kind.upper()}", "")
     for channel in ("sms", "email")
     for kind in ("invite", "reminder", "resend")
 }
+
+
+def notify_language_templates(environ) -> dict[str, str]:
+    """``NOTIFY_TEMPLATE_<CHANNEL>_<KIND>_<LANGUAGE>`` variables as ``channel:kind:language``."""
+    found = {}
+    pattern = r"NOTIFY_TEMPLATE_(SMS|EMAIL)_(INVITE|REMINDER|RESEND)_([A-Z]+(?:_[A-Z]+)?)"
+    for name, value in environ.items():
+        match = re.fullmatch(pattern, name)
+        if match and value:
+            channel, kind, language = (part.lower() for part in match.groups())
+            found[f"{channel}:{kind}:{language.replace('_', '-')}"] = value
+    return found
+
+
+NOTIFY_TEMPLATES.update(notify_language_templates(os.environ))
 # Bearer token Notify presents on delivery-receipt and inbound-SMS callbacks.
 NOTIFY_CALLBACK_TOKEN = os.environ.get("NOTIFY_CALLBACK_TOKEN", "")
 NOTIFICATIONS_SMS_BACKEND = os.environ.get(

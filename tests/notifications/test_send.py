@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.template import TemplateSyntaxError
 
 from notifications.models import Notification, NotificationAttempt
 from notifications.sealing import unseal
@@ -160,30 +161,37 @@ def test_the_admin_lists_notifications_without_their_link(daytime, enrol, admin_
     assert notification.link_token not in detail.content.decode()
 
 
-def test_an_unexpected_error_puts_the_message_back_with_only_its_error_class(daytime, enrol):
+def broken_wording(*args, **kwargs):
+    """A wording file that no longer renders (a bad edit), naming what it was given."""
+    raise TemplateSyntaxError(f"bad template given {args} {kwargs}")
+
+
+def test_an_unexpected_error_puts_the_message_back_with_only_its_error_class(
+    daytime, enrol, monkeypatch
+):
     enrol()
     dispatch_due(enqueue=False)
-    Notification.objects.update(language="xx")  # no such wording: render_to_string raises
     notification = Notification.objects.get()
     token = unseal(notification.link_token)
+    monkeypatch.setattr("notifications.sending.render_to_string", broken_wording)
 
     assert notification_send(notification_id=notification.pk) == "retry"
 
     notification.refresh_from_db()
     attempt = notification.attempt_rows.get()
     assert notification.status == Notification.Status.PENDING
-    assert notification.error_code == "error-TemplateDoesNotExist"
+    assert notification.error_code == "error-TemplateSyntaxError"
     assert attempt.outcome == NotificationAttempt.Outcome.TEMPORARY_FAILURE
-    assert attempt.error_message == "TemplateDoesNotExist"
+    assert attempt.error_message == "TemplateSyntaxError"
     assert token not in attempt.error_message + attempt.error_code
 
 
-def test_an_unexpected_error_gives_up_after_the_last_attempt(daytime, enrol, settings):
+def test_an_unexpected_error_gives_up_after_the_last_attempt(daytime, enrol, settings, monkeypatch):
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 2
     enrol()
     dispatch_due(enqueue=False)
-    Notification.objects.update(language="xx")
     notification = Notification.objects.get()
+    monkeypatch.setattr("notifications.sending.render_to_string", broken_wording)
 
     outcomes = []
     for _ in range(3):
