@@ -13,7 +13,7 @@ class NotificationsConfig(AppConfig):
         # keeps imports flowing notifications -> surveys.
         from django.db.models.signals import post_save
 
-        from surveys.models import Episode, EpisodeEvent
+        from surveys.models import Episode, EpisodeEvent, Patient
 
         post_save.connect(
             _closing_event_recorded, sender=EpisodeEvent, dispatch_uid="notifications.closing"
@@ -22,6 +22,16 @@ class NotificationsConfig(AppConfig):
         # the commit instead of waiting for beat.
         post_save.connect(_scheduled, sender=Episode, dispatch_uid="notifications.enrolled")
         post_save.connect(_scheduled, sender=EpisodeEvent, dispatch_uid="notifications.event")
+        # Consent or contact details added later: a parked questionnaire can still go out.
+        post_save.connect(_patient_saved, sender=Patient, dispatch_uid="notifications.patient")
+
+
+def _patient_saved(sender, instance, created, update_fields=None, **kwargs) -> None:
+    from notifications.services import CONTACT_FIELDS, patient_contact_changed
+
+    if created or (update_fields is not None and not CONTACT_FIELDS & set(update_fields)):
+        return
+    patient_contact_changed(patient=instance)
 
 
 def _scheduled(sender, instance, created, **kwargs) -> None:

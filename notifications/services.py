@@ -70,13 +70,13 @@ def channel_for(patient: Patient) -> str | None:
     return next((channel for channel in order if can.get(channel)), None)
 
 
+def may_contact_patient(patient: Patient) -> bool:
+    return bool(patient.contact_consent) and patient.opted_out_at is None
+
+
 def may_contact(patient: Patient, episode: Episode) -> bool:
     """Never message a patient who opted out, did not consent, or whose episode closed."""
-    return (
-        patient.contact_consent
-        and patient.opted_out_at is None
-        and episode.status == Episode.Status.ACTIVE
-    )
+    return may_contact_patient(patient) and episode.status == Episode.Status.ACTIVE
 
 
 def _languages_wanted(patient: Patient) -> list[str]:
@@ -532,24 +532,58 @@ def patient_notifications_cancel(*, patient_id: int) -> int:
 
 @transaction.atomic
 def patient_opt_out(*, patient: Patient, by=None, source: str = "staff") -> int:
-    """Stop all messages to ``patient`` at once: cancel waiting messages and every outstanding
-    invitation. Returns how many invitations were cancelled. Safe to call again."""
+    """Stop all messages to ``patient`` at once: cancel every message still waiting. Returns how
+    many were cancelled. Safe to call again.
+
+    Their questionnaires stay open: opting out of messages is not leaving the pathway, and
+    staff can still take answers by phone or on paper. The tick never messages them again.
+    """
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if patient.opted_out_at is None:
         patient.opted_out_at = timezone.now()
         patient.save(update_fields=["opted_out_at"])
-    cancelled = Invitation.objects.filter(
-        episode__patient=patient, status__in=Invitation.OUTSTANDING
-    ).update(status=Invitation.Status.CANCELLED, next_action_at=None, token_hash=None)
     messages = _cancel_waiting(Q(patient=patient))
     audit_record(
         actor=by,
         action="patient.opted_out",
         obj=patient,
-        details={"source": source, "invitations_cancelled": cancelled, "messages": messages},
+        details={"source": source, "messages": messages},
     )
     logger.info("Patient %s opted out (%s)", patient.pk, source)
-    return cancelled
+    return messages
+
+
+# What decides whether and how a patient can be messaged (channel_for, may_contact).
+CONTACT_FIELDS = frozenset(
+    {
+        "mobile",
+        "email",
+        "address_line_1",
+        "postcode",
+        "preferred_channel",
+        "contact_consent",
+        "opted_out_at",
+    }
+)
+
+
+def patient_contact_changed(*, patient: Patient, now: dt.datetime | None = None) -> int:
+    """Staff added consent or a way to reach ``patient``: questionnaires whose window is open but
+    that were parked (nobody to message when they opened) are due again at the next tick.
+    Returns how many; called from the patient's save, in its transaction."""
+    now = now or timezone.now()
+    if not (may_contact_patient(patient) and channel_for(patient)):
+        return 0
+    woken = Invitation.objects.filter(
+        episode__patient=patient,
+        episode__status=Episode.Status.ACTIVE,
+        status=Invitation.Status.SCHEDULED,
+        opens_on__lte=now.astimezone(uk_zone()).date(),
+        next_action_at__gt=now,
+    ).update(next_action_at=now)
+    if woken:
+        transaction.on_commit(dispatch_soon)
+    return woken
 
 
 def mobile_normalise(number: str) -> str:

@@ -94,9 +94,11 @@ def _back(request: HttpRequest, patient: Patient) -> str:
 def patient_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff record that a patient does not want messages (told by phone, letter, in clinic)."""
     patient = get_object_or_404(Patient.objects.for_user(request.user), pk=pk)
-    cancelled = services.patient_opt_out(patient=patient, by=request.user, source="staff")
-    text = _("Messages stopped. %(count)s outstanding questionnaires cancelled.")
-    messages.success(request, text % {"count": cancelled})
+    services.patient_opt_out(patient=patient, by=request.user, source="staff")
+    messages.success(
+        request,
+        _("Messages stopped. Questionnaires stay open for answers taken by phone or on paper."),
+    )
     return redirect(_back(request, patient))
 
 

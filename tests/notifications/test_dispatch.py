@@ -12,7 +12,7 @@ from notifications.services import dispatch_due
 from outcomes.loading import load_catalogue
 from outcomes.models import AuditEvent, Pathway
 from surveys.models import Episode, EpisodeEvent, Invitation
-from surveys.services import episode_enrol, event_record, invitation_link_issue
+from surveys.services import episode_enrol, event_record, invitation_link_issue, response_submit
 from surveys.tokens import token_hash
 from tests.outcomes.definition_files import PATHWAY, changed, write_tree
 
@@ -270,3 +270,63 @@ def test_a_pathway_with_reminders_on_days_2_and_5_reminds_on_those_days(
         .order_by("created_at")
         .values_list("kind", flat=True)
     ) == ["invite", "reminder", "reminder"]
+
+
+def test_an_opted_out_patient_gets_no_reminder_but_staff_can_still_enter_their_answers(
+    daytime, enrol, staff
+):
+    episode = enrol()
+    dispatch_due(enqueue=False)
+    services.patient_opt_out(patient=episode.patient, by=staff)
+    daytime.move_to(dt.datetime(2026, 3, 13, 10, 0))  # the first reminder is due
+
+    report = dispatch_due(enqueue=False)
+    invitation = baseline(episode)
+    answers = {code: {} for code, _version in invitation.instruments}
+    submitted = response_submit(invitation=invitation, answers=answers, mode="staff", by=staff)
+
+    assert report.notifications == 0
+    assert submitted.created
+    assert baseline(episode).status == Invitation.Status.COMPLETED
+
+
+def test_a_questionnaire_parked_for_want_of_consent_goes_out_once_consent_is_recorded(
+    daytime, enrol
+):
+    episode = enrol(contact_consent=False)
+    assert dispatch_due(enqueue=False).silent == 1  # parked until its window ends
+    daytime.shift(dt.timedelta(hours=3))
+
+    patient = episode.patient
+    patient.contact_consent = True
+    patient.save(update_fields=["contact_consent"])
+
+    report = dispatch_due(enqueue=False)
+    assert report.opened == 1
+    assert Notification.objects.get().kind == Notification.Kind.INVITE
+
+
+def test_adding_a_mobile_number_later_sends_the_invite_at_the_next_tick(daytime, enrol):
+    episode = enrol(mobile="", email="")
+    dispatch_due(enqueue=False)
+    daytime.shift(dt.timedelta(days=2))
+
+    patient = episode.patient
+    patient.mobile = "+447700900123"
+    patient.save()
+
+    assert dispatch_due(enqueue=False).opened == 1
+    assert Notification.objects.get().channel == Notification.Channel.SMS
+
+
+def test_saving_a_patient_without_contact_changes_leaves_parked_questionnaires_parked(
+    daytime, enrol
+):
+    episode = enrol(contact_consent=False)
+    dispatch_due(enqueue=False)
+
+    patient = episode.patient
+    patient.given_name = "Sam"
+    patient.save(update_fields=["given_name"])
+
+    assert dispatch_due(enqueue=False).processed == 0

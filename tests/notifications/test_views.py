@@ -12,7 +12,6 @@ from notifications.models import Notification
 from notifications.sealing import unseal
 from notifications.sending import notification_send
 from notifications.services import dispatch_due, invitation_resend
-from surveys.models import Invitation
 from surveys.services import JourneyError
 from surveys.tokens import token_hash
 from tests.factories import UserFactory
@@ -118,7 +117,8 @@ def test_a_patient_replying_stop_is_opted_out_and_nothing_more_is_sent(
     assert response.json() == {"opted_out": 1}
     assert episode.patient.opted_out_at is not None
     assert Notification.objects.get().status == Notification.Status.CANCELLED
-    assert not episode.invitations.filter(status__in=Invitation.OUTSTANDING).exists()
+    daytime.move_to(dt.datetime(2026, 3, 14, 10, 0))  # the reminders fall due
+    assert dispatch_due(enqueue=False).notifications == 0
 
 
 def test_a_reply_that_is_not_stop_changes_nothing(daytime, enrol, client, callbacks):
