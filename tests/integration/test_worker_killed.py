@@ -9,6 +9,7 @@ runs the outbox relay, which asks Notify for our reference and records the messa
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import os
 import signal
 import subprocess
@@ -29,7 +30,7 @@ from outcomes.services import definitions_load
 from proms.celery import app
 from surveys.services import episode_enrol
 from tests.factories import PatientFactory, ProviderFactory, UserFactory
-from tests.integration.broker import private_queue, require, services_configured, wait_for
+from tests.integration.broker import needs_services, private_queue, require, wait_for
 from tests.notifications.fake_notify import API_KEY, FakeNotify
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -69,6 +70,7 @@ class Worker:
         self.queue, self.log, self.process = queue, log, None
 
     def start(self) -> Worker:
+        require(importlib.util.find_spec("celery") is not None, "celery is not installed")
         command = [sys.executable, "-m", "celery", "-A", "proms", "worker", "-Q", self.queue]
         options = ["--pool", "solo", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
         with self.log.open("ab") as output:
@@ -97,7 +99,7 @@ class Worker:
 
 @pytest.fixture
 def queue():
-    require(services_configured(), "needs REDIS_URL and a PostgreSQL DATABASE_URL")
+    needs_services()
     cache.set("notifications:dispatch-soon", True, timeout=60)  # this test queues by hand
     with private_queue() as name:
         yield name

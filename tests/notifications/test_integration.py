@@ -10,7 +10,7 @@ from notifications.models import Notification
 from outcomes.loading import catalogue
 from outcomes.services import definitions_load
 from proms.celery import app
-from tests.integration.broker import private_queue, require, services_configured, wait_for
+from tests.integration.broker import needs_services, private_queue, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def queue():
     """Tasks go through the broker to a worker, on a queue no other test run reads."""
-    require(services_configured(), "needs REDIS_URL and a PostgreSQL DATABASE_URL")
+    needs_services()
     cache.delete("notifications:dispatch-soon")
     with private_queue() as name:
         yield name
