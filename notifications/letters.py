@@ -19,8 +19,9 @@ from django.utils import timezone
 from notifications import letter_codes
 from notifications.models import LetterBatch, Notification, NotificationAttempt
 from notifications.sealing import seal, unseal
-from notifications.sending import patient_link, wording_files
+from notifications.sending import patient_link
 from notifications.services import may_contact
+from notifications.wording import wording_files
 from outcomes.services import audit_record
 from surveys.models import Invitation
 

@@ -27,7 +27,8 @@ from notifications.channels import (
 )
 from notifications.models import Notification, NotificationAttempt
 from notifications.sealing import unseal
-from notifications.services import hold_until, may_contact, notify_template_id, uk_zone
+from notifications.services import hold_until, may_contact, uk_zone
+from notifications.wording import notify_template_id, wording_files
 from surveys.models import Invitation
 
 logger = logging.getLogger(__name__)
@@ -290,11 +291,6 @@ def patient_link(token: str) -> str:
     """The patient's questionnaire link (``patient:start`` under ``q/``, fixed by the URL
     contract) on the public address."""
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/q/{token}/"
-
-
-def wording_files(language: str, kind: str) -> list[str]:
-    """The repository wording of ``kind`` in ``language``, English where there is none."""
-    return [f"notifications/messages/{lang}/{kind}.txt" for lang in dict.fromkeys((language, "en"))]
 
 
 def message_text(notification: Notification, token: str) -> tuple[str, str]:

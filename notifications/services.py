@@ -13,25 +13,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.db import connection, transaction
 from django.db.models import Q
-from django.dispatch import receiver
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications import timing
-from notifications.channels import (
-    backend_name,
-)
 from notifications.models import Notification
 from notifications.sealing import seal, unseal
+from notifications.wording import message_wording
 from outcomes.models import AuditEvent
 from outcomes.services import audit_record
 from surveys.models import Episode, Invitation, Patient
@@ -77,53 +70,6 @@ def may_contact_patient(patient: Patient) -> bool:
 def may_contact(patient: Patient, episode: Episode) -> bool:
     """Never message a patient who opted out, did not consent, or whose episode closed."""
     return may_contact_patient(patient) and episode.status == Episode.Status.ACTIVE
-
-
-def _languages_wanted(patient: Patient) -> list[str]:
-    """The patient's language, then its primary subtag (``cy-GB`` -> ``cy``), then English."""
-    wanted = (patient.preferred_language or "en").lower().replace("_", "-")
-    return list(dict.fromkeys((wanted, wanted.split("-")[0], "en")))
-
-
-@lru_cache(maxsize=256)
-def wording_available(language: str, kind: str) -> bool:
-    """Whether the repository has ``kind``'s wording in ``language`` (any template folder)."""
-    try:
-        get_template(f"notifications/messages/{language}/{kind}.txt")
-    except TemplateDoesNotExist:
-        return False
-    return True
-
-
-@receiver(setting_changed)
-def _templates_changed(*, setting, **kwargs) -> None:
-    if setting == "TEMPLATES":
-        wording_available.cache_clear()
-
-
-def notify_template_id(channel: str, kind: str, language: str) -> str:
-    """The Notify template for ``language`` (``NOTIFY_TEMPLATE_SMS_INVITE_CY``), else English's."""
-    templates = settings.NOTIFY_TEMPLATES
-    return templates.get(f"{channel}:{kind}:{language}") or templates.get(f"{channel}:{kind}", "")
-
-
-def message_wording(channel: str, kind: str, patient: Patient) -> tuple[str, str]:
-    """(language, template) of the message: the patient's language where we have wording in it
-    (a Notify template for the channel, or a repository file), else English. Wording is never
-    machine-translated: a language gets messages once reviewed templates for it exist."""
-    wanted = _languages_wanted(patient)
-    if channel == Notification.Channel.LETTER:
-        language = next(
-            lang for lang in wanted if lang == "en" or wording_available(lang, "letter")
-        )
-        return language, f"notifications/messages/{language}/letter.txt"
-    if backend_name(channel) == "notify":
-        for language in wanted:
-            if settings.NOTIFY_TEMPLATES.get(f"{channel}:{kind}:{language}"):
-                return language, settings.NOTIFY_TEMPLATES[f"{channel}:{kind}:{language}"]
-        return "en", notify_template_id(channel, kind, "en")
-    language = next(lang for lang in wanted if lang == "en" or wording_available(lang, kind))
-    return language, f"notifications/messages/{language}/{kind}.txt"
 
 
 def _new_notification(
