@@ -4,6 +4,8 @@ from django.contrib import admin
 
 from notifications.models import Notification, NotificationAttempt
 
+SECRET_FIELDS = ["link_token", "short_code", "short_code_hash"]
+
 
 class AttemptInline(admin.TabularInline):
     model = NotificationAttempt
@@ -21,9 +23,9 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ["pk", "invitation", "kind", "channel", "status", "not_before", "attempts"]
     list_filter = ["status", "channel", "kind"]
     search_fields = ["=pk", "=invitation__pk", "=provider_message_id"]
-    exclude = ["link_token"]  # never shown, even encrypted
+    exclude = SECRET_FIELDS  # never shown, even encrypted or hashed
     readonly_fields = [
-        field.name for field in Notification._meta.fields if field.name != "link_token"
+        field.name for field in Notification._meta.fields if field.name not in SECRET_FIELDS
     ]
     inlines = [AttemptInline]
 

@@ -95,6 +95,8 @@ class NotifyBackend:
 
         if not isinstance(error, APIError):
             return TemporaryFailure("network", type(error).__name__)
+        if error.response is None:  # the client's wrapping of a timeout or dropped connection
+            return TemporaryFailure("network", type(error.__cause__ or error).__name__)
         status = error.status_code
         detail = error.message
         if isinstance(detail, list) and detail:

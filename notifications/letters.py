@@ -11,14 +11,17 @@ import datetime as dt
 import logging
 
 import segno
+from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from notifications.models import Notification, NotificationAttempt
-from notifications.sealing import unseal
+from notifications import letter_codes
+from notifications.models import LetterBatch, Notification, NotificationAttempt
+from notifications.sealing import seal, unseal
 from notifications.sending import patient_link
 from notifications.services import may_contact
+from notifications.wording import wording_files
 from outcomes.services import audit_record
 from surveys.models import Invitation
 
@@ -37,28 +40,47 @@ def letters_waiting(user):
 
 def letters_printed(user):
     letters = Notification.objects.filter(
-        channel=Notification.Channel.LETTER, provider_message_id__startswith="letter-batch-"
+        channel=Notification.Channel.LETTER, letter_batch__isnull=False
     )
     if not user.is_superuser:
         letters = letters.filter(invitation__episode__provider__staff=user)
     return letters
 
 
-def letters_pdf(letters: list[dict]) -> tuple[bytes, int]:
-    """Render letters (dicts from :func:`letter_content`) to one PDF; returns (pdf, pages)."""
+def letter_batches(user):
+    """The batches that printed letters for ``user``'s providers, newest first."""
+    return LetterBatch.objects.filter(pk__in=letters_printed(user).values("letter_batch")).order_by(
+        "-printed_at", "-pk"
+    )
+
+
+def short_code_page() -> str:
+    """Where a patient types the code from their letter."""
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/l/"
+
+
+def letters_document(letters: list[dict]):
+    """Lay letters (dicts from :func:`letter_content`) out on A4 pages (a WeasyPrint document)."""
     from weasyprint import HTML
 
     html = render_to_string("notifications/letter_batch.html", {"letters": letters})
-    document = HTML(string=html).render()
+    return HTML(string=html).render()
+
+
+def letters_pdf(letters: list[dict]) -> tuple[bytes, int]:
+    """Render letters to one PDF; returns (pdf, pages)."""
+    document = letters_document(letters)
     return document.write_pdf(), len(document.pages)
 
 
-def letter_content(notification: Notification, token: str, today: dt.date) -> dict:
+def letter_content(notification: Notification, token: str, today: dt.date, code: str) -> dict:
+    """What one letter says: address block, wording, the short link to type and a QR code of
+    the full link."""
     patient = notification.patient
     provider = notification.invitation.episode.provider
     link = patient_link(token)
     body = render_to_string(
-        f"notifications/messages/{notification.language}/letter.txt",
+        wording_files(notification.language, "letter"),
         {"first_name": patient.given_name, "kind": notification.kind},
     ).strip()
     return {
@@ -79,9 +101,41 @@ def letter_content(notification: Notification, token: str, today: dt.date) -> di
         "phone": provider.contact_phone,
         "body": body,
         "link": link,
+        "code": code,
+        "code_page": short_code_page(),
+        "short_link": f"{short_code_page()}{code}",
         "qr": segno.make(link, error="m").svg_data_uri(scale=3, border=2),
         "closes_on": notification.invitation.closes_on,
     }
+
+
+def _short_codes(count: int) -> list[tuple[str, str]]:
+    """``count`` new (code, hash) pairs, none already on a letter (40 bits: a repeat is rare
+    but possible over years of letters; the unique constraint stays the last word)."""
+    codes: dict[str, str] = {}
+    while len(codes) < count:
+        fresh = dict(letter_codes.code_new() for _ in range(count - len(codes)))
+        taken = set(
+            Notification.objects.filter(short_code_hash__in=fresh.values()).values_list(
+                "short_code_hash", flat=True
+            )
+        )
+        codes.update({code: hashed for code, hashed in fresh.items() if hashed not in taken})
+    return list(codes.items())
+
+
+def _printable_link(letter: Notification, today: dt.date) -> str | None:
+    """The letter's link token while it may still go out: the patient may be contacted and the
+    questionnaire is open; None otherwise."""
+    token = unseal(letter.link_token)
+    if (
+        token is None
+        or not may_contact(letter.patient, letter.invitation.episode)
+        or letter.invitation.status not in Invitation.OUTSTANDING
+        or letter.invitation.closes_on < today
+    ):
+        return None
+    return token
 
 
 @transaction.atomic
@@ -102,47 +156,88 @@ def letters_print(*, by, now: dt.datetime | None = None) -> tuple[bytes, int] | 
     )
     to_print, cancelled = [], []
     for letter in waiting:
-        token = unseal(letter.link_token)
-        if (
-            token is None
-            or not may_contact(letter.patient, letter.invitation.episode)
-            or letter.invitation.status not in Invitation.OUTSTANDING
-            or letter.invitation.closes_on < today
-        ):
+        token = _printable_link(letter, today)
+        if token is None:
             cancelled.append(letter.pk)
             continue
-        to_print.append((letter, letter_content(letter, token, today)))
+        to_print.append((letter, token))
     if cancelled:
         Notification.objects.filter(pk__in=cancelled).update(
             status=Notification.Status.CANCELLED, link_token="", updated_at=now
         )
     if not to_print:
         return None
-    pdf, pages = letters_pdf([content for _letter, content in to_print])
-    batch = f"letter-batch-{now:%Y%m%d-%H%M%S}"
-    ids = [letter.pk for letter, _content in to_print]
+    batch = LetterBatch.objects.create(printed_at=now, printed_by=by, letters=0, pages=0)
+    letters, contents = [], []
+    for (letter, token), (code, hashed) in zip(to_print, _short_codes(len(to_print)), strict=True):
+        letter.short_code, letter.short_code_hash = seal(code), hashed
+        letter.status, letter.letter_batch = Notification.Status.SENT, batch
+        letter.provider_message_id = f"letter-batch-{batch.pk}"
+        letter.sent_at, letter.attempts, letter.updated_at = now, letter.attempts + 1, now
+        letters.append(letter)
+        contents.append(letter_content(letter, token, today, code))
+    pdf, pages = letters_pdf(contents)
     NotificationAttempt.objects.bulk_create(
         NotificationAttempt(
             notification=letter,
-            number=letter.attempts + 1,
+            number=letter.attempts,
             started_at=now,
             finished_at=now,
             outcome=NotificationAttempt.Outcome.ACCEPTED,
         )
-        for letter, _content in to_print
+        for letter in letters
     )
-    Notification.objects.filter(pk__in=ids).update(
-        status=Notification.Status.SENT,
-        provider_message_id=batch,
-        sent_at=now,
-        attempts=1,
-        updated_at=now,
+    Notification.objects.bulk_update(
+        letters,
+        [
+            "short_code",
+            "short_code_hash",
+            "status",
+            "letter_batch",
+            "provider_message_id",
+            "sent_at",
+            "attempts",
+            "updated_at",
+        ],
     )
+    batch.letters, batch.pages = len(letters), pages
+    batch.save(update_fields=["letters", "pages"])
     audit_record(
         actor=by,
         action="notification.letters_printed",
-        obj=to_print[0][0],
-        details={"batch": batch, "letters": len(ids), "pages": pages},
+        obj=batch,
+        details={"letters": len(letters), "pages": pages},
     )
-    logger.info("Letter batch %s: %s letters", batch, len(ids))
+    logger.info("Letter batch %s: %s letters", batch.pk, len(letters))
+    return pdf, pages
+
+
+def letters_reprint(*, batch: LetterBatch, by) -> tuple[bytes, int] | None:
+    """The batch's letters again, for a print run that went wrong: the same links and codes.
+
+    Only letters for ``by``'s providers, and only those still answerable (a patient who opted
+    out or answered since gets no second copy). None when no letter remains.
+    """
+    today = timezone.localdate()
+    letters = (
+        letters_printed(by)
+        .filter(letter_batch=batch)
+        .select_related("patient", "invitation__episode__provider")
+        .order_by("patient__postcode", "pk")
+    )
+    contents = []
+    for letter in letters:
+        token, code = _printable_link(letter, today), unseal(letter.short_code)
+        if token is None or code is None:
+            continue
+        contents.append(letter_content(letter, token, timezone.localdate(batch.printed_at), code))
+    if not contents:
+        return None
+    pdf, pages = letters_pdf(contents)
+    audit_record(
+        actor=by,
+        action="notification.letters_reprinted",
+        obj=batch,
+        details={"letters": len(contents), "pages": pages},
+    )
     return pdf, pages

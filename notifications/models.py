@@ -8,11 +8,29 @@ is committed before the provider is called, so a retried or duplicated task neve
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Invitation, Patient
+
+
+class LetterBatch(models.Model):
+    """One printing of letters: which letters it held, so staff can download it again."""
+
+    printed_at = models.DateTimeField()
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    letters = models.PositiveIntegerField()
+    pages = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-printed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Letter batch {self.pk} ({self.letters} letters)"
 
 
 class Notification(models.Model):
@@ -67,9 +85,27 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Letters: the batch that printed it, and its short code (notifications/letter_codes.py),
+    # kept as a keyed hash to find it and sealed like the link to print it again.
+    letter_batch = models.ForeignKey(
+        LetterBatch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    short_code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    short_code = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["short_code_hash"],
+                condition=~Q(short_code_hash=""),
+                name="notification_short_code_once",
+            )
+        ]
         indexes = [
             # The outbox relay reads only messages still waiting, oldest due first.
             models.Index(

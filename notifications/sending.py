@@ -28,14 +28,17 @@ from notifications.channels import (
 from notifications.models import Notification, NotificationAttempt
 from notifications.sealing import unseal
 from notifications.services import hold_until, may_contact, uk_zone
+from notifications.wording import notify_template_id, wording_files
 from surveys.models import Invitation
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this belongs to a worker that stopped mid-send (sends take seconds).
-STALE_CLAIM = dt.timedelta(minutes=15)
 # The relay re-queues a waiting message it already queued only after this long.
 REQUEUE_AFTER = dt.timedelta(minutes=10)
+# Failures after which the provider may have the message all the same (the answer was lost):
+# the next attempt asks the provider for our reference before sending again.
+UNCERTAIN_CODES = frozenset({"network", "smtp-network"})
+UNEXPECTED_PREFIX = "error-"
 
 
 # --- The outbox relay ---------------------------------------------------------------------
@@ -91,7 +94,8 @@ def _reconcile_stale(now: dt.datetime) -> int:
     rather than risk a second copy."""
     stale = list(
         Notification.objects.filter(
-            status=Notification.Status.SENDING, claimed_at__lt=now - STALE_CLAIM
+            status=Notification.Status.SENDING,
+            claimed_at__lt=now - dt.timedelta(seconds=settings.NOTIFICATIONS_STALE_CLAIM_SECONDS),
         )[:100]
     )
     for notification in stale:
@@ -104,6 +108,8 @@ def _reconcile_stale(now: dt.datetime) -> int:
             continue  # ask again on the next run
         if provider_id:
             _finish(notification, now, provider_id=provider_id)
+        elif notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+            _finish(notification, now, error=("worker-stopped", "gave up after the last attempt"))
         else:  # the provider never got it: safe to send
             with transaction.atomic():
                 Notification.objects.filter(
@@ -162,37 +168,74 @@ def notification_send(*, notification_id: int, now: dt.datetime | None = None) -
             notification=notification, number=notification.attempts, started_at=now
         )
     try:
+        backend = backend_for(notification.channel)
+        if _outcome_unknown(notification.error_code):
+            # The last try may have reached the provider (a timeout after it accepted): ask it
+            # for our reference before sending again, as the stale-claim check does.
+            try:
+                provider_id = _lookup(backend, notification)
+            except TemporaryFailure as failure:  # still no answer: keep the doubt for next time
+                doubt = TemporaryFailure(notification.error_code, f"lookup: {failure.code}")
+                return _retry_or_give_up(notification, doubt)
+            if provider_id:
+                _finish(notification, timezone.now(), provider_id=provider_id)
+                return "sent"
         message = message_build(notification)
-        provider_id = backend_for(notification.channel).send(message)
-    except TemporaryFailure as failure:
-        finished = timezone.now()
-        if notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
-            _finish(notification, finished, error=(failure.code, failure.message))
-            return "failed"
-        delay = timing.retry_delay(notification.attempts, settings.NOTIFICATIONS_RETRY_BASE_SECONDS)
-        with transaction.atomic():
-            Notification.objects.filter(pk=notification.pk).update(
-                status=Notification.Status.PENDING,
-                not_before=finished + delay,
-                queued_at=None,
-                error_code=failure.code,
-                updated_at=finished,
-            )
-            _attempt_close(
-                notification, finished, NotificationAttempt.Outcome.TEMPORARY_FAILURE, failure
-            )
-        logger.warning(
-            "Notification %s: temporary failure %s, retry in %ss",
-            notification.pk,
-            failure.code,
-            int(delay.total_seconds()),
-        )
-        return "retry"
+        provider_id = backend.send(message)
     except PermanentFailure as failure:
         _finish(notification, timezone.now(), error=(failure.code, failure.message))
         return "failed"
+    except Exception as error:  # whatever it was, the claim must not stay 'sending'
+        failure = error if isinstance(error, TemporaryFailure) else _unexpected(error)
+        return _retry_or_give_up(notification, failure)
     _finish(notification, timezone.now(), provider_id=provider_id)
     return "sent"
+
+
+def _unexpected(error: Exception) -> TemporaryFailure:
+    """An error no channel anticipated (a missing template, a bug): retried like a temporary
+    failure up to the attempt cap. Only the class is kept: its text may carry patient details."""
+    return TemporaryFailure(f"{UNEXPECTED_PREFIX}{type(error).__name__}", type(error).__name__)
+
+
+def _outcome_unknown(error_code: str) -> bool:
+    """Whether the last attempt may have reached the provider even though it failed for us."""
+    return error_code in UNCERTAIN_CODES or error_code.startswith(UNEXPECTED_PREFIX)
+
+
+def _lookup(backend, notification: Notification) -> str | None:
+    """The provider's id for our reference, or None when it has none or cannot say."""
+    try:
+        return backend.lookup(str(notification.pk))
+    except NotImplementedError:
+        return None
+
+
+def _retry_or_give_up(notification: Notification, failure: TemporaryFailure) -> str:
+    """Back off and put the message back in the outbox, or give up after the last attempt."""
+    finished = timezone.now()
+    if notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+        _finish(notification, finished, error=(failure.code, failure.message))
+        return "failed"
+    delay = timing.retry_delay(notification.attempts, settings.NOTIFICATIONS_RETRY_BASE_SECONDS)
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification.pk, status=Notification.Status.SENDING).update(
+            status=Notification.Status.PENDING,
+            not_before=finished + delay,
+            queued_at=None,
+            error_code=failure.code,
+            updated_at=finished,
+        )
+        _attempt_close(
+            notification, finished, NotificationAttempt.Outcome.TEMPORARY_FAILURE, failure
+        )
+    logger.warning(
+        "Notification %s: temporary failure %s, retry in %ss",
+        notification.pk,
+        failure.code,
+        int(delay.total_seconds()),
+    )
+    return "retry"
 
 
 def _attempt_close(notification, finished, outcome, failure=None) -> None:
@@ -208,20 +251,28 @@ def _attempt_close(notification, finished, outcome, failure=None) -> None:
 
 @transaction.atomic
 def _finish(notification: Notification, finished, *, provider_id="", error=None) -> None:
-    """Record the end of a send: accepted by the provider, or given up."""
+    """Record the end of a send: accepted by the provider, or given up.
+
+    Only a notification still ``sending`` changes status: a delivery receipt can arrive before
+    the provider's answer is recorded, and "delivered" must not be overwritten by "sent".
+    """
+    claimed = Notification.objects.filter(pk=notification.pk, status=Notification.Status.SENDING)
     if error is None:
-        Notification.objects.filter(pk=notification.pk).update(
+        if not claimed.update(
             status=Notification.Status.SENT,
             provider_message_id=provider_id,
             sent_at=finished,
             error_code="",
             updated_at=finished,
-        )
+        ):  # a receipt came first: keep its status, note when the provider took it
+            Notification.objects.filter(pk=notification.pk, sent_at__isnull=True).update(
+                sent_at=finished, updated_at=finished
+            )
         _attempt_close(notification, finished, NotificationAttempt.Outcome.ACCEPTED)
         logger.info("Notification %s sent by %s", notification.pk, notification.channel)
         return
     code, text = error
-    Notification.objects.filter(pk=notification.pk).update(
+    claimed.update(
         status=Notification.Status.FAILED,
         error_code=code,
         link_token="",
@@ -246,7 +297,7 @@ def message_text(notification: Notification, token: str) -> tuple[str, str]:
     """(subject, body) from ``templates/notifications/messages/<language>/<kind>.txt``; the first
     line of the file, ``Subject: ...``, is the e-mail subject."""
     text = render_to_string(
-        f"notifications/messages/{notification.language}/{notification.kind}.txt",
+        wording_files(notification.language, notification.kind),
         {"first_name": notification.patient.given_name, "link": patient_link(token)},
     ).strip()
     subject, _sep, body = text.partition("\n")
@@ -261,8 +312,8 @@ def message_build(notification: Notification) -> Message:
     subject, body = message_text(notification, token)
     template_id = ""
     if backend_name(notification.channel) == "notify":
-        template_id = notification.template or settings.NOTIFY_TEMPLATES.get(
-            f"{notification.channel}:{notification.kind}", ""
+        template_id = notification.template or notify_template_id(
+            notification.channel, notification.kind, notification.language
         )
         if not template_id:
             raise PermanentFailure("no-template", "no Notify template id configured")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -23,11 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications import timing
-from notifications.channels import (
-    backend_name,
-)
 from notifications.models import Notification
 from notifications.sealing import seal, unseal
+from notifications.wording import message_wording
 from outcomes.models import AuditEvent
 from outcomes.services import audit_record
 from surveys.models import Episode, Invitation, Patient
@@ -36,7 +33,6 @@ from surveys.tokens import token_hash, token_new
 
 logger = logging.getLogger(__name__)
 
-MESSAGE_DIR = settings.BASE_DIR / "templates" / "notifications" / "messages"
 # A staff member pressing "resend" twice within this time sends one message, not two.
 RESEND_DEBOUNCE = dt.timedelta(minutes=2)
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT"})
@@ -67,34 +63,13 @@ def channel_for(patient: Patient) -> str | None:
     return next((channel for channel in order if can.get(channel)), None)
 
 
+def may_contact_patient(patient: Patient) -> bool:
+    return bool(patient.contact_consent) and patient.opted_out_at is None
+
+
 def may_contact(patient: Patient, episode: Episode) -> bool:
     """Never message a patient who opted out, did not consent, or whose episode closed."""
-    return (
-        patient.contact_consent
-        and patient.opted_out_at is None
-        and episode.status == Episode.Status.ACTIVE
-    )
-
-
-@lru_cache(maxsize=1)
-def message_languages() -> frozenset[str]:
-    return frozenset(path.name for path in MESSAGE_DIR.iterdir() if path.is_dir())
-
-
-def _language(patient: Patient) -> str:
-    wanted = (patient.preferred_language or "en").lower()
-    for candidate in (wanted, wanted.split("-")[0]):
-        if candidate in message_languages():
-            return candidate
-    return "en"
-
-
-def _template(channel: str, kind: str, language: str) -> str:
-    if channel == Notification.Channel.LETTER:
-        return f"notifications/messages/{language}/letter.txt"
-    if backend_name(channel) == "notify":
-        return settings.NOTIFY_TEMPLATES.get(f"{channel}:{kind}", "")
-    return f"notifications/messages/{language}/{kind}.txt"
+    return may_contact_patient(patient) and episode.status == Episode.Status.ACTIVE
 
 
 def _new_notification(
@@ -103,14 +78,14 @@ def _new_notification(
     channel = channel_for(patient)
     if channel is None:
         return None
-    language = _language(patient)
+    language, template = message_wording(channel, kind, patient)
     not_before = hold_until(channel, now)
     return Notification(
         invitation=invitation,
         patient=patient,
         channel=channel,
         kind=kind,
-        template=_template(channel, kind, language),
+        template=template,
         language=language,
         status=Notification.Status.HELD if not_before > now else Notification.Status.PENDING,
         idempotency_key=f"{invitation.pk}:{kind}:{sequence}",
@@ -397,6 +372,30 @@ def _cancel_waiting(condition: Q) -> int:
     )
 
 
+# Enrolments in a burst (a bulk upload) share one tick queued this long after the first.
+DISPATCH_SOON_SECONDS = 10
+
+
+def dispatch_soon() -> None:
+    """Queue a dispatch tick shortly after an enrolment or event commits, so its first message
+    goes out within a minute rather than at the next beat (with a broker; in-process, the
+    embedded scheduler ticks every NOTIFICATIONS_SCHEDULER_SECONDS instead)."""
+    from django.core.cache import cache
+
+    from notifications.tasks import dispatch
+    from proms.celery import app
+
+    if app.conf.task_always_eager:  # no broker: never run a tick inside the web request
+        return
+    if not cache.add("notifications:dispatch-soon", True, timeout=DISPATCH_SOON_SECONDS):
+        return  # a tick is already queued for the burst (or Redis is down: beat catches up)
+    try:
+        dispatch.apply_async(countdown=DISPATCH_SOON_SECONDS)
+    except Exception:  # the broker is down: the next beat tick finds the due invitations
+        cache.delete("notifications:dispatch-soon")
+        logger.warning("Could not queue a dispatch tick; the next scheduled tick will run it")
+
+
 def _relay_soon() -> None:
     from notifications.tasks import relay
 
@@ -468,30 +467,69 @@ def invitation_resend(*, invitation: Invitation, by) -> Notification:
 
 
 def episode_notifications_cancel(*, episode: Episode) -> int:
-    """Cancel every message still waiting for ``episode`` (a discharge, withdrawal or death)."""
+    """Cancel every message still waiting for ``episode`` (a discharge or withdrawal)."""
     return _cancel_waiting(Q(invitation__episode=episode))
+
+
+def patient_notifications_cancel(*, patient_id: int) -> int:
+    """Cancel every message still waiting for the patient, on any episode (a death)."""
+    return _cancel_waiting(Q(patient_id=patient_id))
 
 
 @transaction.atomic
 def patient_opt_out(*, patient: Patient, by=None, source: str = "staff") -> int:
-    """Stop all messages to ``patient`` at once: cancel waiting messages and every outstanding
-    invitation. Returns how many invitations were cancelled. Safe to call again."""
+    """Stop all messages to ``patient`` at once: cancel every message still waiting. Returns how
+    many were cancelled. Safe to call again.
+
+    Their questionnaires stay open: opting out of messages is not leaving the pathway, and
+    staff can still take answers by phone or on paper. The tick never messages them again.
+    """
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if patient.opted_out_at is None:
         patient.opted_out_at = timezone.now()
         patient.save(update_fields=["opted_out_at"])
-    cancelled = Invitation.objects.filter(
-        episode__patient=patient, status__in=Invitation.OUTSTANDING
-    ).update(status=Invitation.Status.CANCELLED, next_action_at=None, token_hash=None)
     messages = _cancel_waiting(Q(patient=patient))
     audit_record(
         actor=by,
         action="patient.opted_out",
         obj=patient,
-        details={"source": source, "invitations_cancelled": cancelled, "messages": messages},
+        details={"source": source, "messages": messages},
     )
     logger.info("Patient %s opted out (%s)", patient.pk, source)
-    return cancelled
+    return messages
+
+
+# What decides whether and how a patient can be messaged (channel_for, may_contact).
+CONTACT_FIELDS = frozenset(
+    {
+        "mobile",
+        "email",
+        "address_line_1",
+        "postcode",
+        "preferred_channel",
+        "contact_consent",
+        "opted_out_at",
+    }
+)
+
+
+def patient_contact_changed(*, patient: Patient, now: dt.datetime | None = None) -> int:
+    """Staff added consent or a way to reach ``patient``: questionnaires whose window is open but
+    that were parked (nobody to message when they opened) are due again at the next tick.
+    Returns how many; called from the patient's save, in its transaction."""
+    now = now or timezone.now()
+    if not (may_contact_patient(patient) and channel_for(patient)):
+        return 0
+    woken = Invitation.objects.filter(
+        episode__patient=patient,
+        episode__status=Episode.Status.ACTIVE,
+        status=Invitation.Status.SCHEDULED,
+        opens_on__lte=now.astimezone(uk_zone()).date(),
+        next_action_at__gt=now,
+    ).update(next_action_at=now)
+    if woken:
+        transaction.on_commit(dispatch_soon)
+    return woken
 
 
 def mobile_normalise(number: str) -> str:

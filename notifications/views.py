@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -9,17 +10,21 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from notifications import letters, services
+from notifications import letter_codes, letters, services
+from notifications.models import Notification
+from notifications.sealing import unseal
 from surveys.models import Patient
+from surveys.views_patient import patient_page
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +94,11 @@ def _back(request: HttpRequest, patient: Patient) -> str:
 def patient_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff record that a patient does not want messages (told by phone, letter, in clinic)."""
     patient = get_object_or_404(Patient.objects.for_user(request.user), pk=pk)
-    cancelled = services.patient_opt_out(patient=patient, by=request.user, source="staff")
-    text = _("Messages stopped. %(count)s outstanding questionnaires cancelled.")
-    messages.success(request, text % {"count": cancelled})
+    services.patient_opt_out(patient=patient, by=request.user, source="staff")
+    messages.success(
+        request,
+        _("Messages stopped. Questionnaires stay open for answers taken by phone or on paper."),
+    )
     return redirect(_back(request, patient))
 
 
@@ -104,21 +111,90 @@ def letters_batch(request: HttpRequest) -> HttpResponse:
         if printed is None:
             messages.info(request, _("There are no letters to print."))
             return redirect("notifications:letters")
-        pdf, _pages = printed
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = 'attachment; filename="letters.pdf"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return _pdf(printed[0], "letters.pdf")
     return render(
         request,
         "notifications/letters.html",
         {
             "waiting": letters.letters_waiting(request.user).count(),
-            "recent": (
-                letters.letters_printed(request.user)
-                .values("provider_message_id", "sent_at")
-                .order_by("-sent_at")
-                .distinct()[:10]
-            ),
+            "batches": letters.letter_batches(request.user)[:20],
         },
     )
+
+
+@login_required
+@require_http_methods(["GET"])
+def letter_batch_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """A printed batch again (the same links and codes), for a print run that went wrong."""
+    batch = get_object_or_404(letters.letter_batches(request.user), pk=pk)
+    printed = letters.letters_reprint(batch=batch, by=request.user)
+    if printed is None:
+        messages.info(
+            request,
+            _("No letter in that batch can still be answered, so there is nothing to print."),
+        )
+        return redirect("notifications:letters")
+    return _pdf(printed[0], f"letters-{batch.printed_at:%Y-%m-%d-%H%M}.pdf")
+
+
+def _pdf(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- The short code on a letter -------------------------------------------------------------
+
+# Wrong codes one client may try in an hour before being asked to wait (or to phone).
+SHORT_CODE_TRIES = 10
+SHORT_CODE_WINDOW_SECONDS = 60 * 60
+
+
+def _tries_key(request: HttpRequest) -> str:
+    client = request.META.get("REMOTE_ADDR", "")
+    return "letter-code-tries:" + hashlib.sha256(client.encode()).hexdigest()[:32]
+
+
+@patient_page
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def letter_code(request: HttpRequest, code: str = "") -> HttpResponse:
+    """``/l/ABCD-EFGH`` from a letter, or the code typed at ``/l/``: find the letter's link and
+    go to it, where the date-of-birth check applies as for any link."""
+    typed = request.POST.get("code", "") if request.method == "POST" else code
+    context = {"code": typed, "error": "", "error_summary": []}
+    if not typed:
+        return render(request, "notifications/letter_code.html", context)
+    key = _tries_key(request)
+    if (cache.get(key) or 0) >= SHORT_CODE_TRIES:
+        return render(request, "notifications/letter_code_wait.html", status=429)
+    token = letter_link_for_code(typed)
+    if token is not None:
+        return redirect("patient:start", token)
+    if cache.add(key, 1, timeout=SHORT_CODE_WINDOW_SECONDS) is False:
+        cache.incr(key)
+    logger.info("Letter code not recognised")
+    context["error"] = _(
+        "We could not find that code. Check it against your letter: it has 8 letters and numbers, "
+        "like ABCD-1234."
+    )
+    context["error_summary"] = [("code", context["error"])]
+    return render(request, "notifications/letter_code.html", context, status=404)
+
+
+def letter_link_for_code(typed: str) -> str | None:
+    """The link token of the letter carrying the code ``typed``, or None."""
+    code = letter_codes.code_normalise(typed)
+    if code is None:
+        return None
+    sealed = (
+        Notification.objects.filter(
+            channel=Notification.Channel.LETTER,
+            short_code_hash=letter_codes.code_hash(code),
+        )
+        .exclude(short_code_hash="")
+        .values_list("link_token", flat=True)
+        .first()
+    )
+    return unseal(sealed) if sealed else None

@@ -415,6 +415,8 @@ def parse_pathway(data: Any, path: Path, *, checksum: str = "") -> PathwaySpec:
     reminder_days = tuple(fields.get("reminder_days", list, [3, 7]))
     if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in reminder_days):
         raise DefinitionError(f"{path}: reminder_days are whole numbers of days after the first.")
+    if len(set(reminder_days)) != len(reminder_days):  # one reminder per day offset
+        raise DefinitionError(f"{path}: reminder_days must not repeat a day.")
     procedure_types = _procedure_types(fields)
     known = {p.code for p in procedure_types}
     for timepoint in timepoints:

@@ -8,6 +8,7 @@ With no environment at all the service runs on SQLite with Celery tasks executed
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -130,6 +131,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/London"
+# The queue tasks go to and workers read (`celery worker -Q`); deployments sharing a Redis, and
+# concurrent test runs, each use their own.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -275,11 +279,28 @@ OUTCOME_SUMMARY_CACHE_SECONDS = int(os.environ.get("OUTCOME_SUMMARY_CACHE_SECOND
 NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
 NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
 # Notify template ids, e.g. NOTIFY_TEMPLATE_SMS_INVITE; personalisation: first_name and link.
+# A language's own template adds its code: NOTIFY_TEMPLATE_SMS_INVITE_CY (key "sms:invite:cy");
+# patients in a language with no template of its own get the English one.
 NOTIFY_TEMPLATES = {
     f"{channel}:{kind}": os.environ.get(f"NOTIFY_TEMPLATE_{channel.upper()}_{kind.upper()}", "")
     for channel in ("sms", "email")
     for kind in ("invite", "reminder", "resend")
 }
+
+
+def notify_language_templates(environ) -> dict[str, str]:
+    """``NOTIFY_TEMPLATE_<CHANNEL>_<KIND>_<LANGUAGE>`` variables as ``channel:kind:language``."""
+    found = {}
+    pattern = r"NOTIFY_TEMPLATE_(SMS|EMAIL)_(INVITE|REMINDER|RESEND)_([A-Z]+(?:_[A-Z]+)?)"
+    for name, value in environ.items():
+        match = re.fullmatch(pattern, name)
+        if match and value:
+            channel, kind, language = (part.lower() for part in match.groups())
+            found[f"{channel}:{kind}:{language.replace('_', '-')}"] = value
+    return found
+
+
+NOTIFY_TEMPLATES.update(notify_language_templates(os.environ))
 # Bearer token Notify presents on delivery-receipt and inbound-SMS callbacks.
 NOTIFY_CALLBACK_TOKEN = os.environ.get("NOTIFY_CALLBACK_TOKEN", "")
 NOTIFICATIONS_SMS_BACKEND = os.environ.get(
@@ -300,5 +321,8 @@ QUIET_HOURS_TIMEZONE = "Europe/London"
 NOTIFICATIONS_DISPATCH_BATCH = int(os.environ.get("NOTIFICATIONS_DISPATCH_BATCH", "5000"))
 NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "8"))
 NOTIFICATIONS_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "60"))
+# A send still "sending" after this long belongs to a worker that stopped mid-send (a send takes
+# seconds, Notify's client times out at 20): the relay then asks the provider what became of it.
+NOTIFICATIONS_STALE_CLAIM_SECONDS = int(os.environ.get("NOTIFICATIONS_STALE_CLAIM_SECONDS", "900"))
 # The embedded scheduler of scripts/serve (manage.py run_scheduler) ticks this often.
 NOTIFICATIONS_SCHEDULER_SECONDS = int(os.environ.get("NOTIFICATIONS_SCHEDULER_SECONDS", "30"))

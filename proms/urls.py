@@ -15,6 +15,7 @@ urlpatterns = [
     path("callbacks/notify/", include("notifications.urls_callbacks")),
     path("staff/", include("surveys.urls_staff")),
     path("q/", include("surveys.urls_patient")),
+    path("l/", include("notifications.urls_letters")),  # the short code on a letter
 ]
 
 # A broken patient link (/q/<token>/page/abc/) gets the friendly link page; other paths get

@@ -177,16 +177,28 @@ def event_record(
     )
     details: dict = {"kind": kind}
     if kind in EpisodeEvent.CLOSING:
+        closing = [episode]
+        if kind == EpisodeEvent.Kind.DEATH:  # a death ends every pathway the patient is on
+            closing += list(
+                Episode.objects.select_for_update()
+                .filter(patient_id=episode.patient_id, status=Episode.Status.ACTIVE)
+                .exclude(pk=episode.pk)
+            )
         cancelled = Invitation.objects.filter(
-            episode=episode, status__in=Invitation.OUTSTANDING
+            episode__in=closing, status__in=Invitation.OUTSTANDING
         ).update(status=Invitation.Status.CANCELLED, next_action_at=None, token_hash=None)
-        episode.status = {
+        status = {
             EpisodeEvent.Kind.DISCHARGE: Episode.Status.DISCHARGED,
             EpisodeEvent.Kind.WITHDRAWAL: Episode.Status.WITHDRAWN,
             EpisodeEvent.Kind.DEATH: Episode.Status.DIED,
         }[kind]
-        episode.closed_on = occurred_on
-        episode.save(update_fields=["status", "closed_on"])
+        for closed in closing:
+            closed.status, closed.closed_on = status, occurred_on
+            closed.save(update_fields=["status", "closed_on"])
+        for other in closing[1:]:
+            audit_record(
+                actor=by, action="episode.closed", obj=other, details={"death_event": event.pk}
+            )
         details["cancelled"] = cancelled
     else:
         details["scheduled"] = _schedule(

@@ -9,6 +9,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
 from proms.celery import app, ping
+from tests.integration.broker import private_queue
 
 needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL not set")
 needs_postgres = pytest.mark.skipif(
@@ -32,5 +33,10 @@ def test_the_cache_stores_and_reads_values_in_redis():
 
 @needs_redis
 def test_a_celery_worker_takes_a_task_from_the_redis_broker():
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with (
+        private_queue() as queue,  # not the shared "celery" queue another run's worker reads
+        start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]
+        ),
+    ):
         assert ping.delay().get(timeout=20) == "pong"

@@ -52,18 +52,18 @@ def staff(db):
 
 @pytest.fixture
 def enrol(db, staff, channels):
-    """Enrol a synthetic patient on the knee pathway today; returns the episode."""
+    """Enrol a synthetic patient today (on knee pain unless named); returns the episode."""
 
     serials = iter(range(500000, 900000, 10))  # steps of 10: no two serials share a number
 
-    def enrol(**patient_fields):
+    def enrol(pathway="knee-pain", **patient_fields):
         patient_fields.setdefault("nhs_number", nhs_number_for(next(serials)))
         patient = PatientFactory(**patient_fields)
         provider = ProviderFactory(ods_code="TST01")
         provider.staff.add(staff)
         return episode_enrol(
             patient=patient,
-            pathway=pathway_current("knee-pain"),
+            pathway=pathway_current(pathway),
             provider=provider,
             referred_on=dt.datetime.now(LONDON).date(),
             by=staff,

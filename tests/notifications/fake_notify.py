@@ -39,6 +39,9 @@ class FakeNotify:
         self.sent: list[dict] = []  # every accepted notification, with its type
         self.requests: list[tuple[str, str]] = []
         self.failures: list[int] = []  # statuses to answer next, in order
+        self.lost_answers = 0  # accept this many sends but drop the connection (a timeout)
+        self.answer_delay = 0.0  # seconds to wait after accepting a send before answering
+        self._closing = threading.Event()  # wakes delayed answers when the server stops
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -51,6 +54,7 @@ class FakeNotify:
         return self
 
     def __exit__(self, *exc) -> None:
+        self._closing.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -63,11 +67,14 @@ class FakeNotify:
 
             def _answer(self, status: int, body: dict) -> None:
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the caller went away (a killed worker): nothing to tell
+                    self.close_connection = True
 
             def _error(self, status: int, message: str | None = None) -> None:
                 name, text = ERRORS[status]
@@ -117,6 +124,13 @@ class FakeNotify:
                     return self._error(400, f"{missing[0]} is a required property")
                 notification = {"id": str(uuid.uuid4()), "type": kind, **body}
                 fake.sent.append(notification)
+                if fake.lost_answers:  # Notify has it, but the answer never reaches us
+                    fake.lost_answers -= 1
+                    self.close_connection = True
+                    return None
+                if fake.answer_delay and fake._closing.wait(fake.answer_delay):
+                    self.close_connection = True
+                    return None
                 self._answer(
                     201,
                     {

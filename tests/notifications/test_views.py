@@ -12,7 +12,6 @@ from notifications.models import Notification
 from notifications.sealing import unseal
 from notifications.sending import notification_send
 from notifications.services import dispatch_due, invitation_resend
-from surveys.models import Invitation
 from surveys.services import JourneyError
 from surveys.tokens import token_hash
 from tests.factories import UserFactory
@@ -118,7 +117,8 @@ def test_a_patient_replying_stop_is_opted_out_and_nothing_more_is_sent(
     assert response.json() == {"opted_out": 1}
     assert episode.patient.opted_out_at is not None
     assert Notification.objects.get().status == Notification.Status.CANCELLED
-    assert not episode.invitations.filter(status__in=Invitation.OUTSTANDING).exists()
+    daytime.move_to(dt.datetime(2026, 3, 14, 10, 0))  # the reminders fall due
+    assert dispatch_due(enqueue=False).notifications == 0
 
 
 def test_a_reply_that_is_not_stop_changes_nothing(daytime, enrol, client, callbacks):
@@ -218,11 +218,13 @@ def test_a_letter_shows_the_address_link_and_qr_code(daytime, enrol):
 
     letter_patients(enrol, count=1)
     notification = Notification.objects.get()
-    content = letter_content(notification, unseal(notification.link_token), dt.date(2026, 3, 10))
+    token = unseal(notification.link_token)
+    content = letter_content(notification, token, dt.date(2026, 3, 10), "ABCD-1234")
 
     html = render_to_string("notifications/letter_batch.html", {"letters": [content]})
     assert "1 Test Street" in html and "NG18 1AA" in html
-    assert content["link"] in html
+    assert "https://proms.test/l/ABCD-1234" in html
+    assert token not in html.replace(content["qr"], "")  # the full link only in the QR code
     assert content["qr"].startswith("data:image/svg+xml")
 
 

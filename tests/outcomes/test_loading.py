@@ -97,3 +97,15 @@ def test_the_current_version_is_the_highest_published_one(tmp_path):
         (folder / f"{version}.json").write_text(json.dumps(document))
 
     assert load_catalogue(root).instrument("mskt-core").version == "1.10.0"
+
+
+@pytest.mark.parametrize(
+    "reminder_days",
+    [[0, 7], [-3], ["3"], [True], [3.5], [3, 3], "3 and 7"],
+    ids=["zero", "negative", "text", "boolean", "fraction", "repeated", "not-a-list"],
+)
+def test_a_pathway_with_bad_reminder_days_is_refused(tmp_path, reminder_days):
+    pathway = changed(PATHWAY, "reminder_days", reminder_days)
+
+    with pytest.raises(DefinitionError, match="reminder_days"):
+        load_catalogue(write_tree(tmp_path, pathway=pathway))
