@@ -94,6 +94,9 @@ def episode_enrol(
         raise JourneyError(_("The referral date cannot be in the future."))
     if referred_on < patient.date_of_birth:
         raise JourneyError(_("The referral date cannot be before the date of birth."))
+    if patient.episodes.filter(status=Episode.Status.DIED).exists():
+        # A death closes every episode of the patient (event_record); never invite them again.
+        raise JourneyError(_("This patient is recorded as having died, so cannot be enrolled."))
     try:
         with transaction.atomic():
             episode = Episode.objects.create(

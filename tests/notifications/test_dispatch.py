@@ -9,7 +9,7 @@ from notifications import services
 from notifications.models import Notification
 from notifications.sealing import unseal
 from notifications.services import dispatch_due
-from outcomes.loading import load_catalogue
+from outcomes.loading import catalogue, load_catalogue
 from outcomes.models import AuditEvent, Pathway
 from surveys.models import Episode, EpisodeEvent, Invitation
 from surveys.services import episode_enrol, event_record, invitation_link_issue, response_submit
@@ -282,7 +282,10 @@ def test_an_opted_out_patient_gets_no_reminder_but_staff_can_still_enter_their_a
 
     report = dispatch_due(enqueue=False)
     invitation = baseline(episode)
-    answers = {code: {} for code, _version in invitation.instruments}
+    answers = {
+        code: {item.id: item.scale()[0] for item in catalogue().instrument(code, version).items}
+        for code, version in invitation.instruments
+    }
     submitted = response_submit(invitation=invitation, answers=answers, mode="staff", by=staff)
 
     assert report.notifications == 0

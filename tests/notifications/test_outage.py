@@ -21,11 +21,10 @@ from django.urls import reverse
 from notifications.models import Notification
 from notifications.sending import outbox_relay
 from notifications.services import invitation_resend
-from outcomes.models import Pathway
 from proms.celery import app
 from surveys.models import Episode, Invitation, Response
 from surveys.services import response_submit
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import PatientFactory, UserFactory, pathway_current
 from tests.integration.broker import require
 from tests.surveys.patient.conftest import BIRTH_DATE, answer_all, dob_form, link_for
 
@@ -194,13 +193,13 @@ def test_with_redis_down_staff_enrol_and_a_patient_submits_through_the_pages_the
     # Redis (broker and cache) is down: an administrator enrols, a patient answers and submits.
     started = time.monotonic()
     enrol_url = reverse("staff:episode_new", args=[newcomer.pk])
-    pages = [staff.get(reverse("staff:patient_find"), {"nhs_number": newcomer.nhs_number})]
+    pages = [staff.post(reverse("staff:patient_find"), {"nhs_number": newcomer.nhs_number})]
     pages.append(staff.get(enrol_url))
     pages.append(
         staff.post(
             enrol_url,
             {
-                "pathway": Pathway.objects.get(code="knee-pain").pk,
+                "pathway": pathway_current("knee-pain").pk,
                 "provider": answering.provider.pk,
                 **date_parts("referred_on", answering.referred_on),
             },

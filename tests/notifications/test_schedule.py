@@ -70,7 +70,7 @@ def test_a_procedure_queues_a_tick_for_the_timepoints_it_starts(
             episode=episode,
             kind=EpisodeEvent.Kind.PROCEDURE,
             occurred_on=episode.referred_on,
-            procedure="knee replacement",
+            procedure="total-knee-replacement",
             by=staff,
         )
 
@@ -116,6 +116,7 @@ def test_beat_runs_the_outbox_relay_every_minute():
 
 
 def test_every_beat_entry_names_a_registered_task():
+    app.loader.import_default_modules()  # every app's tasks, as a worker imports them
     names = {entry["task"] for entry in app.conf.beat_schedule.values()}
 
     assert names <= set(app.tasks)

@@ -428,3 +428,20 @@ def test_two_submissions_at_the_same_moment_store_one_response(committed_episode
     assert sorted(getattr(o, "created", o) for o in outcomes) == [False, True]
     assert Response.objects.filter(invitation=invitation).count() == 1
     assert InstrumentResult.objects.filter(response__invitation=invitation).count() == 5
+
+
+def test_a_patient_recorded_as_having_died_cannot_be_enrolled_again(enrolled):
+    with time_machine.travel(dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC), tick=False):
+        services.event_record(
+            episode=enrolled, kind=EpisodeEvent.Kind.DEATH, occurred_on=TODAY, by=None
+        )
+        with pytest.raises(services.JourneyError, match="recorded as having died"):
+            services.episode_enrol(
+                patient=enrolled.patient,
+                pathway=pathway_current("back-pain"),
+                provider=enrolled.provider,
+                referred_on=TODAY,
+                by=None,
+            )
+
+    assert enrolled.patient.episodes.count() == 1
