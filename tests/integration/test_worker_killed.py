@@ -25,11 +25,10 @@ from notifications.models import Notification
 from notifications.services import dispatch_due
 from notifications.tasks import send_notification
 from outcomes.loading import catalogue
-from outcomes.models import Pathway
 from outcomes.services import definitions_load
 from proms.celery import app
 from surveys.services import episode_enrol
-from tests.factories import PatientFactory, ProviderFactory, UserFactory
+from tests.factories import PatientFactory, ProviderFactory, UserFactory, pathway_current
 from tests.integration.broker import needs_services, private_queue, require, wait_for
 from tests.notifications.fake_notify import API_KEY, FakeNotify
 
@@ -117,7 +116,7 @@ def notification(transactional_db, settings) -> Notification:
     provider.staff.add(staff)
     episode_enrol(
         patient=PatientFactory(),
-        pathway=Pathway.objects.get(code="knee-pain"),
+        pathway=pathway_current("knee-pain"),
         provider=provider,
         referred_on=dt.date.today(),
         by=staff,
