@@ -560,7 +560,7 @@ def slope_index_of_inequality(
 # --- rates and standardisation ---------------------------------------------------------------
 
 # European Standard Population 2013, 19 bands 0-4 ... 85-89, 90+ (Eurostat 2013; as in
-# PHEindicatormethods and /work/shared/data/european_standard_population_2013.csv).
+# PHEindicatormethods' esp2013 vector; the project's shared reference data has the same table).
 ESP2013 = (
     5000, 5500, 5500, 5500, 6000, 6000, 6500, 7000, 7000, 7000,
     7000, 6500, 6000, 5500, 5000, 4000, 2500, 1500, 1000,

@@ -1,4 +1,5 @@
 import csv
+import gzip
 import io
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ from surveys.validators import postcode_normalise
 
 pytestmark = pytest.mark.django_db
 
-SHARED_DATA = Path("/work/shared/data")
+TEST_DATA = Path(__file__).resolve().parent.parent / "data"  # tests/data (README there)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
@@ -218,12 +219,8 @@ def test_synthetic_postcodes_are_valid_in_form_but_cannot_be_real():
         assert re.fullmatch(r"NG(17|18|19|22|24) [0-9][CIKMOV]{2}", postcode)
 
 
-@pytest.mark.skipif(
-    not (SHARED_DATA / "postcodes_ng_codepoint_open.csv").exists(),
-    reason="OS Code-Point Open NG extract not present",
-)
 def test_no_synthetic_postcode_is_a_real_ng_postcode():
-    with (SHARED_DATA / "postcodes_ng_codepoint_open.csv").open() as handle:
+    with gzip.open(TEST_DATA / "postcodes_ng_codepoint_open.csv.gz", "rt") as handle:
         real = {postcode_normalise(row["postcode"]) for row in csv.DictReader(handle)}
 
     synthetic = {p for p, _ in reference.synthetic_postcode_areas(mid_notts_areas())}
@@ -299,16 +296,12 @@ def test_load_practices_without_a_name_column_is_a_polite_error(tmp_path):
     assert not Practice.objects.exists()
 
 
-@pytest.mark.skipif(
-    not (SHARED_DATA / "gp_practices_mid_nottinghamshire.csv").exists(),
-    reason="shared practice files not present",
-)
 def test_load_practices_reads_the_shared_mid_notts_file_with_jan_2021_list_sizes():
     run(
         "load_practices",
-        str(SHARED_DATA / "gp_practices_mid_nottinghamshire.csv"),
+        str(TEST_DATA / "gp_practices_mid_nottinghamshire.csv"),
         "--list-sizes",
-        str(SHARED_DATA / "gp_list_size_nottinghamshire_jan2021.csv"),
+        str(TEST_DATA / "gp_list_size_nottinghamshire_jan2021.csv"),
     )
 
     assert Practice.objects.count() == 49

@@ -1,7 +1,7 @@
 """MSK-HQ: unweighted sum of 14 items coded 4 (best) .. 0 (worst), total 0-56, higher better.
 
 Worked examples: the range and coding of Hill JC et al. BMJ Open 2016;6:e012331
-(doi:10.1136/bmjopen-2016-012331), as summarised in /work/shared/docs/instruments.md section 1.
+(doi:10.1136/bmjopen-2016-012331), as summarised in the shared instruments.md, section 1.
 The missing-item rule is the project's strict rule (no published rule: any item missing, no total).
 """
 
