@@ -78,7 +78,7 @@ def letter_content(notification: Notification, token: str, today: dt.date, code:
     the full link."""
     patient = notification.patient
     provider = notification.invitation.episode.provider
-    link = patient_link(token)
+    link, page = patient_link(token), short_code_page()
     body = render_to_string(
         wording_files(notification.language, "letter"),
         {"first_name": patient.given_name, "kind": notification.kind},
@@ -102,8 +102,8 @@ def letter_content(notification: Notification, token: str, today: dt.date, code:
         "body": body,
         "link": link,
         "code": code,
-        "code_page": short_code_page(),
-        "short_link": f"{short_code_page()}{code}",
+        "code_page": page,
+        "short_link": f"{page}{code}",
         "qr": segno.make(link, error="m").svg_data_uri(scale=3, border=2),
         "closes_on": notification.invitation.closes_on,
     }
@@ -167,16 +167,19 @@ def letters_print(*, by, now: dt.datetime | None = None) -> tuple[bytes, int] | 
         )
     if not to_print:
         return None
-    batch = LetterBatch.objects.create(printed_at=now, printed_by=by, letters=0, pages=0)
     letters, contents = [], []
     for (letter, token), (code, hashed) in zip(to_print, _short_codes(len(to_print)), strict=True):
         letter.short_code, letter.short_code_hash = seal(code), hashed
-        letter.status, letter.letter_batch = Notification.Status.SENT, batch
-        letter.provider_message_id = f"letter-batch-{batch.pk}"
+        letter.status = Notification.Status.SENT
         letter.sent_at, letter.attempts, letter.updated_at = now, letter.attempts + 1, now
         letters.append(letter)
         contents.append(letter_content(letter, token, today, code))
     pdf, pages = letters_pdf(contents)
+    batch = LetterBatch.objects.create(
+        printed_at=now, printed_by=by, letters=len(letters), pages=pages
+    )
+    for letter in letters:
+        letter.letter_batch, letter.provider_message_id = batch, f"letter-batch-{batch.pk}"
     NotificationAttempt.objects.bulk_create(
         NotificationAttempt(
             notification=letter,
@@ -200,8 +203,6 @@ def letters_print(*, by, now: dt.datetime | None = None) -> tuple[bytes, int] | 
             "updated_at",
         ],
     )
-    batch.letters, batch.pages = len(letters), pages
-    batch.save(update_fields=["letters", "pages"])
     audit_record(
         actor=by,
         action="notification.letters_printed",

@@ -275,7 +275,7 @@ def _check_timepoints(query: OutcomeQuery) -> None:
         raise QueryError("'timepoint' and 'baseline_timepoint' must differ.")
 
 
-def _json_number(alias: str, column: str, key: str) -> tuple[str, list[Any]]:
+def json_number_sql(alias: str, column: str, key: str) -> tuple[str, list[Any]]:
     """SQL for a numeric value of a JSON object column, and its parameter."""
     if connection.vendor == "postgresql":
         return f"CAST({alias}.{column} ->> %s AS double precision)", [key]
@@ -315,14 +315,16 @@ def age_band_at_sql(on: str, born: str) -> str:
 
 def _period_sql(column: str, series: str | None, *, date: bool = False) -> tuple[str, list[Any]]:
     """Month ('2026-03') or quarter ('2026Q1') of a timestamp in the service's time zone, or of
-    a date column (``date=True``: a local date already, so no time-zone shift)."""
+    a date column (``date=True``: a local date already, so no time-zone shift). On PostgreSQL a
+    timestamp's period comes back as its first moment, for ``_period_label`` to name: twice
+    as quick as ``to_char`` over every pair of a series."""
     if not series:
         return "NULL", []
     if connection.vendor == "postgresql":
-        fmt = "YYYY-MM" if series == "month" else 'YYYY"Q"Q'
         if date:
+            fmt = "YYYY-MM" if series == "month" else 'YYYY"Q"Q'
             return f"to_char({column}, '{fmt}')", []
-        return f"to_char({column} AT TIME ZONE %s, '{fmt}')", [settings.TIME_ZONE]
+        return f"date_trunc(%s, {column} AT TIME ZONE %s)", [series, settings.TIME_ZONE]
     # SQLite stores UTC text; month boundaries are UTC here (local demo and tests only).
     if series == "month":
         return f"strftime('%%Y-%%m', {column})", []
@@ -437,12 +439,12 @@ def _values_sql(measure: Measure, baseline: str, follow_up: str) -> tuple[str, l
     """The b and f (and, for a harmonised outcome with a MIC, mb and mf) columns of a pair of
     instrument results ``baseline`` and ``follow_up`` (table aliases)."""
     column = "outcomes" if measure.kind == "outcome" else "scores"
-    value_b, params_b = _json_number(baseline, column, measure.name)
-    value_f, params_f = _json_number(follow_up, column, measure.name)
+    value_b, params_b = json_number_sql(baseline, column, measure.name)
+    value_f, params_f = json_number_sql(follow_up, column, measure.name)
     sql, params = f"{value_b} AS b, {value_f} AS f", [*params_b, *params_f]
     if measure.mic is not None and measure.kind == "outcome":
-        mic_b, p_mb = _json_number(baseline, "scores", measure.mic_score)
-        mic_f, p_mf = _json_number(follow_up, "scores", measure.mic_score)
+        mic_b, p_mb = json_number_sql(baseline, "scores", measure.mic_score)
+        mic_f, p_mf = json_number_sql(follow_up, "scores", measure.mic_score)
         sql += f", {mic_b} AS mb, {mic_f} AS mf"
         params += [*p_mb, *p_mf]
     return sql, params
@@ -459,7 +461,7 @@ def _period_where(period: Period, column: str, where: list[str], params: list[An
         params.append(_datetime_param(end))
 
 
-def _in(values: Sequence[Any]) -> str:
+def in_sql(values: Sequence[Any]) -> str:
     return f"IN ({', '.join(['%s'] * len(values))})"
 
 
@@ -506,19 +508,13 @@ def _pairs_from_read_model(
             f", {slot('baseline_values', 'score', measure.mic_score)} AS mb"
             f", {slot('follow_up_values', 'score', measure.mic_score)} AS mf"
         )
-    if query.series and connection.vendor == "postgresql":
-        # The month or quarter's first moment, labelled in Python (_period_label): twice as
-        # quick as to_char over every pair of a series.
-        period_sql = "date_trunc(%s, pr.followed_up_at AT TIME ZONE %s)"
-        period_params = [query.series, settings.TIME_ZONE]
-    else:
-        period_sql, period_params = _period_sql("pr.followed_up_at", query.series)
+    period_sql, period_params = _period_sql("pr.followed_up_at", query.series)
     instrument_ids = sorted(versions)
     where = [
-        f"pr.instrument_id {_in(instrument_ids)}",
+        f"pr.instrument_id {in_sql(instrument_ids)}",
         "pr.timepoint = %s",
         "pr.baseline_timepoint = %s",
-        f"pr.pathway_id {_in(pathway_ids)}",
+        f"pr.pathway_id {in_sql(pathway_ids)}",
     ]
     params: list[Any] = [
         *instrument_ids,
@@ -551,9 +547,9 @@ def _pairs_from_responses(
     where = [
         "fi.timepoint = %s",
         "bi.timepoint = %s",
-        f"e.pathway_id {_in(pathway_ids)}",
-        f"fr.instrument_id {_in(instrument_ids)}",
-        f"br.instrument_id {_in(instrument_ids)}",
+        f"e.pathway_id {in_sql(pathway_ids)}",
+        f"fr.instrument_id {in_sql(instrument_ids)}",
+        f"br.instrument_id {in_sql(instrument_ids)}",
     ]
     params: list[Any] = [
         query.timepoint,
@@ -953,7 +949,7 @@ EQUITY_DIMENSIONS = ("imd_quintile", "age_band", "sex")
 
 def _scope_sql(query: OutcomeQuery, provider_id, practice_id) -> tuple[list[str], list[Any]]:
     pathway_ids = _pathway_ids(query.condition) or [0]
-    where = [f"e.pathway_id IN ({', '.join(['%s'] * len(pathway_ids))})"]
+    where = [f"e.pathway_id {in_sql(pathway_ids)}"]
     params: list[Any] = [*pathway_ids]
     if provider_id is not None:
         where.append("e.provider_id = %s")
@@ -1244,13 +1240,11 @@ def _gradients(
     rows = []
     for period in periods:
         quintiles = []
+        period_cells = [c for c in cells if not query.series or c.key["period"] == period]
         for r in protected:
             if query.series and r["period"] != period:
                 continue
-            estimate = _change_exact(
-                [c for c in cells if not query.series or c.key["period"] == period],
-                r["imd_quintile"],
-            )
+            estimate = _change_exact(period_cells, r["imd_quintile"])
             quintiles.append(
                 r | {"_n": estimate.n, "_mean_change": estimate.mean, "_sd_change": estimate.sd}
             )
@@ -1322,11 +1316,8 @@ class Standardisation:
     overall_rate: float  # those episodes ÷ everyone registered, over the same practices
 
 
-def _standardisation(by_stratum: Iterable[tuple[Any, Any, Any, Any]]) -> Standardisation | None:
-    """Reference rates by sex and age band from every practice with a breakdown; None if no
-    practice has one (then every rate is crude). Episodes of patients whose sex is recorded as
-    other or not known have no registered population to compare with and are left out of O
-    and of the reference rates alike."""
+def _practice_populations() -> dict[int, dict[tuple[str, str], int]]:
+    """Registered patients by (sex, age band) of every practice that has a breakdown."""
     from surveys.models import PracticePopulation
 
     populations: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
@@ -1334,6 +1325,17 @@ def _standardisation(by_stratum: Iterable[tuple[Any, Any, Any, Any]]) -> Standar
         "practice_id", "sex", "age_band", "registered"
     ):
         populations[practice_id][(sex, band)] = registered
+    return populations
+
+
+def _standardisation(
+    populations: dict[int, dict[tuple[str, str], int]],
+    by_stratum: Iterable[tuple[Any, Any, Any, Any]],
+) -> Standardisation | None:
+    """Reference rates by sex and age band from every practice with a breakdown; None if no
+    practice has one (then every rate is crude). Episodes of patients whose sex is recorded as
+    other or not known have no registered population to compare with and are left out of O
+    and of the reference rates alike."""
     if not populations:
         return None
     events: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
@@ -1408,7 +1410,10 @@ def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
                     "enrolment_rate_method": None,
                 }
             )
-    standards = {period: _standardisation(by_period.get(period, [])) for period in periods}
+    populations = _practice_populations()
+    standards = {
+        period: _standardisation(populations, by_period.get(period, [])) for period in periods
+    }
     enrolment_rows = [
         _enrolment_rate(row, standards[row.get("period")])
         for row in disclosure.protect_rows(

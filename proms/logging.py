@@ -24,8 +24,8 @@ NHS_NUMBER = "<nhs-number>"
 
 
 def _redact_query(match: re.Match) -> str:
-    query = NHS_NUMBER_PARAM.sub(r"\1" + NHS_NUMBER, match.group(0))
-    return TEN_DIGITS.sub(NHS_NUMBER, query)
+    # ``redact`` has already replaced every nhs_number= value in the whole text.
+    return TEN_DIGITS.sub(NHS_NUMBER, match.group(0))
 
 
 def redact(text: str) -> str:

@@ -24,9 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from outcomes.models import AuditEvent, DefinitionStatus, Pathway
+from outcomes.models import AuditEvent, Pathway
 from surveys.models import Episode, Patient, Practice, Provider
-from surveys.services import JourneyError, episode_enrol, patient_create
+from surveys.services import JourneyError, episode_enrol, pathways_current, patient_create
 from surveys.validators import (
     email_normalise,
     mobile_normalise,
@@ -343,12 +343,8 @@ class _Known:
 def _lookups(rows: Sequence[ReferralRow], user) -> _Lookups:
     """Everything the rows refer to, in four queries rather than four per row."""
     practice_codes = {row.values.get("practice_ods_code", "").upper() for row in rows}
-    pathways: dict[str, Pathway] = {}
-    # Highest published version of each pathway; versions compare as numbers (1.10 > 1.9).
-    for pathway in Pathway.objects.filter(status=DefinitionStatus.PUBLISHED):
-        current = pathways.get(pathway.code)
-        if current is None or _version_key(pathway.version) > _version_key(current.version):
-            pathways[pathway.code] = pathway
+    # The version new enrolments use, as the staff enrolment form offers it.
+    pathways: dict[str, Pathway] = {p.code: p for p in pathways_current()}
     provider_codes = {row.values.get("provider_ods_code", "").upper() for row in rows}
     return _Lookups(
         practices={
@@ -363,10 +359,6 @@ def _lookups(rows: Sequence[ReferralRow], user) -> _Lookups:
         },
         user_providers={p.ods_code.upper(): p for p in Provider.objects.for_user(user)},
     )
-
-
-def _version_key(version: str) -> tuple:
-    return tuple(int(part) if part.isdigit() else 0 for part in re.split(r"[.-]", version))
 
 
 def _referral_check(row: ReferralRow, lookups: _Lookups, reasons: list[str]) -> _Referral | None:

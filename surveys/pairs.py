@@ -19,7 +19,13 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from outcomes.loading import catalogue
-from outcomes.summaries import age_band_at_sql, measure_slots, paired_baselines
+from outcomes.summaries import (
+    age_band_at_sql,
+    in_sql,
+    json_number_sql,
+    measure_slots,
+    paired_baselines,
+)
 
 COLUMNS = (
     "episode_id",
@@ -40,26 +46,17 @@ COLUMNS = (
 )
 
 
-def _baselines() -> list[str]:
-    return sorted(paired_baselines())
-
-
 def _values_sql(result: str) -> tuple[str, list]:
     """SQL for the measures of result ``result`` (an instrumentresult alias) as an array in
     the slots of the follow-up's instrument version (outcomes.summaries.measure_slots)."""
-    postgres = connection.vendor == "postgresql"
     branches, params = [], []
     for (code, version), spec in sorted(catalogue().instruments.items()):
         values, keys = [], []
         for kind, name in measure_slots(spec):
-            column = f"{result}.scores" if kind == "score" else f"{result}.outcomes"
-            if postgres:
-                values.append(f"CAST({column} ->> %s AS double precision)")
-                keys.append(name)
-            else:
-                values.append(f"json_extract({column}, %s)")
-                keys.append('$."' + name + '"')
-        if postgres:
+            value, key = json_number_sql(result, "scores" if kind == "score" else "outcomes", name)
+            values.append(value)
+            keys += key
+        if connection.vendor == "postgresql":
             array = f"ARRAY[{', '.join(values)}]::double precision[]"
         else:
             array = f"json_array({', '.join(values)})"
@@ -71,7 +68,7 @@ def _values_sql(result: str) -> tuple[str, list]:
 def _pairs_select(where: str) -> tuple[str, list]:
     """SELECT of every pair within episodes matching ``where`` (fixed SQL), and the
     parameters that come before the WHERE clause's own."""
-    baselines = _baselines()
+    baselines = sorted(paired_baselines())
     baseline_values, baseline_params = _values_sql("br")
     follow_up_values, follow_up_params = _values_sql("fr")
     sql = f"""
@@ -84,7 +81,7 @@ def _pairs_select(where: str) -> tuple[str, list]:
         JOIN surveys_patient p ON p.id = e.patient_id
         LEFT JOIN surveys_area a ON a.id = p.area_id
         JOIN surveys_invitation bi
-          ON bi.episode_id = e.id AND bi.timepoint IN ({", ".join(["%s"] * len(baselines))})
+          ON bi.episode_id = e.id AND bi.timepoint {in_sql(baselines)}
         JOIN surveys_response brs ON brs.invitation_id = bi.id
         JOIN surveys_instrumentresult br ON br.response_id = brs.id
         JOIN outcomes_instrument bins ON bins.id = br.instrument_id
@@ -117,13 +114,12 @@ def paired_results_refresh(*, episode_ids: Iterable[int]) -> int:
     ids = sorted(set(episode_ids))
     if not ids:
         return 0
-    placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM surveys_pairedresult WHERE episode_id IN ({placeholders})",  # noqa: S608
+            f"DELETE FROM surveys_pairedresult WHERE episode_id {in_sql(ids)}",  # noqa: S608
             ids,
         )
-    return _insert(f"e.id IN ({placeholders})", ids)
+    return _insert(f"e.id {in_sql(ids)}", ids)
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -360,6 +361,7 @@ def _title(name: str) -> str:
     return " ".join(words).replace("Nhs", "NHS").replace("Pcn", "PCN")
 
 
+@cache  # a file repeats a few dozen values over hundreds of thousands of rows
 def _population_band(age_group: str) -> str | None:
     """The comparison age band of a quinary group (``0_4`` … ``95+``); None if unreadable."""
     digits = ""
@@ -473,6 +475,7 @@ def practice_populations_load(path: Path | str) -> LoadReport:
     return report
 
 
+@cache
 def _extract_date(value: str) -> dt.date | None:
     """EXTRACT_DATE as NHS Digital writes it (``01FEB2026`` or ``2026-02-01``), else None."""
     for pattern in ("%d%b%Y", "%Y-%m-%d", "%d/%m/%Y"):

@@ -6,7 +6,6 @@ rest). Writes go through :mod:`surveys.services` and :mod:`notifications.service
 
 from __future__ import annotations
 
-import re
 from functools import wraps
 
 from django.contrib import messages
@@ -33,6 +32,7 @@ from surveys.services import (
     patient_create,
     response_submit,
 )
+from surveys.validators import nhs_number_normalise
 
 FOUND_KEY = "staff_found_patients"  # patients this user looked up by NHS number (may enrol)
 # NHS numbers travel between the find and add pages in the session, never in an address: a query
@@ -150,7 +150,7 @@ def patient_new(request):
                 return redirect("staff:episode_new", pk=patient.pk)
         if form.has_error("nhs_number", code="duplicate"):
             # "Go to this patient" opens the find page with this number ready to search.
-            request.session[FIND_NUMBER_KEY] = re.sub(r"\D", "", form.data["nhs_number"])[:10]
+            request.session[FIND_NUMBER_KEY] = nhs_number_normalise(form.data["nhs_number"])
     else:
         form = PatientForm(initial={"nhs_number": request.session.pop(NEW_NUMBER_KEY, "")})
     return render(request, "staff/patient_form.html", {"form": form})
