@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from outcomes import api, api_summaries, exports
+from outcomes import api, exports
 
 urlpatterns = [
     # OpenAPI 3 schema and its documentation page (Swagger UI served from our static files).
@@ -25,12 +25,5 @@ urlpatterns = [
         name="instrument-fhir",
     ),
     path("outcomes/", api.OutcomeListView.as_view(), name="outcome-list"),
-    path("outcomes/summary/", api_summaries.OutcomeSummaryView.as_view(), name="outcome-summary"),
-    path("outcomes/equity/", api_summaries.OutcomeEquityView.as_view(), name="outcome-equity"),
-    path(
-        "outcomes/practices/",
-        api_summaries.PracticeVariationView.as_view(),
-        name="outcome-practices",
-    ),
     path("conditions/", api.ConditionListView.as_view(), name="condition-list"),
 ]

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "outcomes",
     "surveys",
     "notifications",
+    "analytics",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("analytics.urls")),
     path("api/v1/", include("outcomes.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("staff/notifications/", include("notifications.urls")),

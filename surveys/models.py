@@ -76,7 +76,7 @@ class PracticePopulation(models.Model):
         FEMALE = "female", _("Female")
         MALE = "male", _("Male")
 
-    AGE_BANDS = ("0-49", "50-59", "60-69", "70-79", "80+")  # as outcomes.summaries.AGE_BANDS
+    AGE_BANDS = ("0-49", "50-59", "60-69", "70-79", "80+")  # as surveys.sql.AGE_BANDS
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="populations")
     sex = models.CharField(max_length=6, choices=Sex.choices)
@@ -406,7 +406,7 @@ class PairedResult(models.Model):
     imd_quintile = models.PositiveSmallIntegerField(null=True)
     followed_up_at = models.DateTimeField(help_text=_("When the follow-up was submitted"))
     # Every numeric score and harmonised outcome of the instrument, in the order of
-    # outcomes.summaries.measure_slots for the follow-up's instrument version: arrays of
+    # surveys.pairs.measure_slots for the follow-up's instrument version: arrays of
     # doubles read far faster than JSON objects (docs/benchmarks.md).
     baseline_values = FloatArrayField()
     follow_up_values = FloatArrayField()

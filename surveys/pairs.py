@@ -1,6 +1,6 @@
 """Paired results: each follow-up result beside the same episode's baseline result.
 
-The outcome figures (outcomes/summaries.py) compare a follow-up with the baseline of the same
+The outcome figures (analytics/summaries/) compare a follow-up with the baseline of the same
 episode and instrument. Joining invitations, responses and results twice for every request
 took seconds at a million responses (docs/benchmarks.md), so the pairs are written once, as
 rows of ``PairedResult``, by one SQL statement that both the live path (a response is stored)
@@ -19,13 +19,23 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from outcomes.loading import catalogue
-from outcomes.summaries import (
-    age_band_at_sql,
-    in_sql,
-    json_number_sql,
-    measure_slots,
-    paired_baselines,
-)
+from outcomes.specs import InstrumentSpec
+from surveys.sql import age_band_at_sql, in_sql, json_number_sql
+
+
+def measure_slots(spec: InstrumentSpec) -> tuple[tuple[str, str], ...]:
+    """The measures of an instrument version in the order the paired-result arrays hold them
+    (surveys/pairs.py): its numeric scores, then the outcomes it informs. A published version
+    never changes, so neither do its slots."""
+    slots = [("score", score.name) for score in spec.scores if score.kind == "number"]
+    outcomes = dict.fromkeys(rule.outcome for rule in spec.harmonisation)
+    return tuple(slots + [("outcome", outcome) for outcome in outcomes])
+
+
+def paired_baselines() -> frozenset[str]:
+    """Timepoints the paired-result read model starts from: each pathway's first timepoint."""
+    return frozenset(p.timepoints[0].code for p in catalogue().pathways.values())
+
 
 COLUMNS = (
     "episode_id",
@@ -48,7 +58,7 @@ COLUMNS = (
 
 def _values_sql(result: str) -> tuple[str, list]:
     """SQL for the measures of result ``result`` (an instrumentresult alias) as an array in
-    the slots of the follow-up's instrument version (outcomes.summaries.measure_slots)."""
+    the slots of the follow-up's instrument version (measure_slots)."""
     branches, params = [], []
     for (code, version), spec in sorted(catalogue().instruments.items()):
         values, keys = [], []

@@ -6,9 +6,9 @@ import pytest
 import time_machine
 
 from outcomes.loading import catalogue
-from outcomes.summaries import measure_slots
 from surveys import pairs, reference, services, synthetic
 from surveys.models import PairedResult
+from surveys.pairs import measure_slots
 from tests.factories import (
     AreaFactory,
     PatientFactory,

@@ -14,7 +14,7 @@ import statsmodels.formula.api as smf
 from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
-from outcomes import summaries
+from analytics import summaries
 from outcomes.models import Instrument
 from surveys.models import InstrumentResult, Invitation, Patient, PracticePopulation, Response
 from surveys.pairs import paired_results_refresh
@@ -903,7 +903,7 @@ class TestPracticeStandardisation:
         assert {r["enrolment_rate_method"].split(";")[0] for r in body["results"]} == {"crude"}
 
     def test_age_bands_of_populations_are_those_outcomes_compare_by(self):
-        from outcomes.summaries import AGE_BANDS
+        from surveys.sql import AGE_BANDS
 
         assert PracticePopulation.AGE_BANDS == AGE_BANDS
 

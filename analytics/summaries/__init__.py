@@ -27,11 +27,11 @@ from outcomes import disclosure
 from outcomes import statistics as st
 from outcomes.loading import catalogue
 from outcomes.models import Condition, Instrument, Pathway
-from outcomes.specs import InstrumentSpec
+from surveys.pairs import measure_slots, paired_baselines
+from surveys.sql import AGE_BANDS, age_band_sql, age_sql, in_sql, json_number_sql
 
 DEFAULT_INSTRUMENT = "mskt-core"  # the common questionnaire: every condition, every timepoint
 DEFAULT_OUTCOME = "quality-of-life"
-AGE_BANDS = ("0-49", "50-59", "60-69", "70-79", "80+")  # population-methods §3.1 bands
 GROUPINGS = ("provider", "practice", "imd_quintile", "age_band", "sex", "none")
 CASE_MIX_FACTORS = ("age_band", "sex", "imd_quintile")
 UNKNOWN = "unknown"
@@ -275,30 +275,6 @@ def _check_timepoints(query: OutcomeQuery) -> None:
         raise QueryError("'timepoint' and 'baseline_timepoint' must differ.")
 
 
-def json_number_sql(alias: str, column: str, key: str) -> tuple[str, list[Any]]:
-    """SQL for a numeric value of a JSON object column, and its parameter."""
-    if connection.vendor == "postgresql":
-        return f"CAST({alias}.{column} ->> %s AS double precision)", [key]
-    return f"CAST(json_extract({alias}.{column}, %s) AS REAL)", ['$."' + key + '"']
-
-
-def _age_sql(on: str, born: str) -> str:
-    """Whole years of age on a date (age at referral)."""
-    if connection.vendor == "postgresql":
-        return f"CAST(date_part('year', age({on}, {born})) AS integer)"
-    return (
-        f"(CAST(strftime('%%Y', {on}) AS INTEGER) - CAST(strftime('%%Y', {born}) AS INTEGER)"
-        f" - (strftime('%%m-%%d', {on}) < strftime('%%m-%%d', {born})))"
-    )
-
-
-def _age_band_sql(age: str) -> str:
-    return (
-        f"CASE WHEN {age} < 50 THEN '0-49' WHEN {age} < 60 THEN '50-59' "
-        f"WHEN {age} < 70 THEN '60-69' WHEN {age} < 80 THEN '70-79' ELSE '80+' END"
-    )
-
-
 def _period_label(value: Any, series: str | None) -> str | None:
     """'2026-03' or '2026Q1' for the start of a month or quarter (labels pass through)."""
     if not isinstance(value, dt.date):
@@ -306,11 +282,6 @@ def _period_label(value: Any, series: str | None) -> str | None:
     if series == "quarter":
         return f"{value.year}Q{(value.month - 1) // 3 + 1}"
     return f"{value.year:04d}-{value.month:02d}"
-
-
-def age_band_at_sql(on: str, born: str) -> str:
-    """SQL for the age band (AGE_BANDS) on date ``on`` of someone born on ``born``."""
-    return _age_band_sql(_age_sql(on, born))
 
 
 def _period_sql(column: str, series: str | None, *, date: bool = False) -> tuple[str, list[Any]]:
@@ -421,20 +392,6 @@ def paired_cells(query: OutcomeQuery, *, by_practice: bool = False) -> list[Cell
     return cells
 
 
-def measure_slots(spec: InstrumentSpec) -> tuple[tuple[str, str], ...]:
-    """The measures of an instrument version in the order the paired-result arrays hold them
-    (surveys/pairs.py): its numeric scores, then the outcomes it informs. A published version
-    never changes, so neither do its slots."""
-    slots = [("score", score.name) for score in spec.scores if score.kind == "number"]
-    outcomes = dict.fromkeys(rule.outcome for rule in spec.harmonisation)
-    return tuple(slots + [("outcome", outcome) for outcome in outcomes])
-
-
-def paired_baselines() -> frozenset[str]:
-    """Timepoints the paired-result read model starts from: each pathway's first timepoint."""
-    return frozenset(p.timepoints[0].code for p in catalogue().pathways.values())
-
-
 def _values_sql(measure: Measure, baseline: str, follow_up: str) -> tuple[str, list[Any]]:
     """The b and f (and, for a harmonised outcome with a MIC, mb and mf) columns of a pair of
     instrument results ``baseline`` and ``follow_up`` (table aliases)."""
@@ -459,10 +416,6 @@ def _period_where(period: Period, column: str, where: list[str], params: list[An
     if end:
         where.append(f"{column} < %s")
         params.append(_datetime_param(end))
-
-
-def in_sql(values: Sequence[Any]) -> str:
-    return f"IN ({', '.join(['%s'] * len(values))})"
 
 
 def _slot_sql(column: str, versions: dict[int, str], instrument: str, kind: str, name: str) -> str:
@@ -542,7 +495,7 @@ def _pairs_from_responses(
     does not hold. Same pairing rule as surveys/pairs.py (same episode, same instrument code)."""
     period_sql, period_params = _period_sql("frs.submitted_at", query.series)
     values, value_params = _values_sql(query.measure, "br", "fr")
-    age = _age_sql("e.referred_on", "p.date_of_birth")
+    age = age_sql("e.referred_on", "p.date_of_birth")
     instrument_ids = sorted(versions)
     where = [
         "fi.timepoint = %s",
@@ -563,7 +516,7 @@ def _pairs_from_responses(
     # Only fixed SQL fragments are interpolated below; every value is a query parameter.
     sql = f"""
         SELECT e.provider_id AS provider_id, {practice_col} AS practice_id,
-               {period_sql} AS period, {_age_band_sql(age)} AS age_band, p.sex AS sex,
+               {period_sql} AS period, {age_band_sql(age)} AS age_band, p.sex AS sex,
                (a.imd_decile + 1) / 2 AS imd_quintile, {values}
         FROM surveys_instrumentresult fr
         JOIN surveys_response frs ON frs.id = fr.response_id
@@ -1007,7 +960,7 @@ def age_at_enrolment(query: OutcomeQuery, provider_id, practice_id) -> list[dict
     where, params = _scope_sql(query, provider_id, practice_id)
     dates, date_params = _date_range_sql("e.referred_on", query)
     period_sql, period_params = _period_sql("e.referred_on", query.series, date=True)
-    age = _age_sql("e.referred_on", "p.date_of_birth")
+    age = age_sql("e.referred_on", "p.date_of_birth")
     sql = f"""
         SELECT period, imd_quintile, COUNT(*), SUM(age), SUM(age * age) FROM (
             SELECT {period_sql} AS period, (a.imd_decile + 1) / 2 AS imd_quintile, {age} AS age
@@ -1058,13 +1011,13 @@ def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[s
     where += dates
     params += date_params
     period_sql, period_params = _period_sql("i.due_on", query.series, date=True)
-    age = _age_sql("e.referred_on", "p.date_of_birth")
+    age = age_sql("e.referred_on", "p.date_of_birth")
     # The channel the invitation was actually sent by: that of its first invitation message
     # handed to a channel (notifications outbox, read by table name: outcomes does not import
     # notifications). "none" when no message was sent, e.g. a questionnaire answered on paper
     # in clinic. The patient's preferred channel today may differ from the one used then.
     sql = f"""
-        SELECT i.timepoint, (a.imd_decile + 1) / 2, {_age_band_sql(age)},
+        SELECT i.timepoint, (a.imd_decile + 1) / 2, {age_band_sql(age)},
                COALESCE((
                    SELECT n.channel FROM notifications_notification n
                    WHERE n.invitation_id = i.id AND n.kind = 'invite'
@@ -1364,11 +1317,11 @@ def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
     where, params = _scope_sql(query, provider_id, None)
     dates, date_params = _date_range_sql("e.referred_on", query)
     period_sql, period_params = _period_sql("e.referred_on", query.series, date=True)
-    age = _age_sql("e.referred_on", "p.date_of_birth")
+    age = age_sql("e.referred_on", "p.date_of_birth")
     sql = f"""
         SELECT period, practice_id, sex, age_band, COUNT(*) FROM (
             SELECT {period_sql} AS period, p.practice_id AS practice_id, p.sex AS sex,
-                   {_age_band_sql(age)} AS age_band
+                   {age_band_sql(age)} AS age_band
             FROM surveys_episode e
             JOIN surveys_patient p ON p.id = e.patient_id
             WHERE {" AND ".join(where + dates)} AND p.practice_id IS NOT NULL

@@ -6,7 +6,7 @@ import random
 import pytest
 import time_machine
 
-from outcomes import summaries
+from analytics import summaries
 from outcomes.loading import catalogue
 from surveys import services
 from tests.factories import (

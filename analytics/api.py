@@ -1,7 +1,7 @@
 """Aggregate outcome endpoints: summaries by provider or group, equity, GP practice variation.
 
 One view per operation; query parameters are validated by a serializer and the figures come
-from ``outcomes.summaries`` (SQL aggregation) and ``outcomes.statistics`` (pure). Every response
+from ``analytics.summaries`` (SQL aggregation) and ``outcomes.statistics`` (pure). Every response
 is ``{"meta": {...}, "results": [flat rows]}`` so the CSV renderer can write one line per row,
 and every row has been through disclosure control. No identifier ever appears: rows are labelled
 by provider or practice ODS code, IMD quintile, age band, sex or channel only.
@@ -22,7 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from outcomes import disclosure, summaries
+from analytics import summaries
+from outcomes import disclosure
 from outcomes.exports import ErrorSerializer
 from outcomes.loading import catalogue
 from outcomes.permissions import AggregateAccess
