@@ -103,7 +103,8 @@ class Service:
     def __init__(self, service: str, environment: dict[str, str], log: Path, extra=()):
         self.service = service
         self.command = [*compose_command(service), *extra]
-        self.environment = {**os.environ, **environment}
+        # As the Dockerfile sets it: log lines reach the log as they are written.
+        self.environment = {**os.environ, "PYTHONUNBUFFERED": "1", **environment}
         self.log = log
         self.process: subprocess.Popen | None = None
 
