@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from notifications import letter_codes, letters, services
 from notifications.models import Notification
 from notifications.sealing import unseal
 from proms.clients import client_address
+from proms.parsers import json_loads_bounded
 from surveys.models import Patient
 from surveys.views_patient import patient_page
 
@@ -37,8 +37,8 @@ def _callback_authorised(request: HttpRequest) -> bool:
 
 def _json(request: HttpRequest) -> dict | None:
     try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+        body = json_loads_bounded(request.body)
+    except (ValueError, UnicodeDecodeError):  # incl. nesting deep enough to exhaust the stack
         return None
     return body if isinstance(body, dict) else None
 

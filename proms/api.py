@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -12,7 +14,14 @@ logger = logging.getLogger(__name__)
 
 
 def exception_handler(exc, context):
-    """DRF's handler, with malformed JSON and unexpected errors turned into polite messages."""
+    """DRF's handler, with malformed JSON, oversized bodies and unexpected errors turned into
+    polite messages."""
+    if isinstance(exc, RequestDataTooBig):  # raised by Django as DRF reads the body
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {"error": f"The request body is too large: send at most {limit} bytes."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     response = drf_exception_handler(exc, context)
     if response is not None:
         if isinstance(response.data, dict) and "detail" in response.data:

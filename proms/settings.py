@@ -205,7 +205,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "outcomes.renderers.CsvRenderer",  # ?format=csv
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing deep nesting with a 400 rather than a RecursionError 500.
+    "DEFAULT_PARSER_CLASSES": ["proms.parsers.JSONParser"],
     # API keys (outcomes/authentication.py) for clients; sessions for signed-in staff.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "outcomes.authentication.ApiKeyAuthentication",
