@@ -224,6 +224,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "proms.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # the client address rule of proms/clients.py
+    # ?format= must name a format the operation has (400 otherwise, as the schema says).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "proms.negotiation.StrictFormatNegotiation",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MSK Together PROMs API",
@@ -239,6 +241,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Django's <slug:...> as a pattern, so clients (and schemathesis) know what a code may be.
     "PATH_CONVERTER_OVERRIDES": {"slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"}},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "proms.api.document_bad_format",  # the 400 for an unknown ?format=
+    ],
 }
 # Pseudonymous patient ids in exports are HMAC-SHA256(PSEUDONYM_KEY, patient id): stable across
 # exports, so a patient's responses link up, and not reversible without this key. Keep it secret
