@@ -355,5 +355,8 @@ NOTIFICATIONS_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFICATIONS_RETRY_BASE_
 # A send still "sending" after this long belongs to a worker that stopped mid-send (a send takes
 # seconds, Notify's client times out at 20): the relay then asks the provider what became of it.
 NOTIFICATIONS_STALE_CLAIM_SECONDS = int(os.environ.get("NOTIFICATIONS_STALE_CLAIM_SECONDS", "900"))
+# A message the relay queued but no worker sent (its task lost with Redis, or held by a killed
+# worker) is queued again after this long.
+NOTIFICATIONS_REQUEUE_SECONDS = int(os.environ.get("NOTIFICATIONS_REQUEUE_SECONDS", "600"))
 # The embedded scheduler of scripts/serve (manage.py run_scheduler) ticks this often.
 NOTIFICATIONS_SCHEDULER_SECONDS = int(os.environ.get("NOTIFICATIONS_SCHEDULER_SECONDS", "30"))

@@ -28,6 +28,7 @@ from tests.integration.processes import (
     compose_command,
     compose_services,
     free_port,
+    static_manifest,
 )
 
 LONG_RUNNING = ("web", "worker", "beat", "postgres", "redis")
@@ -44,16 +45,6 @@ def compose() -> dict:
 
 
 # --- gunicorn, started as the image and compose start it ------------------------------------
-
-
-def static_manifest(static_root: Path) -> None:
-    """What the image's ``collectstatic`` leaves for the manifest storage, with every file named
-    as itself (compressing 39 MB of static files takes minutes; pages only need the names)."""
-    from django.contrib.staticfiles.finders import get_finders
-
-    paths = {path: path for finder in get_finders() for path, _storage in finder.list([])}
-    static_root.mkdir()
-    (static_root / "staticfiles.json").write_text(json.dumps({"version": "1.1", "paths": paths}))
 
 
 @pytest.fixture(scope="module")
