@@ -45,15 +45,8 @@ def test_a_superuser_can_browse_the_loaded_instruments_in_the_admin(
 
 
 def _settings_in_subprocess(env: dict) -> subprocess.CompletedProcess:
-    code = "import proms.wsgi"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "proms.settings", **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    return _command_in_subprocess(
+        ["-c", "import proms.wsgi"], {"DJANGO_SETTINGS_MODULE": "proms.settings", **env}
     )
 
 
