@@ -23,6 +23,8 @@ from django.core.wsgi import get_wsgi_application
 from rest_framework.throttling import AnonRateThrottle
 
 from outcomes.access import api_key_issue
+from outcomes.loading import catalogue
+from outcomes.services import definitions_load
 from outcomes.throttling import ClientRateThrottle
 from tests.api.conftest import responded_patient
 
@@ -35,6 +37,7 @@ SEED = 20261205
 def fuzz_key(transactional_db, provider_a, monkeypatch, settings):
     """A key for provider A, which has responses to export, with throttling out of the way."""
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    definitions_load(definitions=catalogue())  # a transactional test may follow a flush
     unlimited = {scope: "100000/minute" for scope in ("anon", "aggregate", "export")}
     monkeypatch.setattr(ClientRateThrottle, "THROTTLE_RATES", unlimited)
     monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", unlimited)
