@@ -73,9 +73,10 @@ def code_tries_exhausted(*, client: str, now: dt.datetime | None = None) -> bool
 
 
 def code_try_record(*, client: str, now: dt.datetime | None = None) -> None:
-    """Count one wrong code against the client, dropping its tries the window has passed."""
+    """Count one wrong code against the client, dropping every try the window has passed (the
+    table holds at most an hour of wrong codes)."""
     from notifications.models import LetterCodeTry
 
     now = now or timezone.now()
-    LetterCodeTry.objects.filter(client=client, tried_at__lte=now - WINDOW).delete()
+    LetterCodeTry.objects.filter(tried_at__lte=now - WINDOW).delete()
     LetterCodeTry.objects.create(client=client, tried_at=now)

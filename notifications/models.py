@@ -163,7 +163,7 @@ class LetterCodeTry(models.Model):
 
     The guessing limit counts these rows, so it holds through a Redis outage or restart (a
     cache-kept count lapsed with Redis). The client is a keyed hash of its address, never the
-    address itself; rows older than the window are deleted as new ones are written.
+    address itself; rows older than the window are deleted whenever a new one is written.
     """
 
     client = models.CharField(max_length=64)
