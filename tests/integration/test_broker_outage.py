@@ -18,6 +18,8 @@ from django.db import connection
 
 from notifications.models import Notification
 from notifications.services import dispatch_due
+from outcomes.loading import catalogue
+from outcomes.services import definitions_load
 from surveys.services import episode_enrol
 from tests.factories import PatientFactory, ProviderFactory, UserFactory, pathway_current
 from tests.integration.broker import needs_services, require, wait_for
@@ -49,6 +51,7 @@ def enrol(settings):
     settings.NOTIFICATIONS_SMS_BACKEND = "notify"
     settings.QUIET_HOURS = "off"
     cache.set("notifications:dispatch-soon", True, timeout=300)  # beat dispatches, not us
+    definitions_load(definitions=catalogue())  # a transactional test may follow a flush
     staff = UserFactory()
     provider = ProviderFactory(ods_code="OUT01")
     provider.staff.add(staff)
