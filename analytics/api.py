@@ -28,6 +28,7 @@ from outcomes.exports import ErrorSerializer
 from outcomes.loading import catalogue
 from outcomes.permissions import AggregateAccess
 from outcomes.throttling import ClientRateThrottle
+from proms.api import NonBlankQueryMixin
 
 # --- input -----------------------------------------------------------------------------------
 
@@ -54,7 +55,7 @@ def _choices() -> dict[str, list[str]]:
 CHOICES = _choices()
 
 
-class OutcomeQuerySerializer(serializers.Serializer):
+class OutcomeQuerySerializer(NonBlankQueryMixin, serializers.Serializer):
     condition = serializers.ChoiceField(
         choices=CHOICES["condition"], help_text="Condition code, e.g. knee-pain (required)."
     )

@@ -222,6 +222,8 @@ def main() -> None:
         sys.exit("bench/dispatch.py needs a PostgreSQL DATABASE_URL (a scratch database).")
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proms.settings")
+    # Settings refuse the public development key outside DEBUG; a bench signs nothing real.
+    os.environ.setdefault("SECRET_KEY", "bench-only-throwaway-key-not-a-secret-0123456789")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     ensure_database(url)
 

@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proms.settings")
+# Settings refuse the public development key outside DEBUG; a bench signs nothing real.
+os.environ.setdefault("SECRET_KEY", "bench-only-throwaway-key-not-a-secret-0123456789")
 
 import logging  # noqa: E402
 import warnings  # noqa: E402

@@ -59,6 +59,8 @@ def main() -> None:
 
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proms.settings")
+    # Settings refuse the public development key outside DEBUG; a bench signs nothing real.
+    os.environ.setdefault("SECRET_KEY", "bench-only-throwaway-key-not-a-secret-0123456789")
     os.environ.setdefault("API_ANON_RATE", "100000/minute")
     import django
 

@@ -5,22 +5,31 @@ struggle. A letter also carries ``/l/ABCD-EFGH``: 8 characters from Crockford's 
 (digits and capitals without I, L, O and U, so nothing reads as something else), 40 random
 bits. Only a keyed hash of the code is stored (HMAC under SECRET_KEY: 40 bits alone could be
 searched from a copy of the database). The code only finds the letter's link: the date-of-birth
-check then applies as for any link, and wrong codes are rate-limited per client.
+check then applies as for any link, and wrong codes are limited per client: ``TRIES`` an hour,
+counted in the database (not the cache, so the limit holds through a Redis outage or restart)
+against the client's real address behind the proxy (proms/clients.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 
 from django.conf import settings
+from django.utils import timezone
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32
 LENGTH = 8  # 8 x 5 = 40 bits
 # What people write for the symbols left out (Crockford): O is zero, I and L are one.
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _PURPOSE = b"proms.notifications.letter-code"
+_CLIENT_PURPOSE = b"proms.notifications.letter-code-client"
+# Wrong codes one client may try in an hour before being asked to wait (or to phone): 10 guesses
+# at 40 bits are a 1 in 10^11 chance of finding any one letter's code.
+TRIES = 10
+WINDOW = dt.timedelta(hours=1)
 
 
 def code_new() -> tuple[str, str]:
@@ -46,3 +55,28 @@ def code_normalise(typed: str) -> str | None:
 def code_hash(code: str) -> str:
     key = hashlib.sha256(_PURPOSE + settings.SECRET_KEY.encode()).digest()
     return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
+
+
+def code_client(address: str) -> str:
+    """A keyed hash of the client's address: counts tries without storing the address."""
+    key = hashlib.sha256(_CLIENT_PURPOSE + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
+
+
+def code_tries_exhausted(*, client: str, now: dt.datetime | None = None) -> bool:
+    """Whether this client has used up its wrong tries in the last hour."""
+    from notifications.models import LetterCodeTry
+
+    now = now or timezone.now()
+    recent = LetterCodeTry.objects.filter(client=client, tried_at__gt=now - WINDOW)
+    return recent.count() >= TRIES
+
+
+def code_try_record(*, client: str, now: dt.datetime | None = None) -> None:
+    """Count one wrong code against the client, dropping every try the window has passed (the
+    table holds at most an hour of wrong codes)."""
+    from notifications.models import LetterCodeTry
+
+    now = now or timezone.now()
+    LetterCodeTry.objects.filter(tried_at__lte=now - WINDOW).delete()
+    LetterCodeTry.objects.create(client=client, tried_at=now)

@@ -156,3 +156,21 @@ class NotificationAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Attempt {self.number} of notification {self.notification_id}"
+
+
+class LetterCodeTry(models.Model):
+    """A wrong letter short code typed by one client (notifications/letter_codes.py).
+
+    The guessing limit counts these rows, so it holds through a Redis outage or restart (a
+    cache-kept count lapsed with Redis). The client is a keyed hash of its address, never the
+    address itself; rows older than the window are deleted whenever a new one is written.
+    """
+
+    client = models.CharField(max_length=64)
+    tried_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "tried_at"], name="letter_code_try_client")]
+
+    def __str__(self) -> str:
+        return f"wrong letter code at {self.tried_at:%Y-%m-%d %H:%M}"

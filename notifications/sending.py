@@ -33,8 +33,9 @@ from surveys.models import Invitation
 
 logger = logging.getLogger(__name__)
 
-# The relay re-queues a waiting message it already queued only after this long.
-REQUEUE_AFTER = dt.timedelta(minutes=10)
+# The relay re-queues a waiting message it already queued only after
+# NOTIFICATIONS_REQUEUE_SECONDS (a task lost with the broker, or held unacknowledged by a killed
+# worker; sending claims first, so a second copy of the task never sends twice).
 # Failures after which the provider may have the message all the same (the answer was lost):
 # the next attempt asks the provider for our reference before sending again.
 UNCERTAIN_CODES = frozenset({"network", "smtp-network"})
@@ -64,7 +65,8 @@ def outbox_relay(*, now: dt.datetime | None = None, limit: int = 1000) -> RelayR
     report.reconciled = _reconcile_stale(now)
     waiting = list(
         Notification.objects.filter(
-            Q(queued_at__isnull=True) | Q(queued_at__lt=now - REQUEUE_AFTER),
+            Q(queued_at__isnull=True)
+            | Q(queued_at__lt=now - dt.timedelta(seconds=settings.NOTIFICATIONS_REQUEUE_SECONDS)),
             status__in=Notification.WAITING,
             not_before__lte=now,
         )

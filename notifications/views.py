@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -23,6 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from notifications import letter_codes, letters, services
 from notifications.models import Notification
 from notifications.sealing import unseal
+from proms.clients import client_address
+from proms.parsers import json_loads_bounded
 from surveys.models import Patient
 from surveys.views_patient import patient_page
 
@@ -38,8 +37,8 @@ def _callback_authorised(request: HttpRequest) -> bool:
 
 def _json(request: HttpRequest) -> dict | None:
     try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+        body = json_loads_bounded(request.body)
+    except (ValueError, UnicodeDecodeError):  # incl. nesting deep enough to exhaust the stack
         return None
     return body if isinstance(body, dict) else None
 
@@ -146,15 +145,6 @@ def _pdf(pdf: bytes, filename: str) -> HttpResponse:
 
 # --- The short code on a letter -------------------------------------------------------------
 
-# Wrong codes one client may try in an hour before being asked to wait (or to phone).
-SHORT_CODE_TRIES = 10
-SHORT_CODE_WINDOW_SECONDS = 60 * 60
-
-
-def _tries_key(request: HttpRequest) -> str:
-    client = request.META.get("REMOTE_ADDR", "")
-    return "letter-code-tries:" + hashlib.sha256(client.encode()).hexdigest()[:32]
-
 
 @patient_page
 @csrf_protect
@@ -166,14 +156,13 @@ def letter_code(request: HttpRequest, code: str = "") -> HttpResponse:
     context = {"code": typed, "error": "", "error_summary": []}
     if not typed:
         return render(request, "notifications/letter_code.html", context)
-    key = _tries_key(request)
-    if (cache.get(key) or 0) >= SHORT_CODE_TRIES:
+    client = letter_codes.code_client(client_address(request))
+    if letter_codes.code_tries_exhausted(client=client):
         return render(request, "notifications/letter_code_wait.html", status=429)
     token = letter_link_for_code(typed)
     if token is not None:
         return redirect("patient:start", token)
-    if cache.add(key, 1, timeout=SHORT_CODE_WINDOW_SECONDS) is False:
-        cache.incr(key)
+    letter_codes.code_try_record(client=client)
     logger.info("Letter code not recognised")
     context["error"] = _(
         "We could not find that code. Check it against your letter: it has 8 letters and numbers, "

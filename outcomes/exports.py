@@ -36,6 +36,7 @@ from outcomes.loading import catalogue
 from outcomes.permissions import PatientLevelAccess, api_client_of, providers_for_request
 from outcomes.services import audit_record
 from outcomes.throttling import ClientRateThrottle
+from proms.api import NonBlankQueryMixin
 from surveys.models import Response
 
 AGE_BANDS = ((18, "16-17"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"))
@@ -70,7 +71,7 @@ def submitted_on(response: Response) -> dt.date:
 # --- input ---------------------------------------------------------------------------------
 
 
-class ExportQuerySerializer(serializers.Serializer):
+class ExportQuerySerializer(NonBlankQueryMixin, serializers.Serializer):
     condition = serializers.SlugField(required=False, help_text="Condition code, e.g. knee-pain.")
     provider = serializers.CharField(
         required=False,

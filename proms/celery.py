@@ -13,12 +13,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proms.settings")
 app = Celery("proms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Seconds between scheduler ticks; the fault tests and bench/fault.py shorten them.
+DISPATCH_SECONDS = float(os.environ.get("NOTIFICATIONS_DISPATCH_SECONDS", "120"))
+RELAY_SECONDS = float(os.environ.get("NOTIFICATIONS_RELAY_SECONDS", "60"))
 app.conf.beat_schedule = {
     # Open invitations whose window started, queue reminders, expire closed windows.
-    "notifications-dispatch": {"task": "notifications.dispatch", "schedule": 120.0},
+    "notifications-dispatch": {"task": "notifications.dispatch", "schedule": DISPATCH_SECONDS},
     # The outbox relay: queue waiting messages (after quiet hours, back-off or a Redis outage)
     # and reconcile sends a stopped worker left unfinished.
-    "notifications-relay": {"task": "notifications.relay", "schedule": 60.0},
+    "notifications-relay": {"task": "notifications.relay", "schedule": RELAY_SECONDS},
     # Rebuild the paired results behind the outcome figures at 02:30 UK time (surveys/pairs.py).
     "surveys-rebuild-paired-results": {
         "task": "surveys.rebuild_paired_results",
@@ -27,7 +30,7 @@ app.conf.beat_schedule = {
 }
 
 
-@app.task(name="proms.ping")
+@app.task(name="proms.ping", ignore_result=False)  # its answer is the point
 def ping() -> str:
     """Answer 'pong': used by health checks to prove a worker takes tasks from the broker."""
     return "pong"

@@ -34,10 +34,22 @@ def env_list(name: str, default: str) -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 INSECURE_SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"  # noqa: S105
-# Management commands and tests run without a secret; serving refuses to (proms/wsgi.py).
 SECRET_KEY = os.environ.get("SECRET_KEY") or INSECURE_SECRET_KEY
+# Production mode (DEBUG off) never runs on the public development key: gunicorn, the Celery
+# worker and beat (which seal patient links with it) and manage.py all stop here. Only the test
+# suite is let through (pytest sets PYTEST_VERSION); `check --deploy` reports proms.E001 for a
+# debug run on the development key (proms/checks.py).
+if not DEBUG and SECRET_KEY == INSECURE_SECRET_KEY and "PYTEST_VERSION" not in os.environ:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. Set it (a long random value, kept secret), or set DEBUG=true "
+        "for local development."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+# Reverse proxies in front of the service that append to X-Forwarded-For (docker-compose.yml:
+# one, the TLS proxy). Guessing limits and API throttles count the address the nearest of them
+# saw (proms/clients.py); 0 ignores the header, which any client can forge.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # A friendly page, not Django's technical 403, when a form's CSRF token is missing or old.
 CSRF_FAILURE_VIEW = "surveys.views_patient.csrf_failure"
@@ -134,6 +146,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Ride out a Redis outage of any length: retry the broker forever (Celery's default gives up
+# after 100 tries and the worker exits for good), and never wait on task results. Outcomes live
+# in the database (the outbox), so results are ignored unless a caller asks (the health ping):
+# a publisher that keeps results subscribes to Redis for each task it sends, and after 20 failed
+# reconnections Celery's Redis result consumer gives up until the process is restarted
+# (tests/integration/test_broker_outage.py).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Europe/London"
 # The queue tasks go to and workers read (`celery worker -Q`); deployments sharing a Redis, and
 # concurrent test runs, each use their own.
@@ -154,7 +174,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))  # collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -186,7 +206,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "outcomes.renderers.CsvRenderer",  # ?format=csv
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing deep nesting with a 400 rather than a RecursionError 500.
+    "DEFAULT_PARSER_CLASSES": ["proms.parsers.JSONParser"],
     # API keys (outcomes/authentication.py) for clients; sessions for signed-in staff.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "outcomes.authentication.ApiKeyAuthentication",
@@ -203,6 +224,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "proms.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # the client address rule of proms/clients.py
+    # ?format= must name a format the operation has (400 otherwise, as the schema says).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "proms.negotiation.StrictFormatNegotiation",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MSK Together PROMs API",
@@ -218,6 +242,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Django's <slug:...> as a pattern, so clients (and schemathesis) know what a code may be.
     "PATH_CONVERTER_OVERRIDES": {"slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"}},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "proms.api.document_bad_format",  # the 400 for an unknown ?format=
+    ],
 }
 # Pseudonymous patient ids in exports are HMAC-SHA256(PSEUDONYM_KEY, patient id): stable across
 # exports, so a patient's responses link up, and not reversible without this key. Keep it secret
@@ -328,5 +356,8 @@ NOTIFICATIONS_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFICATIONS_RETRY_BASE_
 # A send still "sending" after this long belongs to a worker that stopped mid-send (a send takes
 # seconds, Notify's client times out at 20): the relay then asks the provider what became of it.
 NOTIFICATIONS_STALE_CLAIM_SECONDS = int(os.environ.get("NOTIFICATIONS_STALE_CLAIM_SECONDS", "900"))
+# A message the relay queued but no worker sent (its task lost with Redis, or held by a killed
+# worker) is queued again after this long.
+NOTIFICATIONS_REQUEUE_SECONDS = int(os.environ.get("NOTIFICATIONS_REQUEUE_SECONDS", "600"))
 # The embedded scheduler of scripts/serve (manage.py run_scheduler) ticks this often.
 NOTIFICATIONS_SCHEDULER_SECONDS = int(os.environ.get("NOTIFICATIONS_SCHEDULER_SECONDS", "30"))

@@ -3,7 +3,6 @@ from django.urls import include, path
 
 from proms import admin as _superuser_only_admin  # noqa: F401 - admin for superusers only
 from proms import views
-from surveys import views_patient
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,6 +18,7 @@ urlpatterns = [
     path("l/", include("notifications.urls_letters")),  # the short code on a letter
 ]
 
-# A broken patient link (/q/<token>/page/abc/) gets the friendly link page; other paths get
-# templates/404.html. Django's own server_error renders templates/500.html with no context.
-handler404 = views_patient.not_found
+# An unknown address under /api/ gets a JSON 404; a broken patient link (/q/<token>/page/abc/)
+# the friendly link page; other paths templates/404.html (proms.views.not_found). Django's own
+# server_error renders templates/500.html with no context.
+handler404 = views.not_found

@@ -5,6 +5,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from outcomes.loading import catalogue
+from proms.api import not_found_json
+from surveys import views_patient
 
 
 @require_safe
@@ -29,3 +31,11 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 for an address nothing matches: JSON under /api/ (clients parse it), else the
+    patient-friendly page (a broken questionnaire link)."""
+    if request.path.startswith("/api/"):
+        return not_found_json(request)
+    return views_patient.not_found(request, exception)

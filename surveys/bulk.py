@@ -30,6 +30,7 @@ from surveys.services import JourneyError, episode_enrol, pathways_current, pati
 from surveys.validators import (
     email_normalise,
     mobile_normalise,
+    name_normalise,
     nhs_number_normalise,
     postcode_normalise,
 )
@@ -86,7 +87,6 @@ TEMPLATE_EXAMPLE = {
     "town": "Mansfield",
 }
 
-_NAME = re.compile(r"[^\W\d_]+(?:[ '’.-]+[^\W\d_]+)*\.?")
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
 _SEX = {
@@ -451,16 +451,7 @@ def _optional(normalise):
 
 
 def _name(value: str, what: str) -> str:
-    if not value:
-        raise ValidationError(_("Enter the %(what)s.") % {"what": what})
-    if len(value) > 100:
-        raise ValidationError(_("The %(what)s must be 100 characters or fewer.") % {"what": what})
-    if not _NAME.fullmatch(value):
-        raise ValidationError(
-            _("The %(what)s can only have letters, spaces, hyphens and apostrophes.")
-            % {"what": what}
-        )
-    return value
+    return name_normalise(value, what=what)  # the one rule for names (surveys/validators.py)
 
 
 def _date(value: str, what: str) -> dt.date:

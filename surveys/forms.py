@@ -21,6 +21,7 @@ from surveys.models import EpisodeEvent, Patient, Practice, Provider, Response
 from surveys.validators import (
     email_normalise,
     mobile_normalise,
+    name_normalise,
     nhs_number_normalise,
     postcode_normalise,
 )
@@ -97,14 +98,22 @@ def language_choices():
     return [(code.split("-")[0], name) for code, name in settings.LANGUAGES]
 
 
+class NameField(forms.CharField):
+    """A person's name under the one rule for names (surveys/validators.py)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        return name_normalise(value, what=str(self.label).lower()) if value else value
+
+
 class PatientForm(StaffForm):
     nhs_number = NHSNumberField()
-    given_name = forms.CharField(
+    given_name = NameField(
         label=_("First name"),
         max_length=100,
         error_messages={"required": _("Enter the patient's first name.")},
     )
-    family_name = forms.CharField(
+    family_name = NameField(
         label=_("Last name"),
         max_length=100,
         error_messages={"required": _("Enter the patient's last name.")},

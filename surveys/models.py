@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from outcomes.models import Instrument, Pathway
+from surveys.validators import name_validator
 
 
 class ProviderQuerySet(models.QuerySet):
@@ -137,8 +138,10 @@ class Patient(models.Model):
         LETTER = "letter", _("Letter")
 
     nhs_number = models.CharField(_("NHS number"), max_length=10, unique=True)
-    given_name = models.CharField(_("first name"), max_length=100)
-    family_name = models.CharField(_("last name"), max_length=100)
+    # One rule for names everywhere (surveys/validators.py): the model's validator serves the
+    # admin and any ModelForm; the staff form, CSV upload and patient_create apply it too.
+    given_name = models.CharField(_("first name"), max_length=100, validators=[name_validator])
+    family_name = models.CharField(_("last name"), max_length=100, validators=[name_validator])
     date_of_birth = models.DateField(_("date of birth"))
     sex = models.CharField(max_length=10, choices=Sex.choices)
     address_line_1 = models.CharField(max_length=100, blank=True)

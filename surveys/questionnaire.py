@@ -34,6 +34,7 @@ from outcomes.loading import catalogue
 from outcomes.models import InstrumentWording
 from outcomes.selectors import instrument_wording, instrument_wording_overlay
 from outcomes.specs import InstrumentSpec, Item
+from surveys.validators import typed_number
 
 COMMON_QUESTIONNAIRE = "mskt-core"
 DEFAULT_LANGUAGE = "en"
@@ -436,10 +437,7 @@ def parse_page(
                     else _("Select an answer")
                 )
             continue
-        try:
-            code = int(sent)
-        except ValueError:
-            code = None
+        code = typed_number(sent)  # digits of any script; nothing else (surveys/validators.py)
         if code is None or code not in item.allowed_codes():
             if is_scale_box(item):
                 # Typed by hand, so a slip rather than tampering.

@@ -34,6 +34,7 @@ from surveys.models import (
 )
 from surveys.pairs import paired_results_refresh
 from surveys.tokens import token_hash, token_new
+from surveys.validators import name_normalise
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,9 @@ def patient_create(*, by, **fields) -> Patient:
     caller can tell from ``patient.area_id``). Two people adding the same patient at once: the
     unique NHS number lets one in and the other gets :class:`JourneyError`.
     """
+    # The one rule for names, whoever calls (ValidationError for a name no form would pass).
+    fields["given_name"] = name_normalise(fields["given_name"], what=_("first name"))
+    fields["family_name"] = name_normalise(fields["family_name"], what=_("last name"))
     area = PostcodeArea.objects.filter(postcode=fields["postcode"]).values_list("area", flat=True)
     try:
         with transaction.atomic():

@@ -1,8 +1,10 @@
-"""Pure checks for identifiers and contact details: NHS number, postcode, mobile, e-mail."""
+"""Pure checks for identifiers, names and contact details: NHS number, a person's name,
+postcode, mobile, e-mail, and a number typed into an answer box."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -77,3 +79,67 @@ def email_normalise(value: str) -> str:
             _("Enter an email address in the correct format, like name@example.com.")
         ) from None
     return address
+
+
+# --- A person's name: one rule wherever it is entered -----------------------------------------
+# The staff form, the CSV upload, the patient service and the model (admin, shell) all use
+# name_normalise. A name goes into text messages, letters, e-mails and CSV exports opened in
+# spreadsheets, so it holds letters of any script (with their combining marks), and between
+# them spaces, hyphens, apostrophes (' and ’) and full stops: nothing else. That refuses markup
+# (<script>), spreadsheet formulas (=HYPERLINK(...), +, @), digits, and invisible format
+# characters such as U+202E RIGHT-TO-LEFT OVERRIDE, which reverses how the rest of an SMS reads.
+NAME_JOINERS = frozenset(" '’.-")
+NAME_MAX_LENGTH = 100
+
+
+def _name_is_plain(name: str) -> bool:
+    previous = ""  # "letter" or "joiner"
+    for char in name:
+        category = unicodedata.category(char)
+        if category.startswith("L") or (category.startswith("M") and previous == "letter"):
+            previous = "letter"
+        elif char in NAME_JOINERS and previous:
+            previous = "joiner"
+        else:
+            return False
+    return previous == "letter" or name.endswith(".")
+
+
+def name_normalise(value: str, *, what: str | None = None) -> str:
+    """A name as typed, in Unicode NFC with runs of spaces made one; ValidationError if it is
+    empty, over 100 characters or holds anything but letters and the joiners above."""
+    what = what or _("name")
+    name = unicodedata.normalize("NFC", " ".join(str(value).split()))
+    if not name:
+        raise ValidationError(_("Enter the %(what)s.") % {"what": what}, code="required")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError(
+            _("The %(what)s must be 100 characters or fewer.") % {"what": what}, code="max_length"
+        )
+    if not _name_is_plain(name):
+        raise ValidationError(
+            _("The %(what)s can only have letters, spaces, hyphens and apostrophes.")
+            % {"what": what},
+            code="invalid",
+        )
+    return name
+
+
+def name_validator(value: str) -> None:
+    """The model fields' validator (admin, ModelForms, full_clean)."""
+    name_normalise(value)
+
+
+# --- A number typed into an answer box --------------------------------------------------------
+# Decision (docs/adr/0009-typed-numbers.md): digits of any script count as the number they
+# write, so a patient whose phone keyboard gives Arabic-Indic (٧٥) or full-width (７５) digits
+# has typed 75; the answer is stored as the integer. Nothing else is a number here: no sign, no
+# spaces inside, no underscores or decimal point (Python's int() would take "+7" and "7_5").
+
+
+def typed_number(value: str) -> int | None:
+    """The whole number ``value`` writes in decimal digits of one or more scripts, or None."""
+    text = value.strip()
+    if not text or not text.isdecimal():
+        return None
+    return int("".join(str(unicodedata.decimal(char)) for char in text))

@@ -2,6 +2,8 @@
 
 import logging
 
+import pytest
+
 from proms.logging import RedactPatientLinks, redact
 
 TOKEN = "Zq3xK9v_Ab-12cdEFghIJklMNopQRstUVwxYZ01234"
@@ -110,3 +112,39 @@ def test_runserver_access_log_has_no_nhs_number_from_an_address():
     for handler in logger.handlers:
         handler.filter(record)
     assert logger.handlers and "9434765919" not in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/l/RQNG-8RDH", "/l/RQNG-8RDH/", "/l/rqng%208rdh", "/l/rqng+8rdh?x=1"],
+    ids=["printed", "slash", "typed-with-space", "plus"],
+)
+def test_redact_replaces_a_letter_short_code(path):
+    line = redact(f'"GET {path} HTTP/1.1" 302')
+
+    assert "/l/<code>" in line
+    assert "RQNG" not in line.upper()
+    assert "8RDH" not in line.upper()
+
+
+def test_redact_replaces_an_api_key_parameter():
+    line = redact('"GET /api/v1/outcomes/?api_key=proms_abc123&condition=knee-pain HTTP/1.1"')
+
+    assert line == '"GET /api/v1/outcomes/?api_key=<api-key>&condition=knee-pain HTTP/1.1"'
+
+
+def test_runserver_access_log_has_no_letter_code():
+    logger = logging.getLogger("django.server")
+    record = logger.makeRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s',
+        ("GET /l/RQNG-8RDH HTTP/1.1", 302),
+        None,
+    )
+    for handler in logger.handlers:
+        handler.filter(record)
+
+    assert "RQNG" not in record.getMessage()

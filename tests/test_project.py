@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.test import Client
+from django.test import Client, override_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,15 +45,8 @@ def test_a_superuser_can_browse_the_loaded_instruments_in_the_admin(
 
 
 def _settings_in_subprocess(env: dict) -> subprocess.CompletedProcess:
-    code = "import proms.wsgi"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "proms.settings", **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    return _command_in_subprocess(
+        ["-c", "import proms.wsgi"], {"DJANGO_SETTINGS_MODULE": "proms.settings", **env}
     )
 
 
@@ -78,3 +71,52 @@ def test_docker_compose_describes_web_worker_beat_postgres_and_redis_with_health
     assert all("healthcheck" in services[name] for name in ("web", "worker", "postgres", "redis"))
     assert "gunicorn" in " ".join(services["web"]["command"])
     assert {"postgres-data"} <= set(compose["volumes"])
+
+
+def _command_in_subprocess(command: list[str], env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *command],
+        env={"PATH": "/usr/bin:/bin", **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_celery_worker_refuses_to_start_in_production_without_a_secret_key():
+    result = _command_in_subprocess(["-m", "celery", "-A", "proms", "worker"], {"DEBUG": "false"})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_celery_beat_refuses_to_start_in_production_without_a_secret_key():
+    result = _command_in_subprocess(["-m", "celery", "-A", "proms", "beat"], {"DEBUG": "false"})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_management_commands_refuse_to_run_in_production_without_a_secret_key():
+    result = _command_in_subprocess(["manage.py", "migrate", "--plan"], {"DEBUG": "false"})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_check_deploy_reports_the_development_key_in_a_debug_run():
+    result = _command_in_subprocess(["manage.py", "check", "--deploy"], {"DEBUG": "true"})
+
+    assert result.returncode != 0
+    assert "proms.E001" in result.stderr
+
+
+def test_check_deploy_accepts_a_real_key():
+    from django.core.checks import run_checks
+
+    with override_settings(SECRET_KEY="k" * 60, PSEUDONYM_KEY="p" * 60):
+        ids = {message.id for message in run_checks(include_deployment_checks=True)}
+
+    assert not {"proms.E001", "proms.E002"} & ids

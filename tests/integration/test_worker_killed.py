@@ -143,7 +143,7 @@ def test_a_worker_killed_while_notify_answers_never_sends_twice(queue, notificat
             second.start()
 
             def relay_settled() -> bool:
-                app.send_task("notifications.relay").get(timeout=20)
+                app.send_task("notifications.relay", ignore_result=False).get(timeout=20)
                 notification.refresh_from_db()
                 return notification.status == Notification.Status.SENT
 

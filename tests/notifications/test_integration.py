@@ -56,6 +56,6 @@ def test_the_task_beat_queues_reaches_a_worker_on_the_private_queue(queue, defin
     with start_worker(
         app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]
     ):
-        result = app.send_task("notifications.dispatch")  # what beat queues
+        result = app.send_task("notifications.dispatch", ignore_result=False)  # as beat queues it
 
         assert result.get(timeout=30) == {"opened": 0, "reminded": 0, "expired": 0}

@@ -1,11 +1,9 @@
 """Letters: one page each with the address and a short code to type, batches printed again."""
 
 import pytest
-from django.core.cache import cache
-from django.test import RequestFactory
 from django.urls import reverse
 
-from notifications import letter_codes, letters, views
+from notifications import letter_codes, letters
 from notifications.models import LetterBatch, Notification
 from notifications.sealing import unseal
 from notifications.services import dispatch_due, patient_opt_out
@@ -14,15 +12,6 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 SHORT_LINK = "https://proms.test/l/"
-
-
-@pytest.fixture(autouse=True)
-def no_earlier_tries():
-    """Wrong-code counts are kept per client in the cache: start each test from none."""
-    key = views._tries_key(RequestFactory().get("/"))
-    cache.delete(key)
-    yield
-    cache.delete(key)
 
 
 def letter_patients(enrol, count=2) -> list:
@@ -136,7 +125,7 @@ def test_after_ten_wrong_codes_a_client_is_asked_to_wait_even_with_a_right_one(
 ):
     letter_patients(enrol, count=1)
     _pdf, _pages, [content] = printed_with_contents(staff, monkeypatch)
-    for _ in range(views.SHORT_CODE_TRIES):
+    for _ in range(letter_codes.TRIES):
         client.post(reverse("letter:code"), {"code": "ZZZZ-ZZZZ"})
 
     page = client.post(reverse("letter:code"), {"code": content["code"]})

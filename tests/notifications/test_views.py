@@ -288,3 +288,15 @@ def test_staff_stop_messages_from_the_patient_page(daytime, enrol, client, staff
     assert response["Location"] == url
     assert episode.patient.opted_out_at is not None
     assert "asked not to be contacted" in client.get(url).content.decode()
+
+
+def test_a_delivery_receipt_nested_thousands_deep_is_400_not_500(db, client, settings):
+    settings.NOTIFY_CALLBACK_TOKEN = "callback-token"
+    page = client.post(
+        reverse("notify_callbacks:delivery"),
+        "[" * 5000 + "]" * 5000,
+        content_type="application/json",
+        headers={"Authorization": "Bearer callback-token"},
+    )
+
+    assert page.status_code == 400

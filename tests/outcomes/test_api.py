@@ -163,3 +163,32 @@ def test_conditions_list_gives_each_active_condition_a_pathway(client):
     active = {c["code"]: c for c in conditions if c["active"]}
     assert set(active) == {"back-pain", "knee-pain", "fibromyalgia"}
     assert all(condition["pathways"] for condition in active.values())
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_scoring_json_nested_thousands_deep_is_400_not_500(client, opening):
+    closing = "]" if opening == "[" else "}"
+    response = post_score(client, "oks", opening * 5000 + "1" + closing * 5000)
+
+    assert response.status_code == 400
+    assert "nested more than" in response.json()["error"]
+
+
+def test_scoring_ordinary_nesting_is_still_parsed(client):
+    response = post_score(client, "nrs-pain", {"answers": [3], "options": {}})
+
+    assert response.status_code == 200
+
+
+def test_scoring_a_body_over_the_upload_limit_is_413_saying_the_limit(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = post_score(client, "oks", {"answers": [4] * 1000})
+
+    assert response.status_code == 413
+    assert "at most 1000 bytes" in response.json()["error"]
+
+
+def test_scoring_nan_is_not_json(client):
+    response = post_score(client, "nrs-pain", '{"answers": [NaN]}')
+
+    assert response.status_code == 400
