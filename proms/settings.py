@@ -7,6 +7,7 @@ With no environment at all the service runs on SQLite with Celery tasks executed
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -53,7 +54,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files, no CDN
     "crispy_forms",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "outcomes",
+    "accounts",
     "surveys",
     "notifications",
 ]
@@ -66,8 +72,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.StaffSessionIdleTimeout",
+    "accounts.middleware.SecondFactorRequired",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: turns a lock-out into our polite 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "proms.urls"
@@ -170,10 +182,35 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["nhsuk"]
 CRISPY_TEMPLATE_PACK = "nhsuk"
 
+# --- Staff accounts (accounts/, docs/operations.md "Staff accounts") -------------------------
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "staff:home"
 LOGOUT_REDIRECT_URL = "login"
-SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day for staff
+SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day for staff at most, however active
+# Signed out after this many minutes without a request (accounts.middleware), configurable.
+STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))
+# Reverse proxies in front of the service that append to X-Forwarded-For; the client address
+# of every throttle and lock-out is read behind exactly this many (proms/client_address.py).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# Log-in throttle (django-axes): failures counted in PostgreSQL (the database handler, so the
+# count survives a Redis outage or restart), per account and, separately, per client address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "proms.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_VERBOSE = False  # our own audit records and logs carry ids; axes would log user names
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password"]
+# Second factor (django-otp): TOTP from an authenticator app, one-time backup codes to recover.
+OTP_TOTP_ISSUER = "MSK Together PROMs"
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "proms@localhost")
@@ -189,7 +226,8 @@ REST_FRAMEWORK = {
     # API keys (outcomes/authentication.py) for clients; sessions for signed-in staff.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "outcomes.authentication.ApiKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Staff sessions count only once the second factor is verified (accounts/).
+        "accounts.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
