@@ -33,13 +33,13 @@ def authenticator_pending(*, user) -> TOTPDevice:
 
 
 @transaction.atomic
-def backup_codes_issue(*, user, by=None) -> list[str]:
+def backup_codes_issue(*, user, by=None, count: int = BACKUP_CODE_COUNT) -> list[str]:
     """Replace the user's backup codes with a fresh set; the old ones stop working."""
     device, _ = StaticDevice.objects.get_or_create(
         user=user, name=BACKUP_NAME, defaults={"confirmed": True}
     )
     device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
+    codes = [StaticToken.random_token() for _ in range(count)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     audit_record(actor=by or user, action="backup_codes_issued", obj=user)
     return codes
