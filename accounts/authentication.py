@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication
 
 
@@ -21,3 +22,9 @@ class VerifiedSessionAuthentication(SessionAuthentication):
         if is_verified is None or not is_verified():
             return None
         return result
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The OpenAPI description of the session cookie, as for DRF's own session authentication."""
+
+    target_class = "accounts.authentication.VerifiedSessionAuthentication"
