@@ -30,7 +30,7 @@ def _account(username: str | None):
 
 
 def _record(*, action: str, user, request) -> None:
-    address = client_address(request) if request is not None else ""
+    address = client_address(request) if request is not None else None
     AuditEvent.objects.create(
         actor=user,
         action=action,

@@ -1,6 +1,10 @@
 """Cost of the patient's hot path: SQL queries and CPU time per request, as a table.
 
     .venv/bin/python bench/patient_page.py [--requests 200]
+    DATABASE_URL=postgres://.../proms_bench .venv/bin/python bench/patient_page.py --server
+
+``--server`` compares our page with a bare Django form under gunicorn on PostgreSQL (see
+``bench/patient_page_server.py``); without it:
 
 Uses a throwaway in-memory database (see ``page_weight.py``) with one knee-pain invitation and
 measures, over ``--requests`` runs each (median and 95th centile of CPU milliseconds):
@@ -76,7 +80,20 @@ def radio_form(page, language: str = "en"):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
-    repeats = parser.parse_args().requests
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="our page against a bare Django form under gunicorn on PostgreSQL "
+        "(bench/patient_page_server.py; DATABASE_URL names a database to drop and rebuild)",
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--per-round", type=int, default=10)
+    args = parser.parse_args()
+    if args.server:
+        import patient_page_server
+
+        return patient_page_server.main(args.rounds, args.per_round)
+    repeats = args.requests
     throwaway_database()
     rows = []
     with override_settings(STORAGES=PLAIN_STATIC):

@@ -11,13 +11,18 @@ the right of that header (each proxy appends the address it received the request
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest
 
 
-def client_address(request: HttpRequest) -> str:
-    """The client's address, trusting exactly ``settings.TRUSTED_PROXY_COUNT`` proxies."""
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address, trusting exactly ``settings.TRUSTED_PROXY_COUNT`` proxies.
+
+    ``None`` when the request carries no usable address (a test request, a broken proxy).
+    """
+    remote = _valid(request.META.get("REMOTE_ADDR", ""))
     trusted = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if trusted <= 0:
         return remote
@@ -27,4 +32,11 @@ def client_address(request: HttpRequest) -> str:
         return remote
     # Fewer entries than proxies: the request skipped one of them; the leftmost is the best
     # we can do, and it was still written by a proxy of ours.
-    return forwarded[-trusted] if len(forwarded) >= trusted else forwarded[0]
+    return _valid(forwarded[-trusted] if len(forwarded) >= trusted else forwarded[0]) or remote
+
+
+def _valid(address: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None

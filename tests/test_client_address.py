@@ -32,3 +32,15 @@ def test_a_request_that_skipped_the_proxy_falls_back_to_the_remote_address(setti
     settings.TRUSTED_PROXY_COUNT = 1
 
     assert client_address(request()) == "10.0.0.2"
+
+
+def test_a_request_without_an_address_has_none(settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+
+    assert client_address(request(remote="")) is None
+
+
+def test_a_forwarded_entry_that_is_not_an_address_falls_back_to_the_remote_address(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    assert client_address(request(forwarded="<script>")) == "10.0.0.2"
