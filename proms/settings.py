@@ -290,6 +290,9 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+# Bearer token for /healthz/metrics (queue length, outbox age) from a monitoring system; staff
+# with a verified log-in read it without one (docs/operations.md "What to watch").
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # Browser features no page uses, switched off (proms/headers.py).
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 if not DEBUG:

@@ -8,6 +8,7 @@ from surveys import views_patient
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
+    path("healthz/metrics", views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("outcomes.urls")),
     path("accounts/", include("accounts.urls")),
