@@ -290,6 +290,9 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+# Key rotation (docs/operations.md "Rotate keys"): the previous SECRET_KEY(s), comma-separated,
+# still verify sessions, signed cookies and sealed links while they age out.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 # Bearer token for /healthz/metrics (queue length, outbox age) from a monitoring system; staff
 # with a verified log-in read it without one (docs/operations.md "What to watch").
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

@@ -178,3 +178,16 @@ def test_reset_removes_every_device_so_the_user_sets_up_again(staff):
 
     assert not services.user_has_second_factor(user=staff)
     assert AuditEvent.objects.filter(action="second_factor_reset", actor=admin).exists()
+
+
+def test_the_reset_command_needs_a_superuser_and_audits_who_did_it(staff):
+    from django.core.management import CommandError, call_command
+
+    authenticator(staff)
+    UserFactory(username="root", is_superuser=True)
+
+    with pytest.raises(CommandError):
+        call_command("second_factor_reset", "hub.user", by="hub.user")
+    call_command("second_factor_reset", "hub.user", by="root")
+
+    assert not services.user_has_second_factor(user=staff)
