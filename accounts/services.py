@@ -6,9 +6,12 @@ backup codes) are shown once to their owner and never written to a log or an aud
 
 from __future__ import annotations
 
+import math
+
 import django_otp
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -64,17 +67,36 @@ def authenticator_confirm(*, request: HttpRequest, device: TOTPDevice, code: str
     return codes
 
 
-def second_factor_verify(*, request: HttpRequest, code: str) -> bool:
-    """Check a code from the authenticator app or a backup code; audit either outcome."""
+def second_factor_verify(*, request: HttpRequest, code: str) -> int | None:
+    """Check a code from the authenticator app or a backup code; audit either outcome.
+
+    Returns ``None`` when the session is now verified, 0 for a wrong code, or the seconds to
+    wait when the code came too soon after a wrong one (then it is not checked). After each
+    wrong code django-otp makes the devices wait 1, 2, 4, 8... seconds, so a six-digit code
+    cannot be guessed even with the password known.
+    """
     user = request.user
+    wait = _seconds_to_wait(user)
+    if wait > 0:  # not checked at all: the code is neither used up nor counted as wrong
+        return wait
     device = django_otp.match_token(user, _digits(code) or code.strip().lower())
     if device is None:
         audit_record(actor=user, action="second_factor_failed", obj=user)
-        return False
+        return 0
     django_otp.login(request, device)
     details = {"device": "backup_code" if isinstance(device, StaticDevice) else "authenticator"}
     audit_record(actor=user, action="second_factor_verified", obj=user, details=details)
-    return True
+    return None
+
+
+def _seconds_to_wait(user) -> int:
+    now = timezone.now()
+    waits = [0]
+    for device in django_otp.devices_for_user(user, confirmed=True):
+        allowed, data = device.verify_is_allowed()
+        if not allowed and data and data.get("locked_until"):
+            waits.append(math.ceil((data["locked_until"] - now).total_seconds()))
+    return max(waits)
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -50,15 +51,27 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('two_factor_setup')}?{urlencode({'next': next_url})}")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.second_factor_verify(request=request, code=form.cleaned_data["code"]):
+        wait = services.second_factor_verify(request=request, code=form.cleaned_data["code"])
+        if wait is None:
             return redirect(next_url)
-        form.add_error(
-            "code",
-            _(
-                "That code is not right. Check the time on your phone is correct and try the "
-                "newest code, or use a backup code."
-            ),
-        )
+        if wait > 0:
+            form.add_error(
+                "code",
+                ngettext(
+                    "After a wrong code, wait %(seconds)d second before trying again.",
+                    "After wrong codes, wait %(seconds)d seconds before trying again.",
+                    wait,
+                )
+                % {"seconds": wait},
+            )
+        else:
+            form.add_error(
+                "code",
+                _(
+                    "That code is not right. Check the time on your phone is correct and try "
+                    "the newest code, or use a backup code."
+                ),
+            )
     return render(request, "accounts/two_factor.html", {"form": form, "next": next_url})
 
 

@@ -191,3 +191,27 @@ def test_the_reset_command_needs_a_superuser_and_audits_who_did_it(staff):
     call_command("second_factor_reset", "hub.user", by="root")
 
     assert not services.user_has_second_factor(user=staff)
+
+
+def test_a_code_too_soon_after_a_wrong_one_is_not_checked_and_the_page_says_how_long_to_wait(
+    staff,
+):
+    import time_machine
+
+    device = authenticator(staff)
+    client = Client()
+    password_login(client, staff)
+    with time_machine.travel("2026-03-02 09:00:00+00:00", tick=False) as clock:
+        client.post("/accounts/two-factor/", {"code": "000000"})
+        clock.shift(1.5)
+        client.post("/accounts/two-factor/", {"code": "000001"})  # second wrong code: wait 2 s
+
+        too_soon = client.post("/accounts/two-factor/", {"code": current_code(device)})
+        assert "wait 2 seconds before trying again" in too_soon.content.decode()
+        assert client.get("/staff/").status_code == 302
+        clock.shift(3)
+
+        right = client.post("/accounts/two-factor/", {"code": current_code(device)})
+
+        assert right.status_code == 302
+        assert client.get("/staff/").status_code == 200
