@@ -42,6 +42,7 @@ def backup_codes_issue(*, user, by=None, count: int = BACKUP_CODE_COUNT) -> list
         user=user, name=BACKUP_NAME, defaults={"confirmed": True}
     )
     device.token_set.all().delete()
+    device.throttle_reset()  # new codes, a fresh start: earlier wrong tries no longer count
     codes = [StaticToken.random_token() for _ in range(count)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     audit_record(actor=by or user, action="backup_codes_issued", obj=user)

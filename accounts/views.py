@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from base64 import b32encode
 
 import segno
@@ -119,8 +120,10 @@ def two_factor_qr(request: HttpRequest) -> HttpResponse:
     if services.user_has_second_factor(user=request.user) and not request.user.is_verified():
         return HttpResponse(status=403)
     device = services.authenticator_pending(user=request.user)
-    svg = segno.make(device.config_url, error="m").svg_inline(scale=4, border=2)
-    return HttpResponse(svg, content_type="image/svg+xml")
+    svg = io.BytesIO()
+    # A whole SVG document (with its namespace), as an <img> needs; not svg_inline's fragment.
+    segno.make(device.config_url, error="m").save(svg, kind="svg", scale=4, border=2)
+    return HttpResponse(svg.getvalue(), content_type="image/svg+xml")
 
 
 @never_cache
