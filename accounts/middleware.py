@@ -31,7 +31,9 @@ class StaffSessionIdleTimeout:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)
-        if session is not None and request.user.is_authenticated:
+        # No session cookie (every patient page): nobody is signed in, nothing to read.
+        signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES
+        if session is not None and signed_in and request.user.is_authenticated:
             now = int(time.time())
             last_seen = session.get(LAST_SEEN_KEY)
             idle_limit = settings.STAFF_IDLE_MINUTES * 60

@@ -27,7 +27,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from django import forms
 from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
@@ -63,18 +62,10 @@ def cpu_ms(run, repeats: int) -> tuple[float, float, int]:
 
 
 def radio_form(page, language: str = "en"):
-    """The same questions as a Django form with RadioSelect widgets (the road not taken)."""
-    words = questionnaire.wording(page.instrument, language)
-    fields = {
-        item.id: forms.TypedChoiceField(
-            label=words.items[item.id].text,
-            choices=questionnaire.item_choices(item, words.items[item.id]),
-            coerce=int,
-            widget=forms.RadioSelect,
-        )
-        for item in page.items
-    }
-    return type("PageForm", (forms.Form,), fields)
+    """The page's questions as a Django form with RadioSelect widgets (the road not taken)."""
+    from patient_page_urls import radio_form as form_for
+
+    return form_for(page.instrument, page.items, language)
 
 
 def main() -> int:

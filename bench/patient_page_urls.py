@@ -38,13 +38,9 @@ TEMPLATE = Template(
 )
 
 
-@functools.cache
-def msk_hq_form():
-    """The MSK-HQ page's questions as a Django form class (built once, as a module-level class)."""
-    from outcomes.loading import catalogue
-
-    spec = catalogue().instrument("msk-hq")
-    words = questionnaire.wording(spec, "en")
+def radio_form(instrument, items, language: str = "en"):
+    """Questions as a Django form with ``RadioSelect`` widgets (the road not taken)."""
+    words = questionnaire.wording(instrument, language)
     fields = {
         item.id: forms.TypedChoiceField(
             label=words.items[item.id].text,
@@ -52,10 +48,19 @@ def msk_hq_form():
             coerce=int,
             widget=forms.RadioSelect,
         )
-        for item in spec.items
-        if item.asked_at == "all"
+        for item in items
     }
-    return words.title, type("MskHqForm", (forms.Form,), fields)
+    return type("PageForm", (forms.Form,), fields)
+
+
+@functools.cache
+def msk_hq_form():
+    """The MSK-HQ page's questions as a Django form class (built once, as a module-level class)."""
+    from outcomes.loading import catalogue
+
+    spec = catalogue().instrument("msk-hq")
+    asked = [item for item in spec.items if item.asked_at == "all"]
+    return questionnaire.wording(spec, "en").title, radio_form(spec, asked)
 
 
 @csrf_protect

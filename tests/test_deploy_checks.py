@@ -15,7 +15,13 @@ EXPLAINED = {"security.W005", "security.W008", "security.W021"}
 
 def test_check_deploy_warns_only_of_what_the_operations_guide_explains():
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        # A production process's environment: no test database, and not the browser tests'
+        # async-safety switch (tests/system/conftest.py) that a deployment must never set.
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        },
         "DEBUG": "false",
         "SECRET_KEY": "a-real-production-key-" + "x" * 40,
         "ALLOWED_HOSTS": "proms.example.nhs.uk",
