@@ -1,6 +1,10 @@
 """Cost of the patient's hot path: SQL queries and CPU time per request, as a table.
 
     .venv/bin/python bench/patient_page.py [--requests 200]
+    DATABASE_URL=postgres://.../proms_bench .venv/bin/python bench/patient_page.py --server
+
+``--server`` compares our page with a bare Django form under gunicorn on PostgreSQL (see
+``bench/patient_page_server.py``); without it:
 
 Uses a throwaway in-memory database (see ``page_weight.py``) with one knee-pain invitation and
 measures, over ``--requests`` runs each (median and 95th centile of CPU milliseconds):
@@ -23,7 +27,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from django import forms
 from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
@@ -59,24 +62,29 @@ def cpu_ms(run, repeats: int) -> tuple[float, float, int]:
 
 
 def radio_form(page, language: str = "en"):
-    """The same questions as a Django form with RadioSelect widgets (the road not taken)."""
-    words = questionnaire.wording(page.instrument, language)
-    fields = {
-        item.id: forms.TypedChoiceField(
-            label=words.items[item.id].text,
-            choices=questionnaire.item_choices(item, words.items[item.id]),
-            coerce=int,
-            widget=forms.RadioSelect,
-        )
-        for item in page.items
-    }
-    return type("PageForm", (forms.Form,), fields)
+    """The page's questions as a Django form with RadioSelect widgets (the road not taken)."""
+    from patient_page_urls import radio_form as form_for
+
+    return form_for(page.instrument, page.items, language)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
-    repeats = parser.parse_args().requests
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="our page against a bare Django form under gunicorn on PostgreSQL "
+        "(bench/patient_page_server.py; DATABASE_URL names a database to drop and rebuild)",
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--per-round", type=int, default=10)
+    args = parser.parse_args()
+    if args.server:
+        import patient_page_server
+
+        return patient_page_server.main(args.rounds, args.per_round)
+    repeats = args.requests
     throwaway_database()
     rows = []
     with override_settings(STORAGES=PLAIN_STATIC):

@@ -60,8 +60,15 @@ class PathwayAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
+    """Every write and read record (outcomes/audit.py): who opened which patient, episode,
+    export or report; filter by kind, user and date, or search a record's id."""
+
     list_display = ["at", "action", "object_type", "object_id", "actor"]
-    list_filter = ["action", "object_type"]
+    list_filter = ["action", "object_type", ("actor", admin.RelatedOnlyFieldListFilter), "at"]
+    search_fields = ["object_id", "actor__username"]
+    date_hierarchy = "at"
+    list_select_related = ["actor"]
+    show_full_result_count = False  # the table grows by every page view: no COUNT(*) per page
 
 
 @admin.register(ApiClient)

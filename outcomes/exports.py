@@ -32,9 +32,9 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response as ApiResponse
 
 from outcomes import fhir
+from outcomes.audit import audit_read
 from outcomes.loading import catalogue
-from outcomes.permissions import PatientLevelAccess, api_client_of, providers_for_request
-from outcomes.services import audit_record
+from outcomes.permissions import PatientLevelAccess, providers_for_request
 from outcomes.throttling import ClientRateThrottle
 from proms.api import NonBlankQueryMixin
 from surveys.models import Response
@@ -267,12 +267,11 @@ class ResponseExportView(ListAPIView):
         return response
 
     def audit(self, request) -> None:
-        """Who took which patient-level rows: one audit event per page served."""
-        client = api_client_of(request)
-        audit_record(
-            actor=None if client is not None else request.user,
-            action="export.responses",
-            obj=client if client is not None else request.user,
+        """Who took which patient-level rows: one read record per page served."""
+        audit_read(
+            request=request,
+            object_type="export.responses",
+            object_id="",
             details={
                 "filters": {
                     k: v for k, v in request.query_params.items() if k not in ("cursor", "format")

@@ -7,6 +7,7 @@ With no environment at all the service runs on SQLite with Celery tasks executed
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -65,7 +66,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files, no CDN
     "crispy_forms",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "outcomes",
+    "accounts",
     "surveys",
     "notifications",
     "analytics",
@@ -79,8 +85,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.StaffSessionIdleTimeout",
+    "accounts.middleware.SecondFactorRequired",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "proms.headers.PermissionsPolicy",
+    # Last, as django-axes requires: turns a lock-out into our polite 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "proms.urls"
@@ -191,10 +204,35 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["nhsuk"]
 CRISPY_TEMPLATE_PACK = "nhsuk"
 
+# --- Staff accounts (accounts/, docs/operations.md "Staff accounts") -------------------------
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "staff:home"
 LOGOUT_REDIRECT_URL = "login"
-SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day for staff
+SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day for staff at most, however active
+# Signed out after this many minutes without a request (accounts.middleware), configurable.
+STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))
+# Reverse proxies in front of the service that append to X-Forwarded-For; the client address
+# of every throttle and lock-out is read behind exactly this many (proms/client_address.py).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# Log-in throttle (django-axes): failures counted in PostgreSQL (the database handler, so the
+# count survives a Redis outage or restart), per account and, separately, per client address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "proms.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_VERBOSE = False  # our own audit records and logs carry ids; axes would log user names
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password"]
+# Second factor (django-otp): TOTP from an authenticator app, one-time backup codes to recover.
+OTP_TOTP_ISSUER = "MSK Together PROMs"
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "proms@localhost")
@@ -211,7 +249,8 @@ REST_FRAMEWORK = {
     # API keys (outcomes/authentication.py) for clients; sessions for signed-in staff.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "outcomes.authentication.ApiKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Staff sessions count only once the second factor is verified (accounts/).
+        "accounts.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
@@ -256,17 +295,46 @@ if DEBUG:
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
 
-# Security headers; HTTPS-only settings switch on outside DEBUG.
+# Security headers; HTTPS-only settings switch on outside DEBUG (docs/operations.md).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (django-csp): our own files only, no inline script or style anywhere
+# (JavaScript lives in static files; the page's progress bar is a class, not a style attribute).
+# The API docs page (Swagger UI) adds only 'unsafe-inline' styles (outcomes/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # data: only for the empty favicon (templates/base.html)
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+# Key rotation (docs/operations.md "Rotate keys"): the previous SECRET_KEY(s), comma-separated,
+# still verify sessions, signed cookies and sealed links while they age out.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
+# Bearer token for /healthz/metrics (queue length, outbox age) from a monitoring system; staff
+# with a verified log-in read it without one (docs/operations.md "What to watch").
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Browser features no page uses, switched off (proms/headers.py).
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)  # usually the proxy redirects
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 # Logs carry ids, never names, NHS numbers or tokens (see CONVENTIONS.md).
 LOGGING = {

@@ -7,10 +7,11 @@ from proms import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
+    path("healthz/metrics", views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("analytics.urls")),
     path("api/v1/", include("outcomes.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("accounts.urls")),
     path("staff/notifications/", include("notifications.urls")),
     path("callbacks/notify/", include("notifications.urls_callbacks")),
     path("staff/", include("surveys.urls_staff")),

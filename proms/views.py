@@ -1,9 +1,15 @@
+import hmac
+
+import redis
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from notifications.selectors import outbox_health
 from outcomes.loading import catalogue
 from proms.api import not_found_json
 from surveys import views_patient
@@ -39,3 +45,44 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return not_found_json(request)
     return views_patient.not_found(request, exception)
+def _may_read_metrics(request: HttpRequest) -> bool:
+    """A monitoring system with ``METRICS_TOKEN`` (Bearer), or a verified staff session."""
+    header = request.headers.get("Authorization", "")
+    if settings.METRICS_TOKEN and header.startswith("Bearer "):
+        return hmac.compare_digest(header[7:].encode(), settings.METRICS_TOKEN.encode())
+    user = request.user
+    return (
+        user.is_authenticated
+        and (user.is_staff or user.is_superuser)
+        and getattr(user, "is_verified", lambda: False)()
+    )
+
+
+def _broker() -> dict[str, object]:
+    """Redis reachable, and the Celery queue's length (tasks waiting for a worker)."""
+    if not settings.REDIS_URL:
+        return {"redis": "not configured", "queue_length": None}
+    try:
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
+        )
+        return {"redis": "ok", "queue_length": client.llen(settings.CELERY_TASK_DEFAULT_QUEUE)}
+    except (redis.exceptions.RedisError, OSError):
+        return {"redis": "unreachable", "queue_length": None}
+
+
+@require_safe
+@never_cache
+def metrics(request: HttpRequest) -> JsonResponse:
+    """What to watch (docs/operations.md): database, Redis, queue length, outbox age.
+
+    200 with the figures while the database answers (Redis down is a figure, not an error:
+    the service degrades, it does not stop); 401 without a token or a verified staff session.
+    """
+    if not _may_read_metrics(request):
+        return JsonResponse({"error": "A metrics token or a staff log-in is needed."}, status=401)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse(
+        {"database": "ok", **_broker(), "outbox": outbox_health(now=timezone.now())}
+    )

@@ -113,7 +113,7 @@ def _insert(where: str, params: list, order: str = "") -> int:
         return cursor.rowcount
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a caller's transaction: its statements, no savepoint
 def paired_results_refresh(*, episode_ids: Iterable[int]) -> int:
     """Rewrite the pairs of these episodes from their stored results; returns rows written.
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from outcomes.models import Instrument, Pathway
 from outcomes.scoring import AnswerError, parse_answers, score_answers
 from outcomes.services import audit_record
 from surveys import scheduling
+from surveys.links import invitation_for_token  # noqa: F401 - patient pages read it here
 from surveys.models import (
     Episode,
     EpisodeEvent,
@@ -33,7 +34,7 @@ from surveys.models import (
     Response,
 )
 from surveys.pairs import paired_results_refresh
-from surveys.tokens import token_hash, token_new
+from surveys.tokens import token_new
 from surveys.validators import name_normalise
 
 logger = logging.getLogger(__name__)
@@ -237,17 +238,6 @@ def invitation_link_issue(*, invitation: Invitation, by=None) -> str:
     return token
 
 
-def invitation_for_token(token: str) -> Invitation | None:
-    """The invitation a link opens, with its episode, patient and provider, in one query."""
-    if not token or len(token) > 100:
-        return None
-    return (
-        Invitation.objects.select_related("episode__patient", "episode__provider")
-        .filter(token_hash=token_hash(token))
-        .first()
-    )
-
-
 def invitation_is_answerable(invitation: Invitation, today: dt.date | None = None) -> bool:
     today = today or timezone.localdate()
     return (
@@ -320,30 +310,46 @@ class Submission:
     created: bool
 
 
-@transaction.atomic
 def response_submit(
     *,
     invitation: Invitation,
     answers: Mapping[str, Mapping[str, int | None]],
     mode: str,
     by=None,
+    locked: bool = False,
 ) -> Submission:
     """Score and store the response for an invitation, once.
 
     A second submission (double tap, back button, retry after a dropped connection) returns the
-    stored response and changes nothing: the one-to-one constraint makes that safe under races.
-    The invitation row is locked and checked again here, so a discharge or cancellation that
-    lands between the page's check and this submit is refused rather than overwritten.
+    stored response and changes nothing: the row lock makes the second wait for the first and
+    then find the invitation completed, and the one-to-one constraint backs that up. The
+    invitation row is locked and checked again here, so a discharge or cancellation that lands
+    between the page's check and this submit is refused rather than overwritten.
+
+    ``locked=True``: the caller read ``invitation`` with its row locked inside the transaction
+    this runs in (the patient's submit, ``invitation_for_token(lock=True)``), so it is not read
+    again; an ``IntegrityError`` then reaches the caller, which ends its transaction.
     """
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    existing = Response.objects.filter(invitation=invitation).first()
-    if existing is not None:
-        return Submission(existing, created=False)
+    if locked:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("locked=True needs the caller's transaction")
+        with transaction.atomic(savepoint=False):
+            return _response_store(invitation=invitation, answers=answers, mode=mode, by=by)
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+            return _response_store(invitation=invitation, answers=answers, mode=mode, by=by)
+    except IntegrityError:
+        return Submission(Response.objects.get(invitation_id=invitation.pk), created=False)
+
+
+def _response_store(*, invitation: Invitation, answers, mode: str, by) -> Submission:
+    """``response_submit`` on an invitation whose row this transaction has locked."""
+    if invitation.status == Invitation.Status.COMPLETED:
+        existing = Response.objects.filter(invitation=invitation).first()
+        if existing is not None:
+            return Submission(existing, created=False)
     _check_answerable(invitation)
-    instruments = {
-        (i.code, i.version): i
-        for i in Instrument.objects.filter(code__in=[code for code, _ in invitation.instruments])
-    }
     parsed: dict[str, dict[str, int | None]] = {}
     results = []
     for code, version in invitation.instruments:
@@ -370,22 +376,20 @@ def response_submit(
             )
         parsed[code] = values
         scored = score_answers(spec, values)
-        results.append((instruments[(code, version)], scored))
-    try:
-        with transaction.atomic():
-            response = Response.objects.create(
-                invitation=invitation,
-                mode=mode,
-                answers=parsed,
-                submitted_at=timezone.now(),
-                entered_by=by if getattr(by, "pk", None) else None,
-            )
-    except IntegrityError:
-        return Submission(Response.objects.get(invitation=invitation), created=False)
+        # The instrument's id read inside the INSERT: no query of its own.
+        instrument = Instrument.objects.filter(code=code, version=version).values("pk")
+        results.append((Subquery(instrument), scored))
+    response = Response.objects.create(
+        invitation=invitation,
+        mode=mode,
+        answers=parsed,
+        submitted_at=timezone.now(),
+        entered_by=by if getattr(by, "pk", None) else None,
+    )
     InstrumentResult.objects.bulk_create(
         InstrumentResult(
             response=response,
-            instrument=instrument,
+            instrument_id=instrument,
             scores=scored["scores"],
             outcomes=scored["outcomes"],
         )
@@ -398,7 +402,9 @@ def response_submit(
         next_action_at=None,
         token_hash=None if mode != Response.Mode.SELF_PHONE else invitation.token_hash,
     )
-    paired_results_refresh(episode_ids=[invitation.episode_id])
+    # A first response in its episode has nothing to pair with, and no pairs to replace.
+    if getattr(invitation, "episode_responded", True):
+        paired_results_refresh(episode_ids=[invitation.episode_id])
     if by is not None:
         audit_record(actor=by, action="response.entered", obj=response, details={"mode": mode})
     logger.info("Response %s stored for invitation %s", response.pk, invitation.pk)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from notifications.services import invitation_resend
+from outcomes.audit import audit_read
 from outcomes.harmonisation import classify_change, round_half_up
 from outcomes.loading import catalogue
 from surveys import questionnaire
@@ -118,6 +119,8 @@ def patient_find(request):
         return redirect("staff:patient_new")
     if visible_patients(request.user).filter(pk=patient.pk).exists():
         return redirect("staff:patient_detail", pk=patient.pk)
+    # Found at another service: the next page shows this patient's name and date of birth.
+    audit_read(request=request, obj=patient, details={"found_by": "nhs_number"})
     found = request.session.get(FOUND_KEY, [])
     if patient.pk not in found:
         request.session[FOUND_KEY] = [*found[-49:], patient.pk]
@@ -164,6 +167,7 @@ def patient_detail(request, pk):
         .filter(patient=patient)
         .select_related("pathway", "provider")
     )
+    audit_read(request=request, obj=patient)
     return render(request, "staff/patient_detail.html", {"patient": patient, "episodes": episodes})
 
 
@@ -275,6 +279,7 @@ def _events(episode: Episode) -> list[dict]:
 @staff_required
 def episode_detail(request, pk):
     episode = _episode_for(request, pk)
+    audit_read(request=request, obj=episode, details={"patient": episode.patient_id})
     return render(
         request,
         "staff/episode_detail.html",

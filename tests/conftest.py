@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from outcomes.loading import catalogue
 from outcomes.services import definitions_load
@@ -30,3 +31,29 @@ def plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def staff_logins_verified(monkeypatch):
+    """``client.force_login(user)`` also passes the second factor, as a real log-in would after
+    the code page, so tests of staff pages need no ceremony. ``second_factor=False`` leaves the
+    session at "password only" (tests/accounts prove such a session is refused)."""
+    original = Client.force_login
+
+    def force_login(self, user, backend=None, *, second_factor=True):
+        original(self, user, backend)
+        if second_factor:
+            verified_session(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+def verified_session(client: Client, user) -> None:
+    """Mark ``client``'s session as verified by a backup-code device of ``user``."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Test backup codes")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

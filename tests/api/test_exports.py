@@ -176,9 +176,10 @@ def test_every_page_served_is_audited_with_the_keys_client_and_the_rows(key_a, r
 
     get(key_a, condition="knee-pain", format="csv")
 
-    event = AuditEvent.objects.get(action="export.responses")
-    assert event.object_id == str(ApiClient.objects.get().pk)
+    event = AuditEvent.objects.get(action="read", object_type="export.responses")
+    assert event.actor is None
     assert event.details == {
+        "api_client": ApiClient.objects.get().pk,
         "filters": {"condition": "knee-pain"},
         "format": "csv",
         "responses": [responses_a_and_b[0].pk],

@@ -145,3 +145,18 @@ def test_demo_patients_are_synthetic():
         assert patient.email.endswith("@example.com")
         assert patient.mobile.startswith("+447700900")
     assert Patient.objects.filter(nhs_number=synthetic.demo_patient_nhs_number()).count() == 1
+
+
+def test_demo_log_ins_get_printed_backup_codes_that_pass_the_second_factor():
+    from django.test import Client
+
+    output = demo_setup("--patients", "5")
+    password = re.search(r"username: hub\.admin  password: (\S+)", output).group(1)
+    code = re.search(r"  hub\.admin: (\S+)", output).group(1)
+    client = Client()
+    client.post("/accounts/login/", {"username": "hub.admin", "password": password})
+
+    response = client.post("/accounts/two-factor/", {"code": code, "next": "/staff/"})
+
+    assert response.status_code == 302 and response["Location"] == "/staff/"
+    assert client.get("/staff/").status_code == 200

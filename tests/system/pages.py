@@ -267,3 +267,37 @@ def keyboard_answer_page(page: Page, max_tabs: int = 300) -> PageAnswers:
                 page.keyboard.press("Enter")
             return answers
     raise AssertionError(f"keyboard: could not answer every question on {answers.path}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff log-in: password, then the second factor (setting up an authenticator on a first log-in)
+
+
+def staff_log_in(page: Page, base_url: str, user, password: str, on_page=None) -> None:
+    """Log in as ``user`` from the staff home page; ``on_page(page, what)`` sees each page."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    page.goto(f"{base_url}/staff/")
+    assert "/accounts/login/" in page.url, "the staff pages need a log-in"
+    page.get_by_label(re.compile("user ?name", re.I)).fill(user.username)
+    page.get_by_label(re.compile("password", re.I)).fill(password)
+    submit(page)
+    if "/two-factor/set-up/" in page.url:
+        if on_page:
+            on_page(page, "authenticator set-up page")
+        device = TOTPDevice.objects.get(user=user, confirmed=False)
+    else:
+        assert "/two-factor/" in page.url, page.url
+        if on_page:
+            on_page(page, "security code page")
+        device = TOTPDevice.objects.get(user=user, confirmed=True)
+    code = totp(device.bin_key, step=device.step, digits=device.digits)
+    page.locator("main input[name=code]").fill(f"{code:06d}")
+    submit(page)
+    if page.locator("main .two-factor-codes").count():
+        if on_page:
+            on_page(page, "backup codes page")
+        with page.expect_navigation():
+            page.get_by_role("link", name=re.compile("saved my codes", re.I)).click()
+    assert path_of(page) == "/staff/", path_of(page)

@@ -18,12 +18,14 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from accounts.services import backup_codes_issue
 from outcomes.models import Pathway
 from surveys import reference, services, synthetic
 from surveys.models import Area, Invitation, Patient, Practice
 
 DEMO_SEED = 2026
 DEMO_PATIENTS = 200
+DEMO_BACKUP_CODES = 5
 # Demo staff: user name -> (provider ODS code, what they are)
 DEMO_STAFF = {
     "hub.admin": ("DEMOHUB", "MSK Together Hub administrator"),
@@ -102,12 +104,26 @@ class Command(BaseCommand):
             lines.append(
                 f"  username: {username}  password: {password}  ({DEMO_STAFF[username][1]})"
             )
+        lines.append(
+            "  then a security code: any one of these backup codes (each works once; set up an "
+            "authenticator app from 'Security codes' once in):"
+        )
+        for username, codes in self._backup_codes([options["username"], *staff_passwords]):
+            lines.append(f"  {username}: {' '.join(codes)}")
         lines += [
             f"Try the patient side: {link}  (date of birth {patient.date_of_birth:%d/%m/%Y})",
             f"Demo ready in {time.perf_counter() - started:.1f} s.",
             "",
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+
+    def _backup_codes(self, usernames: list[str]) -> list[tuple[str, list[str]]]:
+        """Fresh one-time backup codes for each demo log-in, so the demo needs no phone."""
+        users = get_user_model().objects.in_bulk(usernames, field_name="username")
+        return [
+            (name, backup_codes_issue(user=users[name], count=DEMO_BACKUP_CODES))
+            for name in usernames
+        ]
 
     def _admin(self, username: str) -> str:
         password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)

@@ -14,7 +14,8 @@ def test_a_page_shows_its_number_of_the_total_and_a_progress_bar(client, confirm
     client.post(confirmed.page(1), first_answers(confirmed.pages[0]))
     html = client.get(confirmed.page(2)).content.decode()
     assert "Page 2 of 5" in html
-    assert 'class="proms-progress__bar" style="width: 20%"' in html
+    assert 'class="proms-progress__bar proms-progress__bar--20"' in html
+    assert "style=" not in html  # the Content-Security-Policy allows no inline styles
 
 
 def test_the_first_page_is_the_common_questionnaire(client, confirmed):
