@@ -264,6 +264,11 @@ LOGGING = {
 
 # Where licensees keep licensed instrument wording (never committed; see README).
 LICENSED_WORDING_DIR = Path(os.environ.get("LICENSED_WORDING_DIR", BASE_DIR / "licensed"))
+# Whether a licensed instrument without imported wording may show its neutral placeholder labels
+# to a patient. The demo (DEBUG) says so on every such page; in production (false) a pathway whose
+# instruments lack patient wording cannot be enrolled on, its invitations are held and
+# ``manage.py check --database default`` warns (outcomes.W001).
+ALLOW_PLACEHOLDER_WORDING = env_bool("ALLOW_PLACEHOLDER_WORDING", DEBUG)
 
 # Disclosure control of every aggregate the API publishes (outcomes/disclosure.py,
 # docs/methods.md): cells from 1 to DISCLOSURE_MIN_CELL - 1 patients are withheld, counts are
