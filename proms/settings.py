@@ -270,6 +270,17 @@ LICENSED_WORDING_DIR = Path(os.environ.get("LICENSED_WORDING_DIR", BASE_DIR / "l
 # ``manage.py check --database default`` warns (outcomes.W001).
 ALLOW_PLACEHOLDER_WORDING = env_bool("ALLOW_PLACEHOLDER_WORDING", DEBUG)
 
+# The organisation that runs this service, named on the accessibility statement, the privacy
+# notice and the contact page. Unset, those pages show a marked placeholder in their place.
+SERVICE_ORGANISATION = {
+    "name": os.environ.get("SERVICE_ORGANISATION_NAME", ""),
+    "phone": os.environ.get("SERVICE_CONTACT_PHONE", ""),
+    "email": os.environ.get("SERVICE_CONTACT_EMAIL", ""),
+    "address": os.environ.get("SERVICE_POSTAL_ADDRESS", ""),
+    "dpo_email": os.environ.get("SERVICE_DPO_EMAIL", ""),
+    "statement_date": os.environ.get("SERVICE_ACCESSIBILITY_STATEMENT_DATE", ""),
+}
+
 # Disclosure control of every aggregate the API publishes (outcomes/disclosure.py,
 # docs/methods.md): cells from 1 to DISCLOSURE_MIN_CELL - 1 patients are withheld, counts are
 # rounded to the nearest DISCLOSURE_ROUND_TO (0 = no rounding) and case-mix adjusted figures

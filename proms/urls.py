@@ -8,6 +8,9 @@ from surveys import views_patient
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
+    path("accessibility/", views.accessibility, name="accessibility"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("contact/", views.contact, name="contact"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("outcomes.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -367,7 +367,8 @@ def render_items(
                 input_class += " nhsuk-input--error"
             out.append(
                 f'<div class="{group}"><fieldset class="nhsuk-fieldset"{aria}>'
-                f'<legend class="nhsuk-fieldset__legend {legend_class}">{number_html}'
+                f'<legend class="nhsuk-fieldset__legend {legend_class}" id="{name}-legend">'
+                f"{number_html}"
                 f'<span class="nhsuk-fieldset__heading">{piece.legend}</span></legend>'
                 f'<div class="nhsuk-hint" id="{hint_id}">{piece.hint}</div>{error_html}'
                 f'<label class="nhsuk-label" for="{name}">{escape(_("Your answer"))}</label>'
@@ -379,7 +380,8 @@ def render_items(
         radios_class = "nhsuk-radios nhsuk-radios--scale" if item.kind == "integer" else ""
         out.append(
             f'<div class="{group}"><fieldset class="nhsuk-fieldset"{aria}>'
-            f'<legend class="nhsuk-fieldset__legend {legend_class}">{number_html}'
+            f'<legend class="nhsuk-fieldset__legend {legend_class}" id="{name}-legend">'
+            f"{number_html}"
             f'<span class="nhsuk-fieldset__heading">{piece.legend}</span></legend>'
             f'{error_html}<div class="{radios_class or "nhsuk-radios"}">'
         )

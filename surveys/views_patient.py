@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.defaults import page_not_found
 
+from outcomes.selectors import placeholder_wording_allowed
 from surveys import guidance, questionnaire, services
 from surveys.models import Invitation, Response
 
@@ -70,13 +71,42 @@ def _language(invitation) -> str:
     return invitation.episode.patient.preferred_language or questionnaire.DEFAULT_LANGUAGE
 
 
+def _interface_language(invitation) -> str | None:
+    """The reviewed translation (``settings.LANGUAGES``) closest to the patient's language:
+    the same code, else the same primary subtag (``pl-PL`` -> ``pl``); None when there is none."""
+    wanted = _language(invitation).lower().replace("_", "-")
+    codes = [code for code, _name in settings.LANGUAGES]
+    exact = [code for code in codes if code.lower() == wanted]
+    primary = [code for code in codes if code.lower().split("-")[0] == wanted.split("-")[0]]
+    return next(iter(exact or primary), None)
+
+
 def _override(invitation):
     """Speak the patient's language where we have the words (English otherwise)."""
-    wanted = _language(invitation).lower()
-    for code, _name in settings.LANGUAGES:
-        if code.lower() == wanted or code.lower().split("-")[0] == wanted.split("-")[0]:
-            return translation.override(code)
-    return contextlib.nullcontext()
+    code = _interface_language(invitation)
+    return translation.override(code) if code else contextlib.nullcontext()
+
+
+def _language_missing(invitation) -> str:
+    """The name of the patient's language when we have no reviewed translation into it (the
+    pages then say, in English, that they are in English), else ``""``."""
+    if _interface_language(invitation) is not None:
+        return ""
+    wanted = _language(invitation)
+    try:
+        return translation.get_language_info(wanted)["name"]
+    except KeyError:
+        try:
+            return translation.get_language_info(wanted.split("-")[0])["name"]
+        except KeyError:
+            return wanted
+
+
+def _not_ready(request):
+    """Production never shows a patient placeholder labels for licensed wording (the scheduler
+    holds such invitations; this covers a link sent before the wording was removed)."""
+    logger.warning("Patient page refused: licensed wording not loaded")
+    return render(request, "patient/not_ready.html", status=503)
 
 
 def link_problem(request, status: int = 404):
@@ -196,7 +226,12 @@ def start(request, token: str):
         return link_problem(request)
     if confirmed:
         return redirect(_resume_url(invitation, token))
-    context = {"dob": {}, "dob_error": "", "error_summary": []}
+    context = {
+        "dob": {},
+        "dob_error": "",
+        "error_summary": [],
+        "language_missing": _language_missing(invitation),
+    }
     if request.method == "POST":
         date, typed, error = _birth_date(request.POST)
         context["dob"] = typed
@@ -261,6 +296,8 @@ def page(request, token: str, n: int):
         errors = answers.errors
     with _override(invitation):
         words = questionnaire.wording(this.instrument, _language(invitation))
+        if words.placeholder and not placeholder_wording_allowed():
+            return _not_ready(request)
         action = request.path + ("?return=check" if returning else "")
         if returning:
             back_url = reverse("patient:check", args=[token])
@@ -284,21 +321,35 @@ def page(request, token: str, n: int):
                 "action": action,
                 "back_url": back_url,
                 "returning": returning,
+                "placeholder_notice": words.placeholder,
+                "language_missing": _language_missing(invitation),
             },
         )
 
 
 def _check_sections(invitation, token: str, pages, language: str) -> list[dict]:
+    """A section per questionnaire (shown folded, so the page stays a few screens long), each
+    answer numbered as its question was, with a Change link to its page."""
     sections: list[dict] = []
     for this in pages:
         words = questionnaire.wording(this.instrument, language)
         if not sections or sections[-1]["code"] != this.code:
-            sections.append({"code": this.code, "title": words.title, "rows": []})
+            sections.append(
+                {
+                    "code": this.code,
+                    "title": words.title,
+                    "rows": [],
+                    "placeholder": words.placeholder,
+                    "change_url": reverse("patient:page", args=[token, this.number])
+                    + "?return=check",
+                }
+            )
         saved = invitation.draft_answers.get(this.code) or {}
         change = reverse("patient:page", args=[token, this.number]) + "?return=check"
-        for item in this.items:
+        for number, item in this.numbers():
             sections[-1]["rows"].append(
                 {
+                    "number": number,
                     "question": words.items[item.id].text,
                     "answer": questionnaire.answer_words(this, item, saved.get(item.id), language),
                     "change_url": change,
@@ -321,11 +372,17 @@ def _render_check(request, invitation, token, error: str = ""):
     if resume is not None:
         return redirect("patient:page", token, resume.number)
     with _override(invitation):
+        sections = _check_sections(invitation, token, pages, _language(invitation))
+        placeholder = any(section["placeholder"] for section in sections)
+        if placeholder and not placeholder_wording_allowed():
+            return _not_ready(request)
         return render(
             request,
             "patient/check.html",
             {
-                "sections": _check_sections(invitation, token, pages, _language(invitation)),
+                "sections": sections,
+                "placeholder_notice": placeholder,
+                "language_missing": _language_missing(invitation),
                 "back_url": reverse("patient:page", args=[token, len(pages)]),
                 "submit_url": reverse("patient:submit", args=[token]),
                 "error_summary": [("main", error)] if error else [],
