@@ -117,16 +117,17 @@ def link_problem(request, status: int = 404):
 def locked(request, invitation):
     provider = invitation.episode.provider
     phone = provider.contact_phone
-    return render(
-        request,
-        "patient/locked.html",
-        {
-            "phone": phone,
-            "phone_digits": re.sub(r"[^0-9+]", "", phone),
-            "provider_name": provider.name,
-        },
-        status=403,
-    )
+    with _override(invitation):
+        return render(
+            request,
+            "patient/locked.html",
+            {
+                "phone": phone,
+                "phone_digits": re.sub(r"[^0-9+]", "", phone),
+                "provider_name": provider.name,
+            },
+            status=403,
+        )
 
 
 def _cookie_value(invitation) -> str:
@@ -232,26 +233,30 @@ def start(request, token: str):
         "error_summary": [],
         "language_missing": _language_missing(invitation),
     }
-    if request.method == "POST":
-        date, typed, error = _birth_date(request.POST)
-        context["dob"] = typed
-        if date is not None:
-            if services.invitation_confirm_birth_date(invitation=invitation, date_of_birth=date):
-                logger.info("Invitation %s: date of birth confirmed", invitation.pk)
-                return _set_confirmed(redirect(_resume_url(invitation, token)), invitation, token)
-            invitation.refresh_from_db(fields=["dob_attempts", "locked_at"])
-            if invitation.locked_at is not None:
-                return locked(request, invitation)
-            left = services.MAX_DOB_ATTEMPTS - invitation.dob_attempts
-            error = translation.ngettext(
-                "The date of birth does not match our records. You can try %(left)d more time.",
-                "The date of birth does not match our records. You can try %(left)d more times.",
-                left,
-            ) % {"left": left}
-            context["dob"] = {}
-        context["dob_error"] = error
-        context["error_summary"] = [("dob-day", error)]
-    with _override(invitation):
+    with _override(invitation):  # messages in the patient's language
+        if request.method == "POST":
+            date, typed, error = _birth_date(request.POST)
+            context["dob"] = typed
+            if date is not None:
+                if services.invitation_confirm_birth_date(
+                    invitation=invitation, date_of_birth=date
+                ):
+                    logger.info("Invitation %s: date of birth confirmed", invitation.pk)
+                    return _set_confirmed(
+                        redirect(_resume_url(invitation, token)), invitation, token
+                    )
+                invitation.refresh_from_db(fields=["dob_attempts", "locked_at"])
+                if invitation.locked_at is not None:
+                    return locked(request, invitation)
+                left = services.MAX_DOB_ATTEMPTS - invitation.dob_attempts
+                error = translation.ngettext(
+                    "The date of birth does not match our records. You can try %(left)d more time.",
+                    "The date of birth does not match our records. You can try %(left)d more times.",
+                    left,
+                ) % {"left": left}
+                context["dob"] = {}
+            context["dob_error"] = error
+            context["error_summary"] = [("dob-day", error)]
         return render(request, "patient/start.html", context)
 
 
@@ -277,7 +282,8 @@ def page(request, token: str, n: int):
     values: dict = dict(draft.get(this.code) or {})
     errors: dict = {}
     if request.method == "POST":
-        answers = questionnaire.parse_page(this, request.POST)
+        with _override(invitation):  # the error messages are in the patient's language
+            answers = questionnaire.parse_page(this, request.POST)
         if answers.is_valid:
             saved = {**(draft.get(this.code) or {}), **answers.values}
             services.invitation_save_answers(
@@ -405,11 +411,12 @@ def submit(request, token: str):
     if resume is not None:
         return redirect("patient:page", token, resume.number)
     try:
-        services.response_submit(
-            invitation=invitation,
-            answers=invitation.draft_answers,
-            mode=Response.Mode.SELF_PHONE,
-        )
+        with _override(invitation):  # a refusal is explained in the patient's language
+            services.response_submit(
+                invitation=invitation,
+                answers=invitation.draft_answers,
+                mode=Response.Mode.SELF_PHONE,
+            )
     except services.JourneyError as error:
         logger.warning("Invitation %s: submission refused", invitation.pk)
         return _render_check(request, invitation, token, str(error))
