@@ -251,7 +251,8 @@ def start(request, token: str):
                 left = services.MAX_DOB_ATTEMPTS - invitation.dob_attempts
                 error = translation.ngettext(
                     "The date of birth does not match our records. You can try %(left)d more time.",
-                    "The date of birth does not match our records. You can try %(left)d more times.",
+                    "The date of birth does not match our records. "
+                    "You can try %(left)d more times.",
                     left,
                 ) % {"left": left}
                 context["dob"] = {}
