@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from outcomes.harmonisation import IMPROVED, WORSE, classify_change
+from outcomes.harmonisation import IMPROVED, WORSE, classify_change, round_half_up
 from outcomes.loading import catalogue
 from surveys.models import InstrumentResult
 from surveys.questionnaire import COMMON_QUESTIONNAIRE
@@ -251,7 +251,9 @@ def chart_table(points) -> dict:
             {
                 "when": point.when,
                 "values": [
-                    "–" if point.scores.get(name) is None else f"{point.scores[name]:.0f}"
+                    "–"
+                    if point.scores.get(name) is None
+                    else f"{round_half_up(point.scores[name], 0):.0f}"
                     for name, _w, _c, _d in TRACKED
                 ],
             }
