@@ -5,9 +5,9 @@ organisation's details until settings give them), and a way in for staff from th
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
-from django.urls import reverse
 
 PAGES = ("accessibility", "privacy", "contact")
 
