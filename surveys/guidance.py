@@ -243,21 +243,21 @@ def chart_svg(points, width: int = 320, height: int = 210) -> SafeString:
 
 
 def chart_table(points) -> dict:
-    """The chart's text alternative: a row per questionnaire, a column per score, the same
-    rounded values the chart draws."""
+    """The chart's text alternative: a row per score, a column per questionnaire (few columns,
+    so it fits a phone), the values the chart draws rounded half up as on the staff pages."""
     return {
-        "headings": [str(TABLE_NAMES[name]) for name, _w, _c, _d in TRACKED],
+        "dates": [point.when for point in points],
         "rows": [
             {
-                "when": point.when,
+                "name": str(TABLE_NAMES[name]),
                 "values": [
                     "–"
                     if point.scores.get(name) is None
                     else f"{round_half_up(point.scores[name], 0):.0f}"
-                    for name, _w, _c, _d in TRACKED
+                    for point in points
                 ],
             }
-            for point in points
+            for name, _w, _c, _d in TRACKED
         ],
     }
 

@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from outcomes.loading import catalogue
@@ -275,7 +276,11 @@ class _ItemFragments:
 
 
 @lru_cache(maxsize=512)
-def _fragments(code: str, version: str, language: str, wording_version: int):
+def _fragments(
+    code: str, version: str, language: str, wording_version: int, interface_language: str
+):
+    # ``interface_language`` (the active translation) is part of the key: the hints written
+    # here are translated messages, and may differ from the wording's language (en-xa, cy-GB).
     spec = catalogue().instrument(code, version)
     words = wording(spec, language)
     fragments = {}
@@ -327,7 +332,9 @@ def render_items(
     errors = errors or {}
     language = (language or DEFAULT_LANGUAGE).split("-")[0].lower()
     spec = page.instrument
-    fragments = _fragments(spec.code, spec.version, language, _wording_version())
+    fragments = _fragments(
+        spec.code, spec.version, language, _wording_version(), get_language() or ""
+    )
     one_question = len(page.items) == 1
     legend_class = "nhsuk-fieldset__legend--l" if one_question else "nhsuk-fieldset__legend--m"
     error_prefix = escape(_("Error:"))

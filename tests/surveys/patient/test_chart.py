@@ -44,9 +44,10 @@ def test_coinciding_lines_keep_distinct_markers_and_dashes():
 
 def test_the_table_gives_the_same_scores_as_the_chart():
     table = chart_table(POINTS)
-    assert table["headings"] == ["Quality of life", "Pain", "Understanding", "Managing"]
-    assert [row["values"] for row in table["rows"]] == [
-        ["50", "50", "50", "–"],
-        ["63", "50", "50", "–"],  # halves round up, as on the staff pages
-        ["75", "50", "75", "–"],
-    ]
+    assert table["dates"] == [point.when for point in POINTS]
+    assert {row["name"]: row["values"] for row in table["rows"]} == {
+        "Quality of life": ["50", "63", "75"],  # halves round up, as on the staff pages
+        "Pain": ["50", "50", "50"],
+        "Understanding": ["50", "50", "75"],
+        "Managing": ["–", "–", "–"],
+    }

@@ -8,10 +8,11 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from surveys import services
 from surveys.models import Invitation
+from surveys.questionnaire import plan_for, render_items
 from tests import pseudo_locale
 from tests.factories import PatientFactory
 from tests.surveys.patient.conftest import BIRTH_DATE, dob_form, enrol, first_answers, link_for
@@ -113,3 +114,20 @@ def test_a_language_without_a_reviewed_translation_is_named_and_english_is_used(
 
 def test_english_speakers_see_no_language_notice(client, confirmed):
     assert "You asked for" not in client.get(confirmed.page(1)).content.decode()
+
+
+def test_question_hints_follow_the_language_of_each_page_not_the_first_one_cached(client, pseudo):
+    eq5d = plan_for([["eq-5d-5l", "1.0.0"]], False)[0]
+    with translation.override("en-gb"):
+        english = render_items(eq5d)
+    with translation.override(pseudo_locale.CODE):
+        pseudo = render_items(eq5d)
+    assert "Enter a number from 0 to 100." in english
+    assert (
+        pseudo_locale.pseudo("Enter a number from %(min)s to %(max)s.")
+        % {
+            "min": 0,
+            "max": 100,
+        }
+        in pseudo
+    )
