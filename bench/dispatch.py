@@ -224,6 +224,9 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proms.settings")
     # Settings refuse the public development key outside DEBUG; a bench signs nothing real.
     os.environ.setdefault("SECRET_KEY", "bench-only-throwaway-key-not-a-secret-0123456789")
+    # The demo definitions: licensed wording is never in the repository, so placeholder labels
+    # stand in (in production the scheduler would hold these invitations, issue 14).
+    os.environ.setdefault("ALLOW_PLACEHOLDER_WORDING", "true")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     ensure_database(url)
 

@@ -87,8 +87,14 @@ def main() -> int:
     repeats = args.requests
     throwaway_database()
     rows = []
-    with override_settings(STORAGES=PLAIN_STATIC):
+    with override_settings(STORAGES=PLAIN_STATIC, ALLOW_PLACEHOLDER_WORDING=True):
         invitation, token = demo_link()
+        # The 1.0.0 versions, a page per instrument: the 14-question MSK-HQ page is the heaviest
+        # a patient can meet (episodes enrolled before the 1.1.0 one-question-per-page versions).
+        invitation.instruments = [
+            [code, "1.0.0"] for code in ("mskt-core", "msk-hq", "oks", "eq-5d-5l", "nrs-pain")
+        ]
+        invitation.save(update_fields=["instruments"])
         client = Client()
         client.post(reverse("patient:start", args=[token]), dob_form(BIRTH_DATE))
         pages = questionnaire.page_plan(invitation)

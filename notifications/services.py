@@ -26,6 +26,11 @@ from notifications.models import Notification
 from notifications.sealing import seal, unseal
 from notifications.wording import message_wording
 from outcomes.models import AuditEvent
+from outcomes.selectors import (
+    instruments_without_patient_wording,
+    placeholder_wording_allowed,
+    wording_gaps,
+)
 from outcomes.services import audit_record
 from surveys.models import Episode, Invitation, Patient
 from surveys.services import JourneyError, invitation_link_issue, pathway_spec
@@ -103,13 +108,14 @@ class DispatchReport:
     reminded: int = 0
     expired: int = 0
     silent: int = 0  # due, but the patient cannot or may not be messaged
+    held: int = 0  # an instrument's licensed patient wording is not loaded (production)
     deferred: int = 0  # not due after all (e.g. window not yet open): looked at again later
     notifications: int = 0
     more: bool = False  # the batch was full: more work is due
 
     @property
     def processed(self) -> int:
-        return self.opened + self.reminded + self.expired + self.silent + self.deferred
+        return self.opened + self.reminded + self.expired + self.silent + self.deferred + self.held
 
 
 _INVITATION_FIELDS = ("status", "sent_at", "token_hash", "dob_attempts", "locked_at")
@@ -130,7 +136,10 @@ _DUE_COLUMNS = (
     "opens_on",
     "closes_on",
     "next_action_at",
+    "instruments",  # a short list of [code, version]: held while one lacks patient wording
 )
+# How often an invitation held for missing licensed wording is looked at again.
+WORDING_HOLD_RECHECK = dt.timedelta(hours=1)
 
 
 def dispatch_due(
@@ -164,6 +173,12 @@ def dispatch_due(
         current_tokens = _current_tokens(
             [i for i in due if i.status != Invitation.Status.SCHEDULED]
         )
+        # Production: never send a link to a page that would show placeholder labels.
+        unworded = (
+            frozenset()
+            if placeholder_wording_allowed() or not due
+            else instruments_without_patient_wording()
+        )
         expired, changed, notifications = [], [], []
         new_tokens: dict[int, str] = {}
         for invitation in due:
@@ -174,12 +189,17 @@ def dispatch_due(
                 report.expired += 1
                 continue
             changed.append(invitation)
+            held = unworded and any(tuple(pair) in unworded for pair in invitation.instruments)
             contactable = may_contact(patient, episode) and channel_for(patient) is not None
             if invitation.status == Invitation.Status.SCHEDULED:
                 if today < invitation.opens_on:
                     opens = timing.day_start(invitation.opens_on, zone)
                     invitation.next_action_at = max(now, opens)
                     report.deferred += 1
+                    continue
+                if held:
+                    invitation.next_action_at = min(now + WORDING_HOLD_RECHECK, end)
+                    report.held += 1
                     continue
                 if not contactable:
                     invitation.next_action_at = end  # staff can still take answers by phone
@@ -212,6 +232,10 @@ def dispatch_due(
             )
             if not passed or by_post_early:
                 report.deferred += 1
+                continue
+            if held:
+                invitation.next_action_at = min(now + WORDING_HOLD_RECHECK, end)
+                report.held += 1
                 continue
             if not contactable:
                 report.silent += 1
@@ -260,12 +284,13 @@ def dispatch_due(
             transaction.on_commit(_relay_soon)
     if report.processed:
         logger.info(
-            "Dispatch: %s opened, %s reminded, %s expired, %s silent, %s deferred",
+            "Dispatch: %s opened, %s reminded, %s expired, %s silent, %s deferred, %s held",
             report.opened,
             report.reminded,
             report.expired,
             report.silent,
             report.deferred,
+            report.held,
         )
     return report
 
@@ -429,6 +454,16 @@ def invitation_resend(*, invitation: Invitation, by) -> Notification:
         raise JourneyError(
             _("We have no mobile number, e-mail or postal address for this patient.")
         )
+    if not placeholder_wording_allowed():
+        gaps = wording_gaps(invitation.instruments, instruments_without_patient_wording())
+        if gaps:
+            raise JourneyError(
+                _(
+                    "This questionnaire cannot be sent yet: the licensed patient wording of "
+                    "%(instruments)s has not been loaded."
+                )
+                % {"instruments": ", ".join(gaps)}
+            )
     now = timezone.now()
     recent = (
         Notification.objects.filter(

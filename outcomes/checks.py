@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, Warning, register
+from django.db import DatabaseError
 
 from outcomes.loading import DefinitionError, catalogue
 
@@ -55,3 +56,33 @@ def _scoring_check(spec) -> list[Error]:
                     )
                 )
     return errors
+
+
+@register("outcomes", Tags.database)
+def patient_wording_check(app_configs, databases=None, **kwargs) -> list[Warning]:
+    """Warn of published pathways whose licensed instruments have no patient wording loaded.
+
+    A database check (``manage.py check --database default``; ``migrate`` runs it too). A
+    warning, not an error, so ``migrate`` and ``import_licensed_wording`` still run: until the
+    wording is imported nobody can be enrolled on the pathway and its invitations are held.
+    """
+    from outcomes.selectors import pathways_awaiting_wording
+
+    if not databases:
+        return []
+    try:
+        held = pathways_awaiting_wording()
+    except DatabaseError:  # tables not created yet (a first migrate)
+        return []
+    return [
+        Warning(
+            f"Pathway {pathway.code} {pathway.version} is published but the licensed patient "
+            f"wording of {', '.join(pathway.instruments)} is not loaded, so nobody can be "
+            "enrolled on it and its invitations are held.",
+            hint="Import the licensee's wording file: manage.py import_licensed_wording "
+            "<file> (README, Licensed instruments). The demo shows placeholder labels instead "
+            "(ALLOW_PLACEHOLDER_WORDING=true, never in production).",
+            id="outcomes.W001",
+        )
+        for pathway in held
+    ]

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from outcomes.models import InstrumentWording
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from outcomes.loading import catalogue
+from outcomes.models import Instrument, InstrumentWording
 from outcomes.specs import InstrumentSpec, Item
+
+# The language every patient page falls back to: licensed wording must exist at least in it.
+PATIENT_WORDING_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)
@@ -54,3 +62,76 @@ def instrument_wording(
         anchors = dict(item.anchors) | licensed.get("anchors", {})
         wording.append(ItemWording(item=item, text=text, options=options, anchors=anchors))
     return wording
+
+
+# ---------------------------------------------------------------------------------------------
+# Patient wording readiness: a licensed instrument reaches patients only with its licensed words
+
+
+def placeholder_wording_allowed() -> bool:
+    """Whether neutral labels may stand in for licensed wording (the demo; never production)."""
+    return settings.ALLOW_PLACEHOLDER_WORDING
+
+
+def instruments_without_patient_wording() -> frozenset[tuple[str, str]]:
+    """(code, version) of every loaded licensed instrument with no imported English wording.
+
+    English because every page falls back to it; one query."""
+    return frozenset(
+        Instrument.objects.filter(wording_licensed=True)
+        .exclude(wordings__language=PATIENT_WORDING_LANGUAGE)
+        .values_list("code", "version")
+    )
+
+
+def wording_gaps(
+    instruments: Iterable[Sequence[str]], missing: frozenset[tuple[str, str]]
+) -> list[str]:
+    """Names ("OKS 1.0.0") of the instruments in ``[[code, version], ...]`` lacking wording."""
+    definitions = catalogue()
+    return [
+        f"{definitions.instrument(code, version).short_title} {version}"
+        for code, version in instruments
+        if (code, version) in missing
+    ]
+
+
+@dataclass(frozen=True)
+class HeldPathway:
+    """A published pathway that cannot reach patients yet, and why."""
+
+    code: str
+    version: str
+    title: str
+    instruments: tuple[str, ...]  # "OKS 1.0.0", ...
+
+    def reason(self) -> str:
+        return _(
+            "%(pathway)s cannot be used yet: the licensed patient wording of %(instruments)s has "
+            "not been loaded. Nobody can be enrolled on it and its questionnaires are not sent "
+            "until an administrator imports the wording (manage.py import_licensed_wording)."
+        ) % {"pathway": self.title, "instruments": ", ".join(self.instruments)}
+
+
+def pathways_awaiting_wording() -> list[HeldPathway]:
+    """The current published pathways held back because an instrument lacks patient wording.
+
+    Empty where placeholder labels are allowed (the demo). A pathway names its instruments by
+    code; new enrolments take each instrument's current version, so that is the one checked.
+    """
+    if placeholder_wording_allowed():
+        return []
+    missing = instruments_without_patient_wording()
+    if not missing:
+        return []
+    definitions = catalogue()
+    held = []
+    for spec in definitions.current_pathways():
+        if spec.status != "published":
+            continue
+        codes = dict.fromkeys(code for tp in spec.timepoints for code in tp.instruments)
+        current = [[code, definitions.instrument(code).version] for code in codes]
+        gaps = wording_gaps(current, missing)
+        if gaps:
+            held.append(HeldPathway(spec.code, spec.version, spec.title, tuple(gaps)))
+    return held

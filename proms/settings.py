@@ -361,6 +361,22 @@ LOGGING = {
 
 # Where licensees keep licensed instrument wording (never committed; see README).
 LICENSED_WORDING_DIR = Path(os.environ.get("LICENSED_WORDING_DIR", BASE_DIR / "licensed"))
+# Whether a licensed instrument without imported wording may show its neutral placeholder labels
+# to a patient. The demo (DEBUG) says so on every such page; in production (false) a pathway whose
+# instruments lack patient wording cannot be enrolled on, its invitations are held and
+# ``manage.py check --database default`` warns (outcomes.W001).
+ALLOW_PLACEHOLDER_WORDING = env_bool("ALLOW_PLACEHOLDER_WORDING", DEBUG)
+
+# The organisation that runs this service, named on the accessibility statement, the privacy
+# notice and the contact page. Unset, those pages show a marked placeholder in their place.
+SERVICE_ORGANISATION = {
+    "name": os.environ.get("SERVICE_ORGANISATION_NAME", ""),
+    "phone": os.environ.get("SERVICE_CONTACT_PHONE", ""),
+    "email": os.environ.get("SERVICE_CONTACT_EMAIL", ""),
+    "address": os.environ.get("SERVICE_POSTAL_ADDRESS", ""),
+    "dpo_email": os.environ.get("SERVICE_DPO_EMAIL", ""),
+    "statement_date": os.environ.get("SERVICE_ACCESSIBILITY_STATEMENT_DATE", ""),
+}
 
 # Disclosure control of every aggregate the API publishes (outcomes/disclosure.py,
 # docs/methods.md): cells from 1 to DISCLOSURE_MIN_CELL - 1 patients are withheld, counts are

@@ -30,6 +30,28 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _organisation() -> dict[str, str]:
+    return dict(settings.SERVICE_ORGANISATION)
+
+
+@require_safe
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement (the GOV.UK model statement's sections)."""
+    return render(request, "info/accessibility.html", {"organisation": _organisation()})
+
+
+@require_safe
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy notice: who holds what about a patient, why, for how long, their rights."""
+    return render(request, "info/privacy.html", {"organisation": _organisation()})
+
+
+@require_safe
+def contact(request: HttpRequest) -> HttpResponse:
+    """How to reach the service, and where to go for medical help."""
+    return render(request, "info/contact.html", {"organisation": _organisation()})
+
+
 @require_safe
 @never_cache
 def health(request: HttpRequest) -> JsonResponse:

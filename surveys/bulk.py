@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from outcomes.models import AuditEvent, Pathway
+from outcomes.selectors import pathways_awaiting_wording
 from surveys.models import Episode, Patient, Practice, Provider
 from surveys.services import JourneyError, episode_enrol, pathways_current, patient_create
 from surveys.validators import (
@@ -275,6 +276,7 @@ class _Lookups:
     pathways: dict[str, Pathway]
     known_providers: set[str]
     user_providers: dict[str, Provider]
+    held_pathways: dict[str, str] = field(default_factory=dict)  # code -> why it is held
 
 
 def referrals_enrol(*, rows: Sequence[ReferralRow], user) -> UploadResult:
@@ -358,6 +360,7 @@ def _lookups(rows: Sequence[ReferralRow], user) -> _Lookups:
             )
         },
         user_providers={p.ods_code.upper(): p for p in Provider.objects.for_user(user)},
+        held_pathways={held.code: held.reason() for held in pathways_awaiting_wording()},
     )
 
 
@@ -418,6 +421,8 @@ def _referral_check(row: ReferralRow, lookups: _Lookups, reasons: list[str]) -> 
     pathway = lookups.pathways.get(pathway_code)
     if not pathway_code:
         reasons.append(_("Enter the pathway code, for example knee-pain."))
+    elif pathway is None and pathway_code in lookups.held_pathways:
+        reasons.append(lookups.held_pathways[pathway_code])
     elif pathway is None:
         reasons.append(
             _("Pathway %(code)s is not known or not published.") % {"code": pathway_code}

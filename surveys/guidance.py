@@ -3,11 +3,14 @@
 "Knowing helps me deal with it": from the second answered timepoint on, the done page says in
 words how the common questionnaire's scores have moved since the first questionnaire, judged by
 each score's minimal important change (``outcomes.harmonisation.classify_change``), and draws
-them as a small inline SVG chart, rendered here so the page needs no JavaScript.
+them as a small inline SVG chart against the true date (markers and dash patterns tell the lines
+apart where they coincide), with a table that says the same, rendered here so the page needs no
+JavaScript.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from html import escape
 
@@ -17,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from outcomes.harmonisation import IMPROVED, WORSE, classify_change
+from outcomes.harmonisation import IMPROVED, WORSE, classify_change, round_half_up
 from outcomes.loading import catalogue
 from surveys.models import InstrumentResult
 from surveys.questionnaire import COMMON_QUESTIONNAIRE
@@ -37,6 +40,14 @@ CHART_NAMES = {
     "self-management": gettext_lazy("Managing your condition"),
 }
 
+# Column headings of the chart's table: short, so four columns fit a 360 px phone.
+TABLE_NAMES = {
+    "quality-of-life": gettext_lazy("Quality of life"),
+    "pain": gettext_lazy("Pain"),
+    "understanding": gettext_lazy("Understanding"),
+    "self-management": gettext_lazy("Managing"),
+}
+
 
 @dataclass(frozen=True)
 class ScorePoint:
@@ -49,6 +60,7 @@ class ScoreHistory:
     points: tuple[ScorePoint, ...]
     sentences: tuple[str, ...]
     chart: SafeString
+    table: dict
 
 
 def guidance_template(condition_code: str):
@@ -72,7 +84,9 @@ def score_history(episode) -> ScoreHistory | None:
     )
     if len(points) < 2:
         return None
-    return ScoreHistory(points, tuple(change_sentences(points)), chart_svg(points))
+    return ScoreHistory(
+        points, tuple(change_sentences(points)), chart_svg(points), chart_table(points)
+    )
 
 
 def change_sentences(points) -> list[str]:
@@ -93,22 +107,71 @@ def change_sentences(points) -> list[str]:
     return sentences
 
 
-def chart_svg(points, width: int = 320, height: int = 200) -> SafeString:
-    """A line per tracked score on a 0-100 axis; dates along the bottom. Pure SVG markup."""
-    left, right, top, bottom = 34, 12, 12, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
-    count = len(points)
+# A marker shape per line, drawn largest first and hollow, so where lines coincide every
+# marker still shows (nested) and the lines are told apart by shape and dash, not colour alone.
+MARKERS = ("circle", "square", "diamond", "triangle")
+MARKER_SIZES = (8.0, 6.0, 5.5, 4.0)
 
-    def x(i: int) -> float:
-        return left + (plot_w * i / (count - 1) if count > 1 else plot_w / 2)
+
+def _marker(shape: str, cx: float, cy: float, size: float, colour: str, filled: bool) -> str:
+    fill = colour if filled else "#fff"
+    common = f'fill="{fill}" stroke="{colour}" stroke-width="2"'
+    if shape == "circle":
+        return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{size:.1f}" {common}/>'
+    if shape == "square":
+        return (
+            f'<rect x="{cx - size:.1f}" y="{cy - size:.1f}" width="{2 * size:.1f}" '
+            f'height="{2 * size:.1f}" {common}/>'
+        )
+    if shape == "diamond":
+        points = [(cx, cy - size), (cx + size, cy), (cx, cy + size), (cx - size, cy)]
+    else:  # triangle
+        points = [(cx, cy - size), (cx + size, cy + size * 0.8), (cx - size, cy + size * 0.8)]
+    coords = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+    return f'<polygon points="{coords}" {common}/>'
+
+
+def _month_ticks(first: dt.date, last: dt.date, most: int = 4) -> list[dt.date]:
+    """First days of months between the dates, every 1, 2, 3, 6 or 12 months: at most ``most``."""
+    for step in (1, 2, 3, 6, 12):
+        ticks = []
+        year, month = first.year, first.month
+        while True:
+            month += 1
+            if month > 12:
+                year, month = year + 1, 1
+            tick = dt.date(year, month, 1)
+            if tick > last:
+                break
+            if (month - 1) % step == 0:
+                ticks.append(tick)
+        if len(ticks) <= most:
+            return ticks
+    return ticks[:most]
+
+
+def chart_svg(points, width: int = 320, height: int = 210) -> SafeString:
+    """A line per tracked score on a 0-100 axis against the true date (so the gap between
+    questionnaires reads as time), month ticks labelled with the year. Pure SVG markup."""
+    left, right, top, bottom = 34, 14, 14, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    first, last = points[0].when, points[-1].when
+    span = max((last - first).days, 1)
+
+    def x(when: dt.date) -> float:
+        return left + plot_w * (when - first).days / span
 
     def y(value: float) -> float:
         return top + plot_h * (1 - value / 100)
 
     title = escape(_("Your scores over time"))
     desc = escape(
-        _("A line for each score from 0 (worst) to 100 (best), at each questionnaire you answered.")
+        _(
+            "A line for each score from 0 (worst) to 100 (best), at each questionnaire you "
+            "answered, against the date. The table below gives the same scores."
+        )
     )
+    grey = 'fill="#4c6272" font-size="12"'
     parts = [
         f'<svg class="proms-chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">'
@@ -118,19 +181,39 @@ def chart_svg(points, width: int = 320, height: int = 200) -> SafeString:
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
             f'stroke="#d8dde0"/><text x="{left - 6}" y="{y(value) + 4:.1f}" '
-            f'text-anchor="end" font-size="12" fill="#4c6272">{value}</text>'
+            f'text-anchor="end" {grey}>{value}</text>'
         )
-    for i, point in enumerate(points):
-        # The first and last dates line up with the ends of the axis so neither is cut off.
-        anchor = "start" if i == 0 else "end" if i == count - 1 else "middle"
+    base = top + plot_h
+    parts.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{base}" y2="{base}" stroke="#4c6272"/>'
+    )
+    # A small tick at each questionnaire, month ticks with "Mar 2027" labels below.
+    for point in points:
+        px = x(point.when)
         parts.append(
-            f'<text x="{x(i):.1f}" y="{height - 10}" text-anchor="{anchor}" font-size="12" '
-            f'fill="#4c6272">{escape(date_format(point.when, "j M"))}</text>'
+            f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{base}" y2="{base + 5}" stroke="#4c6272"/>'
         )
+    ticks = _month_ticks(first, last)
+    if not ticks or span < 45:
+        labels = [(first, "start"), (last, "end")] if span >= 1 else [(first, "start")]
+        for when, anchor in labels:
+            parts.append(
+                f'<text x="{x(when):.1f}" y="{height - 18}" text-anchor="{anchor}" {grey}>'
+                f"{escape(date_format(when, 'j M Y'))}</text>"
+            )
+    else:
+        for tick in ticks:
+            px = x(tick)
+            anchor = "start" if px - left < 24 else "end" if width - right - px < 24 else "middle"
+            parts.append(
+                f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{top}" y2="{base}" stroke="#eef1f2"/>'
+                f'<text x="{px:.1f}" y="{height - 18}" text-anchor="{anchor}" {grey}>'
+                f"{escape(date_format(tick, 'M Y'))}</text>"
+            )
     for name, _words, colour, dash in TRACKED:
         coords = [
-            (x(i), y(point.scores[name]))
-            for i, point in enumerate(points)
+            (x(point.when), y(point.scores[name]))
+            for point in points
             if point.scores.get(name) is not None
         ]
         if not coords:
@@ -140,13 +223,62 @@ def chart_svg(points, width: int = 320, height: int = 200) -> SafeString:
         parts.append(
             f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="3"{dash_attr}/>'
         )
-        parts.extend(
-            f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{colour}"/>' for px, py in coords
-        )
+    # Markers after every line, largest first: coinciding points show as nested shapes.
+    for index, (name, _words, colour, _dash) in enumerate(TRACKED):
+        for point in points:
+            value = point.scores.get(name)
+            if value is not None:
+                parts.append(
+                    _marker(
+                        MARKERS[index],
+                        x(point.when),
+                        y(value),
+                        MARKER_SIZES[index],
+                        colour,
+                        filled=index == len(TRACKED) - 1,
+                    )
+                )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - numbers and escaped text only
 
 
-def chart_key() -> list[tuple[str, str, str]]:
-    """(name, colour, dash) for the chart's key."""
-    return [(str(CHART_NAMES[name]), colour, dash) for name, _w, colour, dash in TRACKED]
+def chart_table(points) -> dict:
+    """The chart's text alternative: a row per score, a column per questionnaire (few columns,
+    so it fits a phone), the values the chart draws rounded half up as on the staff pages."""
+    return {
+        "dates": [point.when for point in points],
+        "rows": [
+            {
+                "name": str(TABLE_NAMES[name]),
+                "values": [
+                    "–"
+                    if point.scores.get(name) is None
+                    else f"{round_half_up(point.scores[name], 0):.0f}"
+                    for point in points
+                ],
+            }
+            for name, _w, _c, _d in TRACKED
+        ],
+    }
+
+
+def chart_key() -> list[tuple[str, SafeString]]:
+    """(name, a small SVG of its line, dash and marker) for the chart's key."""
+    key = []
+    for index, (name, _w, colour, dash) in enumerate(TRACKED):
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        sample = (
+            '<svg width="40" height="18" aria-hidden="true" focusable="false">'
+            f'<line x1="0" x2="40" y1="9" y2="9" stroke="{colour}" stroke-width="3"{dash_attr}/>'
+            + _marker(
+                MARKERS[index],
+                20,
+                9,
+                min(MARKER_SIZES[index], 6.5),
+                colour,
+                filled=index == len(TRACKED) - 1,
+            )
+            + "</svg>"
+        )
+        key.append((str(CHART_NAMES[name]), mark_safe(sample)))  # noqa: S308 - no text
+    return key

@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from outcomes.loading import catalogue
@@ -58,6 +59,7 @@ class Page:
     items: tuple[Item, ...]
     part: int = 1  # which of the instrument's pages this is (question-per-page instruments)
     parts: int = 1
+    first_number: int = 1  # the number of the page's first question within its questionnaire
 
     @property
     def code(self) -> str:
@@ -66,6 +68,15 @@ class Page:
     @property
     def item_ids(self) -> tuple[str, ...]:
         return tuple(item.id for item in self.items)
+
+    @property
+    def numbered(self) -> bool:
+        """Whether its questions carry numbers: several on the page, or one of several pages."""
+        return len(self.items) > 1 or self.parts > 1
+
+    def numbers(self) -> list[tuple[int, Item]]:
+        """(question number within the questionnaire, item) for each question here."""
+        return list(enumerate(self.items, start=self.first_number))
 
     def is_answered(self, draft: Mapping[str, Mapping[str, int | None]]) -> bool:
         """Whether the draft holds an answer (or a deliberate blank) for every item here."""
@@ -98,7 +109,8 @@ def _plan(instruments: tuple[tuple[str, str], ...], follow_up: bool) -> tuple[Pa
             continue
         groups = [(item,) for item in items] if spec.paging == "item" else [items]
         for part, group in enumerate(groups, start=1):
-            pages.append(Page(len(pages) + 1, spec, group, part, len(groups)))
+            first = part if spec.paging == "item" else 1
+            pages.append(Page(len(pages) + 1, spec, group, part, len(groups), first))
     return tuple(pages)
 
 
@@ -141,6 +153,8 @@ class Wording:
     title: str
     instructions: str
     items: Mapping[str, ItemText]
+    # A licensed instrument whose licensee's wording is not loaded: neutral labels stand in.
+    placeholder: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,6 +200,7 @@ def _load_wording(spec: InstrumentSpec, language: str) -> Wording:
         title=overlay.get("title") or spec.title,
         instructions=overlay.get("instructions") or spec.instructions.get(language, ""),
         items=items,
+        placeholder=spec.licence.wording_licensed and not overlay.get("items"),
     )
 
 
@@ -211,6 +226,7 @@ def wording(spec: InstrumentSpec, language: str = DEFAULT_LANGUAGE) -> Wording:
             title=local.title,
             instructions=local.instructions or english.instructions,
             items=items,
+            placeholder=english.placeholder,
         )
     with _lock:
         _wordings[key] = found
@@ -261,7 +277,11 @@ class _ItemFragments:
 
 
 @lru_cache(maxsize=512)
-def _fragments(code: str, version: str, language: str, wording_version: int):
+def _fragments(
+    code: str, version: str, language: str, wording_version: int, interface_language: str
+):
+    # ``interface_language`` (the active translation) is part of the key: the hints written
+    # here are translated messages, and may differ from the wording's language (en-xa, cy-GB).
     spec = catalogue().instrument(code, version)
     words = wording(spec, language)
     fragments = {}
@@ -313,13 +333,24 @@ def render_items(
     errors = errors or {}
     language = (language or DEFAULT_LANGUAGE).split("-")[0].lower()
     spec = page.instrument
-    fragments = _fragments(spec.code, spec.version, language, _wording_version())
+    fragments = _fragments(
+        spec.code, spec.version, language, _wording_version(), get_language() or ""
+    )
     one_question = len(page.items) == 1
     legend_class = "nhsuk-fieldset__legend--l" if one_question else "nhsuk-fieldset__legend--m"
     error_prefix = escape(_("Error:"))
+    # Visible numbers on a page of several questions, so the error summary's "Question 8" can be
+    # found; a question-per-page page says "Question 8 of 21" in its heading instead.
+    number_words = _("Question %(number)s") if len(page.items) > 1 else ""
     out: list[str] = []
-    for item in page.items:
+    for number, item in page.numbers():
         piece = fragments[item.id]
+        number_html = (
+            f'<span class="proms-question-number">{escape(number_words % {"number": number})}'
+            "</span> "
+            if number_words
+            else ""
+        )
         name = escape(item.id)
         error = errors.get(item.id)
         value = values.get(item.id)
@@ -344,7 +375,8 @@ def render_items(
                 input_class += " nhsuk-input--error"
             out.append(
                 f'<div class="{group}"><fieldset class="nhsuk-fieldset"{aria}>'
-                f'<legend class="nhsuk-fieldset__legend {legend_class}">'
+                f'<legend class="nhsuk-fieldset__legend {legend_class}" id="{name}-legend">'
+                f"{number_html}"
                 f'<span class="nhsuk-fieldset__heading">{piece.legend}</span></legend>'
                 f'<div class="nhsuk-hint" id="{hint_id}">{piece.hint}</div>{error_html}'
                 f'<label class="nhsuk-label" for="{name}">{escape(_("Your answer"))}</label>'
@@ -356,7 +388,8 @@ def render_items(
         radios_class = "nhsuk-radios nhsuk-radios--scale" if item.kind == "integer" else ""
         out.append(
             f'<div class="{group}"><fieldset class="nhsuk-fieldset"{aria}>'
-            f'<legend class="nhsuk-fieldset__legend {legend_class}">'
+            f'<legend class="nhsuk-fieldset__legend {legend_class}" id="{name}-legend">'
+            f"{number_html}"
             f'<span class="nhsuk-fieldset__heading">{piece.legend}</span></legend>'
             f'{error_html}<div class="{radios_class or "nhsuk-radios"}">'
         )
@@ -466,8 +499,10 @@ def error_summary(page: Page, errors: Mapping[str, str]) -> list[tuple[str, str]
     return [
         (
             field_id(item),
-            _("Question %(number)s: %(message)s") % {"number": number, "message": errors[item.id]},
+            _("Question %(number)s: %(message)s") % {"number": number, "message": errors[item.id]}
+            if page.numbered
+            else errors[item.id],
         )
-        for number, item in enumerate(page.items, start=1)
+        for number, item in page.numbers()
         if item.id in errors
     ]

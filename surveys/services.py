@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from outcomes.loading import catalogue
 from outcomes.models import Instrument, Pathway
 from outcomes.scoring import AnswerError, parse_answers, score_answers
+from outcomes.selectors import pathways_awaiting_wording
 from outcomes.services import audit_record
 from surveys import scheduling
 from surveys.links import invitation_for_token  # noqa: F401 - patient pages read it here
@@ -54,8 +55,15 @@ def pathways_current():
     """The pathway versions new enrolments use: the current published version of each pathway.
 
     Episodes keep the version they were enrolled on, so older versions stay in the database.
+    In production a pathway whose instruments lack licensed patient wording is left out
+    (:func:`outcomes.selectors.pathways_awaiting_wording` says why, for the staff pages).
     """
-    current = [spec for spec in catalogue().current_pathways() if spec.status == "published"]
+    held = {(p.code, p.version) for p in pathways_awaiting_wording()}
+    current = [
+        spec
+        for spec in catalogue().current_pathways()
+        if spec.status == "published" and (spec.code, spec.version) not in held
+    ]
     keys = Q(pk__in=[])
     for spec in current:
         keys |= Q(code=spec.code, version=spec.version)

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.defaults import page_not_found
 
+from outcomes.selectors import placeholder_wording_allowed
 from surveys import guidance, questionnaire, services
 from surveys.models import Invitation, Response
 
@@ -72,13 +73,42 @@ def _language(invitation) -> str:
     return invitation.episode.patient.preferred_language or questionnaire.DEFAULT_LANGUAGE
 
 
+def _interface_language(invitation) -> str | None:
+    """The reviewed translation (``settings.LANGUAGES``) closest to the patient's language:
+    the same code, else the same primary subtag (``pl-PL`` -> ``pl``); None when there is none."""
+    wanted = _language(invitation).lower().replace("_", "-")
+    codes = [code for code, _name in settings.LANGUAGES]
+    exact = [code for code in codes if code.lower() == wanted]
+    primary = [code for code in codes if code.lower().split("-")[0] == wanted.split("-")[0]]
+    return next(iter(exact or primary), None)
+
+
 def _override(invitation):
     """Speak the patient's language where we have the words (English otherwise)."""
-    wanted = _language(invitation).lower()
-    for code, _name in settings.LANGUAGES:
-        if code.lower() == wanted or code.lower().split("-")[0] == wanted.split("-")[0]:
-            return translation.override(code)
-    return contextlib.nullcontext()
+    code = _interface_language(invitation)
+    return translation.override(code) if code else contextlib.nullcontext()
+
+
+def _language_missing(invitation) -> str:
+    """The name of the patient's language when we have no reviewed translation into it (the
+    pages then say, in English, that they are in English), else ``""``."""
+    if _interface_language(invitation) is not None:
+        return ""
+    wanted = _language(invitation)
+    try:
+        return translation.get_language_info(wanted)["name"]
+    except KeyError:
+        try:
+            return translation.get_language_info(wanted.split("-")[0])["name"]
+        except KeyError:
+            return wanted
+
+
+def _not_ready(request):
+    """Production never shows a patient placeholder labels for licensed wording (the scheduler
+    holds such invitations; this covers a link sent before the wording was removed)."""
+    logger.warning("Patient page refused: licensed wording not loaded")
+    return render(request, "patient/not_ready.html", status=503)
 
 
 def link_problem(request, status: int = 404):
@@ -89,16 +119,17 @@ def link_problem(request, status: int = 404):
 def locked(request, invitation):
     provider = invitation.episode.provider
     phone = provider.contact_phone
-    return render(
-        request,
-        "patient/locked.html",
-        {
-            "phone": phone,
-            "phone_digits": re.sub(r"[^0-9+]", "", phone),
-            "provider_name": provider.name,
-        },
-        status=403,
-    )
+    with _override(invitation):
+        return render(
+            request,
+            "patient/locked.html",
+            {
+                "phone": phone,
+                "phone_digits": re.sub(r"[^0-9+]", "", phone),
+                "provider_name": provider.name,
+            },
+            status=403,
+        )
 
 
 def _cookie_value(invitation) -> str:
@@ -199,27 +230,37 @@ def start(request, token: str):
         return link_problem(request)
     if confirmed:
         return redirect(_resume_url(invitation, token))
-    context = {"dob": {}, "dob_error": "", "error_summary": []}
-    if request.method == "POST":
-        date, typed, error = _birth_date(request.POST)
-        context["dob"] = typed
-        if date is not None:
-            if services.invitation_confirm_birth_date(invitation=invitation, date_of_birth=date):
-                logger.info("Invitation %s: date of birth confirmed", invitation.pk)
-                return _set_confirmed(redirect(_resume_url(invitation, token)), invitation, token)
-            invitation.refresh_from_db(fields=["dob_attempts", "locked_at"])
-            if invitation.locked_at is not None:
-                return locked(request, invitation)
-            left = services.MAX_DOB_ATTEMPTS - invitation.dob_attempts
-            error = translation.ngettext(
-                "The date of birth does not match our records. You can try %(left)d more time.",
-                "The date of birth does not match our records. You can try %(left)d more times.",
-                left,
-            ) % {"left": left}
-            context["dob"] = {}
-        context["dob_error"] = error
-        context["error_summary"] = [("dob-day", error)]
-    with _override(invitation):
+    context = {
+        "dob": {},
+        "dob_error": "",
+        "error_summary": [],
+        "language_missing": _language_missing(invitation),
+    }
+    with _override(invitation):  # messages in the patient's language
+        if request.method == "POST":
+            date, typed, error = _birth_date(request.POST)
+            context["dob"] = typed
+            if date is not None:
+                if services.invitation_confirm_birth_date(
+                    invitation=invitation, date_of_birth=date
+                ):
+                    logger.info("Invitation %s: date of birth confirmed", invitation.pk)
+                    return _set_confirmed(
+                        redirect(_resume_url(invitation, token)), invitation, token
+                    )
+                invitation.refresh_from_db(fields=["dob_attempts", "locked_at"])
+                if invitation.locked_at is not None:
+                    return locked(request, invitation)
+                left = services.MAX_DOB_ATTEMPTS - invitation.dob_attempts
+                error = translation.ngettext(
+                    "The date of birth does not match our records. You can try %(left)d more time.",
+                    "The date of birth does not match our records. "
+                    "You can try %(left)d more times.",
+                    left,
+                ) % {"left": left}
+                context["dob"] = {}
+            context["dob_error"] = error
+            context["error_summary"] = [("dob-day", error)]
         return render(request, "patient/start.html", context)
 
 
@@ -245,7 +286,8 @@ def page(request, token: str, n: int):
     values: dict = dict(draft.get(this.code) or {})
     errors: dict = {}
     if request.method == "POST":
-        answers = questionnaire.parse_page(this, request.POST)
+        with _override(invitation):  # the error messages are in the patient's language
+            answers = questionnaire.parse_page(this, request.POST)
         if answers.is_valid:
             saved = {**(draft.get(this.code) or {}), **answers.values}
             services.invitation_save_answers(
@@ -264,6 +306,8 @@ def page(request, token: str, n: int):
         errors = answers.errors
     with _override(invitation):
         words = questionnaire.wording(this.instrument, _language(invitation))
+        if words.placeholder and not placeholder_wording_allowed():
+            return _not_ready(request)
         action = request.path + ("?return=check" if returning else "")
         if returning:
             back_url = reverse("patient:check", args=[token])
@@ -289,21 +333,35 @@ def page(request, token: str, n: int):
                 "action": action,
                 "back_url": back_url,
                 "returning": returning,
+                "placeholder_notice": words.placeholder,
+                "language_missing": _language_missing(invitation),
             },
         )
 
 
 def _check_sections(invitation, token: str, pages, language: str) -> list[dict]:
+    """A section per questionnaire (shown folded, so the page stays a few screens long), each
+    answer numbered as its question was, with a Change link to its page."""
     sections: list[dict] = []
     for this in pages:
         words = questionnaire.wording(this.instrument, language)
         if not sections or sections[-1]["code"] != this.code:
-            sections.append({"code": this.code, "title": words.title, "rows": []})
+            sections.append(
+                {
+                    "code": this.code,
+                    "title": words.title,
+                    "rows": [],
+                    "placeholder": words.placeholder,
+                    "change_url": reverse("patient:page", args=[token, this.number])
+                    + "?return=check",
+                }
+            )
         saved = invitation.draft_answers.get(this.code) or {}
         change = reverse("patient:page", args=[token, this.number]) + "?return=check"
-        for item in this.items:
+        for number, item in this.numbers():
             sections[-1]["rows"].append(
                 {
+                    "number": number,
                     "question": words.items[item.id].text,
                     "answer": questionnaire.answer_words(this, item, saved.get(item.id), language),
                     "change_url": change,
@@ -326,11 +384,17 @@ def _render_check(request, invitation, token, error: str = ""):
     if resume is not None:
         return redirect("patient:page", token, resume.number)
     with _override(invitation):
+        sections = _check_sections(invitation, token, pages, _language(invitation))
+        placeholder = any(section["placeholder"] for section in sections)
+        if placeholder and not placeholder_wording_allowed():
+            return _not_ready(request)
         return render(
             request,
             "patient/check.html",
             {
-                "sections": _check_sections(invitation, token, pages, _language(invitation)),
+                "sections": sections,
+                "placeholder_notice": placeholder,
+                "language_missing": _language_missing(invitation),
                 "back_url": reverse("patient:page", args=[token, len(pages)]),
                 "submit_url": reverse("patient:submit", args=[token]),
                 "error_summary": [("main", error)] if error else [],
@@ -355,12 +419,13 @@ def submit(request, token: str):
             resume = questionnaire.first_unanswered(pages, invitation.draft_answers)
             if resume is not None:
                 return redirect("patient:page", token, resume.number)
-            services.response_submit(
-                invitation=invitation,
-                answers=invitation.draft_answers,
-                mode=Response.Mode.SELF_PHONE,
-                locked=True,
-            )
+            with _override(invitation):  # a refusal is explained in the patient's language
+                services.response_submit(
+                    invitation=invitation,
+                    answers=invitation.draft_answers,
+                    mode=Response.Mode.SELF_PHONE,
+                    locked=True,
+                )
     except services.JourneyError as error:
         logger.warning("Invitation %s: submission refused", invitation.pk)
         return _render_check(request, invitation, token, str(error))

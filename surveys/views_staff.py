@@ -22,6 +22,12 @@ from notifications.services import invitation_resend
 from outcomes.audit import audit_read
 from outcomes.harmonisation import classify_change, round_half_up
 from outcomes.loading import catalogue
+from outcomes.selectors import (
+    instruments_without_patient_wording,
+    pathways_awaiting_wording,
+    placeholder_wording_allowed,
+    wording_gaps,
+)
 from surveys import questionnaire
 from surveys.forms import AnswerModeForm, EnrolForm, EventForm, FindPatientForm, PatientForm
 from surveys.models import Episode, Invitation, Patient, Provider, Response
@@ -94,6 +100,7 @@ def home(request):
             "recent": recent,
             "statuses": statuses,
             "providers": Provider.objects.for_user(request.user),
+            "held_pathways": pathways_awaiting_wording(),
         },
     )
 
@@ -183,7 +190,11 @@ def episode_new(request, pk):
         else:
             messages.success(request, _("Patient enrolled. Their questionnaires are scheduled."))
             return redirect("staff:episode_detail", pk=episode.pk)
-    return render(request, "staff/episode_form.html", {"form": form, "patient": patient})
+    return render(
+        request,
+        "staff/episode_form.html",
+        {"form": form, "patient": patient, "held_pathways": pathways_awaiting_wording()},
+    )
 
 
 def _episode_for(request, pk):
@@ -212,6 +223,9 @@ def timeline(episode: Episode) -> list[dict]:
     )
     definitions = catalogue()
     today = timezone.localdate()
+    unworded = (
+        frozenset() if placeholder_wording_allowed() else instruments_without_patient_wording()
+    )
     baseline: dict[str, dict] = {}  # instrument code -> scores of the first answered timepoint
     rows = []
     for invitation in sorted(invitations, key=lambda i: (i.due_on, i.pk)):
@@ -254,6 +268,10 @@ def timeline(episode: Episode) -> list[dict]:
                 "open_now": invitation.opens_on <= today <= invitation.closes_on,
                 # A paper form that arrives late may still be entered until the window expires.
                 "has_opened": invitation.opens_on <= today,
+                # Why the scheduler holds it (production, licensed wording not loaded).
+                "wording_gaps": wording_gaps(invitation.instruments, unworded)
+                if invitation.status in Invitation.OUTSTANDING and unworded
+                else [],
             }
         )
     return rows

@@ -25,6 +25,13 @@ def loaded_definitions(db, definitions):
 
 
 @pytest.fixture(autouse=True)
+def placeholder_wording(settings):
+    """Tests run as the demo does: licensed wording is never committed, so the licensed
+    instruments show their neutral labels. Tests of production switch this off."""
+    settings.ALLOW_PLACEHOLDER_WORDING = True
+
+
+@pytest.fixture(autouse=True)
 def plain_static_files(settings):
     """Serve static files without collectstatic's manifest, which only deployments build."""
     settings.STORAGES = {

@@ -57,8 +57,8 @@ class Population:
     """Synthetic paired responses written straight to the tables (scored values given)."""
 
     def __init__(self):
-        self.core = Instrument.objects.get(code="mskt-core")
-        self.oks = Instrument.objects.get(code="oks")
+        self.core = Instrument.objects.get(code="mskt-core", version="1.0.0")
+        self.oks = Instrument.objects.get(code="oks", version="1.0.0")
         self.records: list[dict] = []
         self.used: set[str] = set()
         self.serial = 500_000

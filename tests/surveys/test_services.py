@@ -41,7 +41,8 @@ def test_enrolment_schedules_every_referral_timepoint_of_the_pathway(enrolled):
 def test_enrolment_fixes_each_invitations_instrument_versions(enrolled):
     baseline = enrolled.invitations.get(timepoint="baseline")
 
-    assert ["mskt-core", "1.0.0"] in baseline.instruments
+    # The current version at enrolment (1.1.0: one question per page), kept for the episode.
+    assert ["mskt-core", "1.1.0"] in baseline.instruments
     assert baseline.follow_up is False
 
 

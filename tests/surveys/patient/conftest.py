@@ -92,6 +92,15 @@ def first_answers(page) -> dict:
     return data
 
 
+def answer_until(client, link, found):
+    """Answer every page before the first page for which ``found(page)`` is true; return it."""
+    target = next(page for page in link.pages if found(page))
+    for page in link.pages[: target.number - 1]:
+        response = client.post(link.page(page.number), first_answers(page))
+        assert response.status_code == 302, response.content.decode()[:2000]
+    return target
+
+
 def answer_all(client, link) -> None:
     for page in link.pages:
         response = client.post(link.page(page.number), first_answers(page))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from surveys.models import Invitation
-from tests.surveys.patient.conftest import answer_all, first_answers
+from tests.surveys.patient.conftest import answer_all, answer_until, first_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -13,8 +13,10 @@ pytestmark = pytest.mark.django_db
 def test_a_page_shows_its_number_of_the_total_and_a_progress_bar(client, confirmed):
     client.post(confirmed.page(1), first_answers(confirmed.pages[0]))
     html = client.get(confirmed.page(2)).content.decode()
-    assert "Page 2 of 5" in html
-    assert 'class="proms-progress__bar proms-progress__bar--20"' in html
+    total = len(confirmed.pages)
+    assert f"Page 2 of {total}" in html
+    percent = 5 * round(20 / total)
+    assert f'class="proms-progress__bar proms-progress__bar--{percent}"' in html
     assert "style=" not in html  # the Content-Security-Policy allows no inline styles
 
 
@@ -40,14 +42,26 @@ def test_answers_are_saved_as_the_patient_goes(client, confirmed):
 
 
 def test_missing_answers_get_the_error_summary_and_nothing_is_saved(client, confirmed):
-    data = first_answers(confirmed.pages[0])
-    del data["pain1"]
-    html = client.post(confirmed.page(1), data).content.decode()
+    eq5d = answer_until(client, confirmed, lambda page: page.code == "eq-5d-5l")
+    data = first_answers(eq5d)
+    del data["ua"]
+    html = client.post(confirmed.page(eq5d.number), data).content.decode()
     assert 'class="nhsuk-error-summary"' in html
-    assert '<a href="#pain1-4">Question 3: Select an answer</a>' in html
-    assert 'id="pain1-error"' in html
-    assert 'value="4" checked' in html  # what was chosen is kept on the page
-    assert confirmed.refresh().draft_answers == {}
+    assert '<a href="#ua-1">Question 3: Select an answer</a>' in html
+    assert 'id="ua-error"' in html
+    # The summary's "Question 3" is written beside the question, so it can be found.
+    assert '<span class="proms-question-number">Question 3</span>' in html
+    assert 'id="mo-1" name="mo" type="radio" value="1" checked' in html  # choices are kept
+    assert "eq-5d-5l" not in confirmed.refresh().draft_answers
+
+
+def test_a_question_on_a_page_of_its_own_is_numbered_in_its_heading_and_summary(client, confirmed):
+    second = confirmed.pages[1]
+    assert second.code == "mskt-core" and second.parts > 1
+    client.post(confirmed.page(1), first_answers(confirmed.pages[0]))
+    html = client.post(confirmed.page(2), {}).content.decode()
+    assert f"Question 2 of {second.parts}" in html
+    assert f'<a href="#{second.items[0].id}-4">Question 2: Select an answer</a>' in html
 
 
 @pytest.mark.parametrize(
@@ -64,18 +78,16 @@ def test_a_tampered_form_gets_a_polite_error_and_saves_nothing(client, confirmed
 
 
 def test_an_out_of_range_number_on_a_scale_is_refused(client, confirmed):
-    for page in confirmed.pages[:4]:
-        client.post(confirmed.page(page.number), first_answers(page))
-    response = client.post(confirmed.page(5), {"nrs01": "11"})
+    nrs = answer_until(client, confirmed, lambda page: page.code == "nrs-pain")
+    response = client.post(confirmed.page(nrs.number), {"nrs01": "11"})
     assert "There is a problem" in response.content.decode()
     assert "nrs-pain" not in confirmed.refresh().draft_answers
 
 
 def test_a_typed_health_score_over_100_is_an_error(client, confirmed):
-    for page in confirmed.pages[:3]:
-        client.post(confirmed.page(page.number), first_answers(page))
-    data = {**first_answers(confirmed.pages[3]), "vas": "150"}
-    html = client.post(confirmed.page(4), data).content.decode()
+    eq5d = answer_until(client, confirmed, lambda page: page.code == "eq-5d-5l")
+    data = {**first_answers(eq5d), "vas": "150"}
+    html = client.post(confirmed.page(eq5d.number), data).content.decode()
     assert "Enter a whole number from 0 to 100" in html
     assert 'value="150"' in html
     assert "eq-5d-5l" not in confirmed.refresh().draft_answers
@@ -106,13 +118,12 @@ def test_a_page_number_out_of_range_goes_to_where_the_patient_is(client, confirm
 
 
 def test_a_page_post_costs_at_most_three_queries(client, confirmed, django_assert_max_num_queries):
-    page = confirmed.pages[1]  # MSK-HQ: 14 questions
-    client.post(confirmed.page(1), first_answers(confirmed.pages[0]))
-    client.get(confirmed.page(2))  # wording cached, as on a running server
+    page = answer_until(client, confirmed, lambda page: page.code == "eq-5d-5l")  # 6 questions
+    client.get(confirmed.page(page.number))  # wording cached, as on a running server
     with django_assert_max_num_queries(3):
-        response = client.post(confirmed.page(2), first_answers(page))
+        response = client.post(confirmed.page(page.number), first_answers(page))
     assert response.status_code == 302
-    assert "msk-hq" in confirmed.refresh().draft_answers
+    assert "eq-5d-5l" in confirmed.refresh().draft_answers
 
 
 def test_a_page_with_errors_also_costs_at_most_three_queries(
@@ -144,7 +155,7 @@ def test_questions_come_in_the_patient_s_language_where_we_have_it(client, db):
     link = link_for(enrol(patient=patient).invitations.get(timepoint="baseline"))
     oks = next(page for page in link.pages if page.code == "oks")
     InstrumentWording.objects.create(
-        instrument=Instrument.objects.get(code="oks", version="1.0.0"),
+        instrument=Instrument.objects.get(code="oks", version=oks.instrument.version),
         language="pl",
         texts={
             "title": "Oksfordzka skala kolana",
@@ -153,7 +164,7 @@ def test_questions_come_in_the_patient_s_language_where_we_have_it(client, db):
                     "text": f"Pytanie {item.id}",
                     "options": {str(c): f"Odp {c}" for c in range(5)},
                 }
-                for item in oks.items
+                for item in oks.instrument.items
             },
         },
         source_checksum="0" * 64,

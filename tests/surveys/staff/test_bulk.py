@@ -426,3 +426,12 @@ def test_a_windows_1252_file_is_read(user):
 
     assert result.counts["enrolled"] == 1
     assert Patient.objects.get().family_name == "O’Brien-Müller"
+
+
+def test_a_row_for_a_pathway_held_for_licensed_wording_says_why(user, settings):
+    settings.ALLOW_PLACEHOLDER_WORDING = False  # production: the wording is not imported
+
+    reasons = rejected_reasons(upload([referral()], user))
+
+    assert "Knee pain cannot be used yet: the licensed patient wording of" in reasons
+    assert "manage.py import_licensed_wording" in reasons
