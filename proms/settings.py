@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "outcomes",
     "surveys",
     "notifications",
+    "care",
 ]
 
 MIDDLEWARE = [
@@ -329,3 +330,6 @@ NOTIFICATIONS_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFICATIONS_RETRY_BASE_
 NOTIFICATIONS_STALE_CLAIM_SECONDS = int(os.environ.get("NOTIFICATIONS_STALE_CLAIM_SECONDS", "900"))
 # The embedded scheduler of scripts/serve (manage.py run_scheduler) ticks this often.
 NOTIFICATIONS_SCHEDULER_SECONDS = int(os.environ.get("NOTIFICATIONS_SCHEDULER_SECONDS", "30"))
+
+# Worklists (care/): "no contact for N weeks" starts at this many weeks (staff can pick others).
+WORKLIST_NO_CONTACT_WEEKS = int(os.environ.get("WORKLIST_NO_CONTACT_WEEKS", "12"))
