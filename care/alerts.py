@@ -121,7 +121,7 @@ def alerts_raise(*, response: Response) -> list[Alert]:
     alerts = [_alert(episode, item, finding, rule_set) for item, finding in findings]
     Alert.objects.bulk_create(alerts, ignore_conflicts=True)
     if alerts:
-        logger.info("Response %s raised %s alert(s)", response.pk, len(alerts))
+        logger.debug("Response %s raised %s alert(s)", response.pk, len(alerts))
     return alerts
 
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from care.alerts import alerts_raise_all
 from care.models import Alert, AlertChange, ContactRequest
 from notifications.models import Notification
 from notifications.services import channel_for
-from surveys.models import Episode, Invitation
+from surveys.models import Episode, Invitation, Response
 
-RECENT_DAYS = 14  # alerts newer than this are still waiting for someone in the demo
+RECENT_DAYS = 14  # contact requests in the demo are this recent
+ALERTS_OPEN_DAYS = 30  # alerts newer than this are still waiting for someone in the demo
 DEMO_NOTE = "Reviewed with the patient at their appointment (synthetic demo history)."
 
 
@@ -29,17 +30,41 @@ def demo_history_write(*, episode_ids=None, now: dt.datetime | None = None) -> d
     episodes = Episode.objects.all()
     if episode_ids is not None:
         episodes = episodes.filter(pk__in=list(episode_ids))
+    locked, bounced = _unlucky(episodes, now)
     return {
-        "messages": _messages(episodes, now),
+        "messages": _messages(episodes, now, bounced),
         "alerts": _alerts(episodes, now),
         "contact_requests": _contact_requests(episodes, now),
-        "locked": _locked(episodes, now),
+        "locked": Invitation.objects.filter(pk__in=locked).update(
+            locked_at=now - dt.timedelta(days=1), dob_attempts=5
+        ),
     }
 
 
-def _messages(episodes, now) -> int:
+def _unlucky(episodes, now) -> tuple[list[int], set[int]]:
+    """Per provider, two open links locked by wrong dates of birth (a relative guessing, a typo
+    five times) and two whose last message bounced (a changed number)."""
+    today = timezone.localdate(now)
+    locked, bounced = [], set()
+    open_now = Invitation.objects.filter(
+        episode__in=episodes,
+        episode__status=Episode.Status.ACTIVE,
+        status=Invitation.Status.SENT,
+        sent_at__isnull=False,
+        opens_on__lte=today,
+        closes_on__gte=today,
+        locked_at__isnull=True,
+    ).order_by("pk")
+    for provider_id in set(episodes.values_list("provider_id", flat=True)):
+        ids = list(open_now.filter(episode__provider_id=provider_id).values_list("pk", flat=True))
+        locked += ids[:2]
+        bounced.update(ids[2:4])
+    return locked, bounced
+
+
+def _messages(episodes, now, bounced: set[int]) -> int:
     """An invitation and the reminders it was owed (3 and 7 days on, until it was answered or
-    closed) for every questionnaire that went out; every 15th open one bounced."""
+    closed) for every questionnaire that went out; the last message of ``bounced`` failed."""
     invitations = (
         Invitation.objects.filter(episode__in=episodes, sent_at__isnull=False)
         .exclude(notifications__isnull=False)
@@ -62,14 +87,9 @@ def _messages(episodes, now) -> int:
             for days in (3, 7)
             if invitation.sent_at + dt.timedelta(days=days) < end
         ]
-        bounced = (
-            invitation.status in Invitation.OUTSTANDING
-            and invitation.episode.status == Episode.Status.ACTIVE
-            and invitation.pk % 15 == 0
-        )
         for n, (kind, at) in enumerate(sends, start=1):
             last = n == len(sends)
-            failed = bounced and last and channel != Notification.Channel.LETTER
+            failed = invitation.pk in bounced and last and channel != Notification.Channel.LETTER
             rows.append(
                 Notification(
                     invitation=invitation,
@@ -103,8 +123,14 @@ def _messages(episodes, now) -> int:
 
 def _alerts(episodes, now) -> int:
     found = alerts_raise_all(episode_ids=episodes.values_list("pk", flat=True))
+    # The demo stores answers first and dates them afterwards: an alert is dated by its answers.
+    Alert.objects.filter(episode__in=episodes).update(
+        raised_at=Subquery(
+            Response.objects.filter(pk=OuterRef("response_id")).values("submitted_at")[:1]
+        )
+    )
     old = Alert.objects.filter(episode__in=episodes, state=Alert.State.NEW).filter(
-        Q(raised_at__lt=now - dt.timedelta(days=RECENT_DAYS))
+        Q(raised_at__lt=now - dt.timedelta(days=ALERTS_OPEN_DAYS))
         | ~Q(episode__status=Episode.Status.ACTIVE)
     )
     changes = []
@@ -146,22 +172,3 @@ def _contact_requests(episodes, now) -> int:
     ContactRequest.objects.bulk_create(made)
     return len(made)
 
-
-def _locked(episodes, now) -> int:
-    """Two links locked by wrong dates of birth (a relative guessing, a typo five times)."""
-    today = timezone.localdate(now)
-    ids = list(
-        Invitation.objects.filter(
-            episode__in=episodes,
-            episode__status=Episode.Status.ACTIVE,
-            status=Invitation.Status.SENT,
-            opens_on__lte=today,
-            closes_on__gte=today,
-            locked_at__isnull=True,
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)[:2]
-    )
-    return Invitation.objects.filter(pk__in=ids).update(
-        locked_at=now - dt.timedelta(days=1), dob_attempts=5
-    )

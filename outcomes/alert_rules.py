@@ -201,8 +201,11 @@ def evaluate(
         worsening = (before - after) if score.higher_is_better else (after - before)
         if worsening + 1e-9 >= rule.mics * score.mic:
             mic_decimals = max(score.decimals, 1) if score.mic % 1 else 0
+            name = score.label
+            if (spec.short_title or spec.title) not in name:  # "FIQR Total", not "Total"
+                name = f"{spec.short_title or spec.title} {name.lower()}"
             summary = (
-                f"{spec.short_title or spec.title} {score.label}: "
+                f"{name}: "
                 f"{_shown(before, score.decimals)} → {_shown(after, score.decimals)} "
                 f"(worse by {_shown(worsening, score.decimals)}; "
                 f"minimal important change {_shown(score.mic, mic_decimals)})"
