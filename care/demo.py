@@ -171,4 +171,3 @@ def _contact_requests(episodes, now) -> int:
     ]
     ContactRequest.objects.bulk_create(made)
     return len(made)
-
