@@ -10,7 +10,7 @@ from tests.surveys.test_synthetic import TODAY, plan
 
 @pytest.fixture(scope="module")
 def population():
-    return plan(11, 1500)
+    return plan(11, 3000)
 
 
 def _episodes(plans):
@@ -36,10 +36,10 @@ def test_twelve_month_answers_are_not_a_copy_of_the_six_month_answers(population
         if "6-months" in answered and "12-months" in answered:
             pairs.append((answered["6-months"].answers, answered["12-months"].answers))
 
-    identical = sum(1 for six, twelve in pairs if six == twelve)
+    identical = [pair for pair in pairs if pair[0] == pair[1]]
 
-    assert len(pairs) > 50
-    assert identical / len(pairs) < 0.02
+    assert len(pairs) > 100
+    assert identical == []  # people never answer every item exactly as six months before
 
 
 def test_no_episode_gets_a_post_operative_questionnaire_on_top_of_a_coinciding_one(population):
