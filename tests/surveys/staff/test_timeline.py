@@ -83,5 +83,5 @@ def test_the_messages_table_names_the_questionnaire_in_words(client_a, episode_a
 
     page = client_a.get(reverse("staff:episode_detail", args=[episode_a.pk])).text
 
-    assert "<td>3 months after your referral</td>" in page
-    assert "<td>3-months</td>" not in page
+    assert "<td><strong>3 months after your referral</strong></td>" in page
+    assert "3-months<" not in page
