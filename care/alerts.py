@@ -44,29 +44,37 @@ def episode_findings(
     The reference for "since baseline" is the episode's baseline answer and nothing else: with no
     baseline answered, no change since baseline exists (the same rule as the timeline and the
     outcome figures). "Since the previous answers" is the latest earlier answer to the same
-    instrument.
+    instrument. A rule met by consecutive answers to its instrument raises one alert, on the
+    first of them: a patient still worse than at baseline six months later is the same news,
+    and repeating it would only teach staff to ignore alerts. Once an answer no longer meets
+    the rule, the next one that does raises a new alert.
     """
     answered = sorted(answered, key=lambda a: (a.submitted_at, a.response_id))
     baseline = next((a for a in answered if a.baseline), None)
     findings = []
     latest: dict[str, dict] = {}
+    firing: set[str] = set()  # rules met by the latest answer to their instrument
     for item in answered:
         for code, (spec, scores, answers) in item.results.items():
-            if only is None or item.response_id == only:
-                rules = rule_set.for_instrument(code)
-                if rules:
-                    reference = (
-                        baseline.results.get(code) if baseline and baseline is not item else None
-                    )
-                    for finding in evaluate(
-                        rules,
-                        spec,
-                        scores=scores,
-                        answers=answers,
-                        baseline=reference[1] if reference else None,
-                        previous=latest.get(code),
-                    ):
+            rules = rule_set.for_instrument(code)
+            if rules:
+                reference = (
+                    baseline.results.get(code) if baseline and baseline is not item else None
+                )
+                fired = evaluate(
+                    rules,
+                    spec,
+                    scores=scores,
+                    answers=answers,
+                    baseline=reference[1] if reference else None,
+                    previous=latest.get(code),
+                )
+                for finding in fired:
+                    new = finding.rule.code not in firing
+                    if new and (only is None or item.response_id == only):
                         findings.append((item, finding))
+                firing -= {rule.code for rule in rules}
+                firing |= {finding.rule.code for finding in fired}
             latest[code] = scores
     return findings
 

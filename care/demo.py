@@ -33,7 +33,7 @@ def demo_history_write(*, episode_ids=None, now: dt.datetime | None = None) -> d
     locked, bounced = _unlucky(episodes, now)
     return {
         "messages": _messages(episodes, now, bounced),
-        "alerts": _alerts(episodes, now),
+        "alerts": alerts_history_write(episodes, now),
         "contact_requests": _contact_requests(episodes, now),
         "locked": Invitation.objects.filter(pk__in=locked).update(
             locked_at=now - dt.timedelta(days=1), dob_attempts=5
@@ -121,7 +121,8 @@ def _messages(episodes, now, bounced: set[int]) -> int:
     return len(rows)
 
 
-def _alerts(episodes, now) -> int:
+def alerts_history_write(episodes, now) -> int:
+    """Raise the alerts the answers give; those older than a month were dealt with (closed)."""
     found = alerts_raise_all(episode_ids=episodes.values_list("pk", flat=True))
     # The demo stores answers first and dates them afterwards: an alert is dated by its answers.
     Alert.objects.filter(episode__in=episodes).update(

@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -79,20 +79,12 @@ def home(request):
     recent = episodes.select_related("patient", "pathway", "provider").order_by(
         "-referred_on", "-created_at", "-pk"
     )[:20]
-    counts = {
-        row["status"]: row["n"]
-        for row in Invitation.objects.filter(episode__in=episodes)
-        .values("status")
-        .annotate(n=Count("pk"))
-    }
-    statuses = [(label, counts.get(value, 0)) for value, label in Invitation.Status.choices]
     return render(
         request,
         "staff/home.html",
         {
             "find_form": FindPatientForm(),
-            "recent": recent,
-            "statuses": statuses,
+            "recent": recent,  # the worklist counts come from care's template tag
             "providers": Provider.objects.for_user(request.user),
         },
     )

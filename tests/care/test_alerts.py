@@ -102,3 +102,20 @@ def test_a_closed_alert_cannot_be_reopened_or_closed_twice(alert, staff_a):
 
     with pytest.raises(JourneyError, match="already closed"):
         alert_transition(alert=alert, to_state="closed", by=staff_a, note="again")
+
+
+def test_a_patient_still_worse_at_the_next_answers_gets_one_alert_not_one_each_time(episode_a):
+    answer(episode_a, "baseline", oks=30)
+    answer(episode_a, "6-weeks", oks=22)  # worse than baseline by a MIC or more
+    answer(episode_a, "3-months", oks=22)  # still: the same news
+
+    assert Alert.objects.filter(rule="oks-worse-since-baseline").count() == 1
+
+
+def test_worse_again_after_recovering_raises_a_new_alert(episode_a):
+    answer(episode_a, "baseline", oks=30)
+    answer(episode_a, "6-weeks", oks=22)
+    answer(episode_a, "3-months", oks=30)  # back to baseline
+    answer(episode_a, "6-months", oks=22)
+
+    assert Alert.objects.filter(rule="oks-worse-since-baseline").count() == 2
