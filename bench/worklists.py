@@ -79,6 +79,7 @@ def main() -> None:
 
     from care.demo import alerts_history_write, demo_history_write
     from care.models import Alert, ContactRequest
+    from notifications.models import Notification
     from outcomes.alert_rules import current_rule_set
     from surveys.models import Episode, Provider, Response
 
@@ -91,14 +92,18 @@ def main() -> None:
         started = time.perf_counter()
         call_command("generate_population", patients=args.patients, seed=args.seed, reset=True)
         print(f"Population loaded in {time.perf_counter() - started:,.0f} s", flush=True)
+    if not Notification.objects.filter(template="demo").exists():
         started = time.perf_counter()
         Alert.objects.all().delete()
         ContactRequest.objects.all().delete()
         history = demo_history_write()
         active = Episode.objects.filter(status=Episode.Status.ACTIVE).order_by("pk")
         ContactRequest.objects.bulk_create(
-            ContactRequest(episode_id=pk, provider_id=provider, requested_at=timezone.now())
-            for pk, provider in active.values_list("pk", "provider_id")[::200]
+            (
+                ContactRequest(episode_id=pk, provider_id=provider, requested_at=timezone.now())
+                for pk, provider in active.values_list("pk", "provider_id")[::200]
+            ),
+            ignore_conflicts=True,  # the demo history already asked for a few
         )
         print(f"History written in {time.perf_counter() - started:,.0f} s: {history}", flush=True)
     if args.skip_load and args.rebuild_alerts:

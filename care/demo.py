@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from care.alerts import alerts_raise_all
@@ -113,11 +113,11 @@ def _messages(episodes, now, bounced: set[int]) -> int:
                     else at + dt.timedelta(minutes=1),
                 )
             )
-    Notification.objects.bulk_create(rows, batch_size=1000)
-    # created_at is automatic: date each message when it went out.
-    for row in rows:
-        row.created_at = row.sent_at
-    Notification.objects.bulk_update(rows, ["created_at"], batch_size=1000)
+    Notification.objects.bulk_create(rows, batch_size=2000)
+    # created_at is automatic: date each message when it went out (one UPDATE).
+    Notification.objects.filter(template="demo", invitation__episode__in=episodes).update(
+        created_at=F("sent_at")
+    )
     return len(rows)
 
 

@@ -10,3 +10,15 @@ def nhs_number(value) -> str:
     if len(digits) != 10:
         return str(value or "")
     return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+
+
+@register.filter
+def language_name(code) -> str:
+    """``en`` -> ``English``: the settings' languages by primary subtag, else the code itself."""
+    from django.conf import settings
+
+    wanted = str(code or "").lower().split("-")[0]
+    for language, name in settings.LANGUAGES:
+        if language.lower().split("-")[0] == wanted:
+            return str(name)
+    return str(code or "")
