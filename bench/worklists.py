@@ -86,6 +86,11 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("This benchmark needs PostgreSQL (--database-url postgres://...).")
     settings.ALLOWED_HOSTS = ["testserver"]
+    # Pages reference static files; without collectstatic's manifest, serve them plainly.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     setup_test_environment()
     call_command("migrate", verbosity=0)
     if not args.skip_load:

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 def digest_counts(user) -> dict[str, int]:
     """What the e-mail says: numbers only, from the same selectors as the staff home."""
-    return worklists.counts(user)
+    return worklists.counts(user, fresh=True)
 
 
 def alert_digests_send(*, today: dt.date | None = None) -> int:

@@ -22,7 +22,31 @@ PAGE_SIZE = 50
 
 
 def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    """One page of a worklist, running its (filtered, ordered) query once: the ids in order (a
+    worklist holds thousands at most), then the page's rows with their related records.
+    Paginating the queryset itself would run the filters twice, for the count and the rows."""
+    ids = list(queryset.values_list("pk", flat=True))
+    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
+    by_pk = {row.pk: row for row in _with_related(queryset, page.object_list)}
+    page.object_list = [by_pk[pk] for pk in page.object_list if pk in by_pk]
+    return page
+
+
+def _with_related(queryset, ids):
+    """The rows of ``ids`` with the same select_related as ``queryset`` (no filters again)."""
+    rows = queryset.model.objects.filter(pk__in=list(ids))
+    related = queryset.query.select_related
+    if isinstance(related, dict):
+        rows = rows.select_related(*_paths(related))
+    return rows
+
+
+def _paths(tree: dict, prefix: str = "") -> list[str]:
+    paths = []
+    for name, children in tree.items():
+        path = f"{prefix}{name}"
+        paths += _paths(children, f"{path}__") if children else [path]
+    return paths
 
 
 def _labels(invitations) -> dict:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from care.models import Alert, ContactRequest, StaffContact
@@ -88,13 +89,9 @@ def no_contact(user, weeks: int, now: dt.datetime | None = None):
             status=Episode.Status.ACTIVE,
             referred_on__lt=since_day,
         )
-        .exclude(
-            Exists(
-                Invitation.objects.filter(episode=episode).filter(
-                    Q(sent_at__gte=since) | Q(completed_at__gte=since)
-                )
-            )
-        )
+        # Every message sent is a notification (the link, reminders, new links), so "sent" is
+        # read there (index notification_sent); answers are the invitations completed.
+        .exclude(Exists(Invitation.objects.filter(episode=episode, completed_at__gte=since)))
         .exclude(
             Exists(Notification.objects.filter(invitation__episode=episode, sent_at__gte=since))
         )
@@ -112,8 +109,27 @@ def alerts_open(user, states=(Alert.State.NEW, Alert.State.SEEN)):
     return Alert.objects.for_user(user).filter(state__in=states)
 
 
-def counts(user) -> dict[str, int]:
-    """The numbers on the staff home, one query each."""
+def counts(user, *, fresh: bool = False) -> dict[str, int]:
+    """The numbers on the staff home, one query each, kept for ``COUNTS_CACHE_SECONDS`` per set
+    of providers (every user of a service sees the same numbers; the worklist pages themselves
+    are always live). ``fresh`` skips the cache (the daily e-mail)."""
+    key = (
+        "care:counts:"
+        + ",".join(map(str, sorted(provider_ids(user))))
+        + (":all" if user.is_superuser else "")
+    )
+    seconds = int(getattr(settings, "WORKLIST_COUNTS_CACHE_SECONDS", 60))
+    if not fresh and seconds:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    result = _counts(user)
+    if seconds:
+        cache.set(key, result, seconds)
+    return result
+
+
+def _counts(user) -> dict[str, int]:
     alerts = {
         (row["level"]): row["n"]
         for row in alerts_open(user).values("level").annotate(n=Count("pk"))

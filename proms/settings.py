@@ -333,3 +333,5 @@ NOTIFICATIONS_SCHEDULER_SECONDS = int(os.environ.get("NOTIFICATIONS_SCHEDULER_SE
 
 # Worklists (care/): "no contact for N weeks" starts at this many weeks (staff can pick others).
 WORKLIST_NO_CONTACT_WEEKS = int(os.environ.get("WORKLIST_NO_CONTACT_WEEKS", "12"))
+# The worklist counts on the staff home are kept this long per service (the lists are live).
+WORKLIST_COUNTS_CACHE_SECONDS = int(os.environ.get("WORKLIST_COUNTS_CACHE_SECONDS", "60"))

@@ -30,3 +30,9 @@ def plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def live_worklist_counts(settings):
+    """Worklist counts straight from the database (tests/care/test_worklists.py tests the cache)."""
+    settings.WORKLIST_COUNTS_CACHE_SECONDS = 0

@@ -236,3 +236,20 @@ def test_a_user_of_another_provider_cannot_see_or_act_on_an_item(client_a, every
 
 def test_worklists_need_a_log_in(client):
     assert client.get(reverse("care:alerts")).status_code == 302
+
+
+def test_the_home_counts_are_kept_a_minute_per_service_and_the_email_reads_them_fresh(
+    settings, staff_a, episode_a
+):
+    from django.core.cache import cache
+
+    from care import worklists
+
+    settings.WORKLIST_COUNTS_CACHE_SECONDS = 60
+    cache.clear()
+    before = worklists.counts(staff_a)
+    contact_request_create(invitation=episode_a.invitations.get(timepoint="baseline"))
+
+    assert worklists.counts(staff_a) == before
+    assert worklists.counts(staff_a, fresh=True)["contact_requests"] == 1
+    cache.clear()
