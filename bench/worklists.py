@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 PAGES = [
     ("Find a patient (baseline)", "staff:patient_find", {}),
-    ("staff home: six worklist counts", "staff:home", {}),
+    ("staff home: six worklist counts (uncached)", "staff:home", {"_cache": 0}),
+    ("staff home: six worklist counts (cached 60 s)", "staff:home", {"_cache": 60}),
     ("worklists home", "care:home", {}),
     ("score alerts (new and seen)", "care:alerts", {}),
     ("score alerts (closed)", "care:alerts", {"state": "closed"}),
@@ -170,6 +171,8 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     baseline = None
     for label, name, params in PAGES:
+        params = dict(params)
+        settings.WORKLIST_COUNTS_CACHE_SECONDS = params.pop("_cache", 0)
         url = reverse(name)
         for _ in range(2):
             warm = client.get(url, params)

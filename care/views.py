@@ -63,7 +63,7 @@ def _labels(invitations) -> dict:
 
 @staff_required
 def home(request):
-    return render(request, "care/home.html", {"counts": worklists.counts(request.user)})
+    return render(request, "care/home.html")  # the counts come from care_tags.worklist_counts
 
 
 @staff_required
@@ -162,7 +162,7 @@ def contact_requests(request):
     page = _page(
         request,
         worklists.contact_requests(request.user).select_related(
-            "episode__patient", "episode__pathway", "provider"
+            "episode__patient", "episode__pathway", "episode__provider"
         ),
     )
     return render(request, "care/contact_requests.html", {"page": page})
@@ -201,7 +201,7 @@ def alerts(request):
         shown = "open"
     queryset = (
         worklists.alerts_open(request.user, ALERT_FILTERS[shown])
-        .select_related("episode__patient", "episode__pathway", "provider")
+        .select_related("episode__patient", "episode__pathway", "episode__provider")
         .order_by("level", "-raised_at", "-pk")  # "routine" sorts after "urgent"
     )
     return render(
@@ -233,7 +233,7 @@ def _actions(alert: Alert) -> list[dict]:
 def alert_detail(request, pk):
     alert = get_object_or_404(
         Alert.objects.for_user(request.user).select_related(
-            "episode__patient", "episode__pathway", "provider", "response__invitation"
+            "episode__patient", "episode__pathway", "episode__provider", "response__invitation"
         ),
         pk=pk,
     )

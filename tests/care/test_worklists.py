@@ -253,3 +253,16 @@ def test_the_home_counts_are_kept_a_minute_per_service_and_the_email_reads_them_
     assert worklists.counts(staff_a) == before
     assert worklists.counts(staff_a, fresh=True)["contact_requests"] == 1
     cache.clear()
+
+
+@pytest.mark.parametrize("name", ["alerts", "contact_requests"])
+def test_a_worklist_page_reads_a_fixed_number_of_queries_however_long(
+    client_a, provider_a, staff_a, django_assert_max_num_queries, name
+):
+    for _ in range(12):  # one query per row would need more than 12
+        episode = enrol(provider_a, staff_a)
+        answer(episode, "baseline", ad=5)
+        contact_request_create(invitation=episode.invitations.get(timepoint="baseline"))
+
+    with django_assert_max_num_queries(12):
+        assert client_a.get(reverse(f"care:{name}")).status_code == 200
