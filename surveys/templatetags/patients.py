@@ -22,3 +22,12 @@ def language_name(code) -> str:
         if language.lower().split("-")[0] == wanted:
             return str(name)
     return str(code or "")
+
+
+@register.simple_tag
+def find_by_name_form(form=None):
+    """The "find by name and date of birth" form: the one the view bound, else an empty one (the
+    staff home and the find page include it without a view of their own)."""
+    from surveys.forms import FindByNameForm
+
+    return form if form else FindByNameForm()

@@ -214,3 +214,11 @@ def test_recent_enrolments_are_listed_newest_referral_first(client_a, provider_a
     page = client_a.get(reverse("staff:home")).text
 
     assert page.index("Newest") < page.index("Middle") < page.index("Oldest")
+
+
+@pytest.mark.parametrize("name", ["staff:home", "staff:patient_find"])
+def test_the_find_pages_offer_the_search_by_name_and_date_of_birth(client_a, name):
+    page = client_a.get(reverse(name)).text
+
+    assert f'action="{reverse("staff:patient_search")}"' in page
+    assert 'name="family_name"' in page and 'name="date_of_birth_0"' in page
