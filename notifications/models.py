@@ -120,6 +120,14 @@ class Notification(models.Model):
                 condition=Q(status="sending"),
             ),
             models.Index(fields=["provider_message_id"], name="notification_provider_id"),
+            # Worklists (care/worklists.py): messages that failed, and whether any message went
+            # to an episode's patient since a date (no contact for N weeks).
+            models.Index(
+                fields=["invitation"],
+                name="notification_failed",
+                condition=Q(status__in=["failed", "permanent-failure"]),
+            ),
+            models.Index(fields=["invitation", "sent_at"], name="notification_sent"),
         ]
 
     def __str__(self) -> str:

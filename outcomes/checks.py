@@ -14,6 +14,12 @@ def definitions_check(app_configs, **kwargs) -> list[Error]:
         definitions = catalogue()
     except DefinitionError as error:
         return [Error(str(error), id="outcomes.E001")]
+    try:  # the alert rules name instruments, scores and items of these definitions
+        from outcomes.alert_rules import load_rule_sets
+
+        load_rule_sets(definitions=definitions)
+    except DefinitionError as error:
+        return [Error(str(error), id="outcomes.E004")]
     errors = []
     for spec in definitions.instruments.values():
         errors.extend(_scoring_check(spec))

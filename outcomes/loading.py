@@ -418,6 +418,9 @@ def parse_pathway(data: Any, path: Path, *, checksum: str = "") -> PathwaySpec:
     if len(set(reminder_days)) != len(reminder_days):  # one reminder per day offset
         raise DefinitionError(f"{path}: reminder_days must not repeat a day.")
     procedure_types = _procedure_types(fields)
+    coinciding = fields.get("coinciding_within_days", int, 0)
+    if coinciding < 0:
+        raise DefinitionError(f"{path}: coinciding_within_days is a number of days, 0 or more.")
     known = {p.code for p in procedure_types}
     for timepoint in timepoints:
         unknown = [code for code in timepoint.procedures if code not in known]
@@ -437,6 +440,7 @@ def parse_pathway(data: Any, path: Path, *, checksum: str = "") -> PathwaySpec:
         timepoints=timepoints,
         reminder_days=tuple(sorted(reminder_days)),
         procedure_types=procedure_types,
+        coinciding_within_days=coinciding,
         checksum=checksum,
         path=str(path),
     )

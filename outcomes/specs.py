@@ -224,6 +224,10 @@ class PathwaySpec:
     timepoints: tuple[Timepoint, ...]
     reminder_days: tuple[int, ...] = (3, 7)
     procedure_types: tuple[ProcedureType, ...] = ()  # offered when staff record a procedure
+    # A timepoint started by an event (e.g. 6 months after a knee replacement) is not scheduled
+    # when another questionnaire of the episode asking at least its instruments is due within
+    # this many days of it: the patient answers that one (0: the rule is off; scheduling.py).
+    coinciding_within_days: int = 0
     checksum: str = ""
     path: str = field(default="", compare=False)
 

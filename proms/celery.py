@@ -27,6 +27,11 @@ app.conf.beat_schedule = {
         "task": "surveys.rebuild_paired_results",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The daily alert e-mail to clinicians who opted in (counts and a link only), 07:30 UK.
+    "care-alert-digests": {
+        "task": "care.send_alert_digests",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 
 

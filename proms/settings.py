@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "surveys",
     "notifications",
     "analytics",
+    "care",
 ]
 
 MIDDLEWARE = [
@@ -445,3 +446,8 @@ NOTIFICATIONS_STALE_CLAIM_SECONDS = int(os.environ.get("NOTIFICATIONS_STALE_CLAI
 NOTIFICATIONS_REQUEUE_SECONDS = int(os.environ.get("NOTIFICATIONS_REQUEUE_SECONDS", "600"))
 # The embedded scheduler of scripts/serve (manage.py run_scheduler) ticks this often.
 NOTIFICATIONS_SCHEDULER_SECONDS = int(os.environ.get("NOTIFICATIONS_SCHEDULER_SECONDS", "30"))
+
+# Worklists (care/): "no contact for N weeks" starts at this many weeks (staff can pick others).
+WORKLIST_NO_CONTACT_WEEKS = int(os.environ.get("WORKLIST_NO_CONTACT_WEEKS", "12"))
+# The worklist counts on the staff home are kept this long per service (the lists are live).
+WORKLIST_COUNTS_CACHE_SECONDS = int(os.environ.get("WORKLIST_COUNTS_CACHE_SECONDS", "60"))

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from care.views_patient import contact_request
 from proms import admin as _superuser_only_admin  # noqa: F401 - admin for superusers only
 from proms import views
 
@@ -17,7 +18,10 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("staff/notifications/", include("notifications.urls")),
     path("callbacks/notify/", include("notifications.urls_callbacks")),
+    path("staff/worklists/", include("care.urls")),
     path("staff/", include("surveys.urls_staff")),
+    # "Please contact me" on the done page (care), under the link's own cookie path.
+    path("q/<str:token>/contact/", contact_request, name="patient_contact_request"),
     path("q/", include("surveys.urls_patient")),
     path("l/", include("notifications.urls_letters")),  # the short code on a letter
 ]

@@ -234,6 +234,40 @@ class FindPatientForm(StaffForm):
     nhs_number = NHSNumberField()
 
 
+class PatientDetailsForm(PatientForm):
+    """The details page: everything on "Add a patient" but the NHS number, which identifies the
+    record (a wrong one is a different patient, not an edit)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["nhs_number"]
+
+
+class FindByNameForm(StaffForm):
+    """Find a patient by last name and date of birth (first name optional) when the NHS number
+    is not to hand. Only patients at the user's services are searched."""
+
+    family_name = forms.CharField(
+        label=_("Last name"),
+        max_length=100,
+        error_messages={"required": _("Enter the patient's last name.")},
+    )
+    given_name = forms.CharField(
+        label=_("First name (optional)"),
+        help_text=_("The start of it is enough"),
+        max_length=100,
+        required=False,
+    )
+    date_of_birth = DateField(
+        label=_("Date of birth"),
+        help_text=_("For example, 14 3 1948"),
+        error_messages={
+            "required": _("Enter the patient's date of birth."),
+            "incomplete": _("Enter the day, month and year of birth."),
+        },
+    )
+
+
 class EnrolForm(StaffForm):
     pathway = forms.ModelChoiceField(
         label=_("Pathway"),

@@ -302,6 +302,18 @@ class Invitation(models.Model):
                 name="invitation_due",
                 condition=Q(status__in=["scheduled", "sent", "opened", "partial"]),
             ),
+            # Worklists (care/worklists.py): questionnaires past their due date still outstanding,
+            # and links locked by wrong dates of birth, without reading the scheduled future.
+            models.Index(
+                fields=["due_on"],
+                name="invitation_outstanding_due",
+                condition=Q(status__in=["scheduled", "sent", "opened", "partial"]),
+            ),
+            models.Index(
+                fields=["locked_at"],
+                name="invitation_locked",
+                condition=Q(locked_at__isnull=False),
+            ),
             # Response rates (outcomes/summaries.py): read from the index alone on PostgreSQL,
             # without visiting the wide invitation rows (drafts, instruments).
             models.Index(

@@ -42,3 +42,31 @@ def windows(
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A questionnaire the episode already has: its timepoint, due date and instrument codes."""
+
+    timepoint: str
+    due_on: dt.date
+    instruments: frozenset[str]
+
+
+def coinciding(window: Window, scheduled: list[Scheduled], within_days: int) -> Scheduled | None:
+    """The questionnaire that already covers ``window``, if any (the coinciding-timepoints rule).
+
+    A knee replacement on the referral day would add "6 months after your operation" with the
+    window of "6 months after your referral": two questionnaires at once. The pathway's
+    ``coinciding_within_days`` decides: a new window due within that many days of a
+    questionnaire the episode already has, which asks every instrument the new one asks, is not
+    scheduled; that questionnaire serves for both, so no question goes unasked. Only
+    event-anchored windows are tested (the caller passes them), never the referral's own.
+    """
+    if within_days <= 0:
+        return None
+    wanted = set(window.instruments)
+    for other in sorted(scheduled, key=lambda s: abs((s.due_on - window.due_on).days)):
+        if abs((other.due_on - window.due_on).days) <= within_days and wanted <= other.instruments:
+            return other
+    return None

@@ -35,6 +35,7 @@ from surveys.models import (
     Response,
 )
 from surveys.pairs import paired_results_refresh
+from surveys.signals import response_stored
 from surveys.tokens import token_new
 from surveys.validators import name_normalise
 
@@ -134,11 +135,38 @@ def episode_enrol(
 
 
 def _schedule(
-    episode: Episode, anchor: str, anchor_date: dt.date, anchor_event, procedure: str | None = None
+    episode: Episode,
+    anchor: str,
+    anchor_date: dt.date,
+    anchor_event,
+    procedure: str | None = None,
+    served: dict | None = None,
 ) -> int:
+    """Write the anchor's windows as invitations; ``served`` collects, by timepoint, the
+    questionnaire that already covers a coinciding window (scheduling.coinciding)."""
     spec = pathway_spec(episode.pathway)
     definitions = catalogue()
     now = timezone.now()
+    windows = [
+        window
+        for window in scheduling.windows(spec, anchor, anchor_date, procedure)
+        if window.closes_on >= timezone.localdate()  # a window already closed is not owed
+    ]
+    if anchor != "referral" and spec.coinciding_within_days and windows:
+        existing = [
+            scheduling.Scheduled(timepoint, due_on, frozenset(code for code, _v in instruments))
+            for timepoint, due_on, instruments in episode.invitations.exclude(
+                status__in=[Invitation.Status.CANCELLED, Invitation.Status.EXPIRED]
+            ).values_list("timepoint", "due_on", "instruments")
+        ]
+        kept = []
+        for window in windows:
+            other = scheduling.coinciding(window, existing, spec.coinciding_within_days)
+            if other is None:
+                kept.append(window)
+            elif served is not None:
+                served[window.timepoint] = other.timepoint
+        windows = kept
     rows = [
         Invitation(
             episode=episode,
@@ -153,8 +181,7 @@ def _schedule(
             ],
             next_action_at=max(now, _start_of(window.opens_on)),
         )
-        for window in scheduling.windows(spec, anchor, anchor_date, procedure)
-        if window.closes_on >= timezone.localdate()  # a window already closed is not owed
+        for window in windows
     ]
     Invitation.objects.bulk_create(rows)
     return len(rows)
@@ -217,9 +244,17 @@ def event_record(
             )
         details["cancelled"] = cancelled
     else:
+        served: dict[str, str] = {}
         details["scheduled"] = _schedule(
-            episode, kind, occurred_on, anchor_event=event, procedure=procedure or None
+            episode,
+            kind,
+            occurred_on,
+            anchor_event=event,
+            procedure=procedure or None,
+            served=served,
         )
+        if served:  # timepoint -> the questionnaire that covers it (coinciding timepoints)
+            details["served_by"] = served
     audit_record(actor=by, action="episode.event_recorded", obj=episode, details=details)
     return event
 
@@ -244,6 +279,71 @@ def invitation_link_issue(*, invitation: Invitation, by=None) -> str:
     invitation.save(update_fields=fields)
     audit_record(actor=by, action="invitation.link_issued", obj=invitation)
     return token
+
+
+@transaction.atomic
+def invitation_unlock(*, invitation: Invitation, by) -> Invitation:
+    """Let a link locked after wrong dates of birth work again, once staff have spoken to the
+    patient (the same link: no new message is sent). Raises :class:`JourneyError` when there is
+    nothing to unlock."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.locked_at is None:
+        raise JourneyError(_("This link is not locked."))
+    if invitation.status not in Invitation.OUTSTANDING:
+        raise JourneyError(_("This questionnaire is no longer open, so its link stays closed."))
+    invitation.locked_at = None
+    invitation.dob_attempts = 0
+    invitation.save(update_fields=["locked_at", "dob_attempts"])
+    audit_record(actor=by, action="invitation.unlocked", obj=invitation)
+    return invitation
+
+
+# The patient's details staff may change on the details page (never the NHS number: a wrong
+# number means a wrong patient record, which is a matter for the records team).
+PATIENT_EDITABLE = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "address_line_1",
+    "address_line_2",
+    "town",
+    "postcode",
+    "practice",
+    "mobile",
+    "email",
+    "preferred_channel",
+    "preferred_language",
+    "contact_consent",
+)
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, by, **fields) -> list[str]:
+    """Save changed details (already validated by the form) and return the names changed.
+
+    The audit record names the fields, never their values. Saving with ``update_fields`` lets
+    the notifications app see consent or a way of contact arrive: questionnaires that were
+    waiting for them go out at the next tick (notifications.services.patient_contact_changed).
+    """
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    changed = []
+    for name in PATIENT_EDITABLE:
+        if name in fields and getattr(patient, name) != fields[name]:
+            setattr(patient, name, fields[name])
+            changed.append(name)
+    if not changed:
+        return []
+    if "postcode" in changed:
+        patient.area_id = (
+            PostcodeArea.objects.filter(postcode=patient.postcode)
+            .values_list("area", flat=True)
+            .first()
+        )
+        changed.append("area")
+    patient.save(update_fields=changed)
+    audit_record(actor=by, action="patient.updated", obj=patient, details={"fields": changed})
+    return changed
 
 
 def invitation_is_answerable(invitation: Invitation, today: dt.date | None = None) -> bool:
@@ -413,6 +513,8 @@ def _response_store(*, invitation: Invitation, answers, mode: str, by) -> Submis
     # A first response in its episode has nothing to pair with, and no pairs to replace.
     if getattr(invitation, "episode_responded", True):
         paired_results_refresh(episode_ids=[invitation.episode_id])
+    # Apps above this one act on new answers in the same transaction (score alerts: care).
+    response_stored.send(sender=Response, response=response)
     if by is not None:
         audit_record(actor=by, action="response.entered", obj=response, details={"mode": mode})
     logger.info("Response %s stored for invitation %s", response.pk, invitation.pk)

@@ -646,11 +646,25 @@ def _episode_plan(context, rng, patient, condition, referred_on, today) -> Episo
         index = next(
             i for i, e in enumerate(episode.events) if e.kind == EpisodeEvent.Kind.PROCEDURE
         )
+        # The pathway's coinciding-timepoints rule, as surveys.services._schedule applies it.
+        scheduled = [
+            scheduling.Scheduled(w.timepoint, w.due_on, frozenset(w.instruments))
+            for w, _ in windows
+        ]
         windows += [
             (w, index)
             for w in scheduling.windows(spec, "procedure", operated_on, condition.procedure)
+            if scheduling.coinciding(w, scheduled, spec.coinciding_within_days) is None
         ]
     windows.sort(key=lambda pair: pair[0].due_on)
+    if episode.closed_on is None and windows and windows[-1][0].closes_on < today:
+        # Every questionnaire is behind the patient: the service would have discharged them
+        # (an episode "Active" with nothing left to ask cannot happen). A few weeks after the
+        # last window closed, never in the future.
+        last = max(w.closes_on for w, _ in windows)
+        discharged = min(today, last + dt.timedelta(days=rng.randint(7, 42)))
+        episode.events.append(EventPlan(EpisodeEvent.Kind.DISCHARGE, discharged))
+        episode.closed_on, episode.status = discharged, Episode.Status.DISCHARGED
 
     def severity(on: dt.date) -> float:
         days = (on - referred_on).days
@@ -665,7 +679,7 @@ def _episode_plan(context, rng, patient, condition, referred_on, today) -> Episo
         willing -= 0.1
     style = rng.randrange(ANSWER_STYLES)
     answered_last = True
-    for window, event_index in windows:
+    for number, (window, event_index) in enumerate(windows):
         invitation = InvitationPlan(
             timepoint=window.timepoint,
             event_index=event_index,
@@ -696,8 +710,17 @@ def _episode_plan(context, rng, patient, condition, referred_on, today) -> Episo
             submitted_at = _at(answered_on, rng.randint(8, 21), rng.randint(0, 59))
             invitation.status = Invitation.Status.COMPLETED
             invitation.opened_at = submitted_at - dt.timedelta(minutes=rng.randint(4, 20))
+            # Each questionnaire gets its own item-level noise: people never answer every item
+            # exactly as last time, even when they are no better or worse (at 6 and 12 months).
             invitation.response = _response_plan(
-                context, rng, provider, window, severity(answered_on), submitted_at, patient, style
+                context,
+                rng,
+                provider,
+                window,
+                severity(answered_on),
+                submitted_at,
+                patient,
+                (style + number) % ANSWER_STYLES,
             )
             answered_last = True
             continue

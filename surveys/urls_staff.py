@@ -1,5 +1,6 @@
 from django.urls import path
 
+from surveys import views_patients
 from surveys import views_staff as views
 
 app_name = "staff"
@@ -7,7 +8,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("patients/new/", views.patient_new, name="patient_new"),
     path("patients/find/", views.patient_find, name="patient_find"),
+    path("patients/search/", views_patients.patient_search, name="patient_search"),
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
+    path("patients/<int:pk>/details/", views_patients.patient_edit, name="patient_edit"),
     path("patients/<int:pk>/enrol/", views.episode_new, name="episode_new"),
     path("episodes/<int:pk>/", views.episode_detail, name="episode_detail"),
     path("episodes/<int:pk>/events/new/", views.event_new, name="event_new"),

@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -82,23 +82,16 @@ def _enrollable_patient(request, pk):
 @staff_required
 def home(request):
     episodes = Episode.objects.for_user(request.user)
+    # Newest referral first (date order staff expect), then the latest enrolled that day.
     recent = episodes.select_related("patient", "pathway", "provider").order_by(
-        "-created_at", "-pk"
+        "-referred_on", "-created_at", "-pk"
     )[:20]
-    counts = {
-        row["status"]: row["n"]
-        for row in Invitation.objects.filter(episode__in=episodes)
-        .values("status")
-        .annotate(n=Count("pk"))
-    }
-    statuses = [(label, counts.get(value, 0)) for value, label in Invitation.Status.choices]
     return render(
         request,
         "staff/home.html",
         {
             "find_form": FindPatientForm(),
-            "recent": recent,
-            "statuses": statuses,
+            "recent": recent,  # the worklist counts come from care's template tag
             "providers": Provider.objects.for_user(request.user),
             "held_pathways": pathways_awaiting_wording(),
         },
@@ -213,9 +206,34 @@ def _number(value, decimals):
     return str(value)
 
 
+def _score_range(score) -> str:
+    """ "0 to 48, higher is better": what a number means, beside it."""
+    if score.minimum is None or score.maximum is None:
+        return ""
+    low, high = (_number(v, score.decimals if v % 1 else 0) for v in (score.minimum, score.maximum))
+    if score.higher_is_better is None:
+        return _("%(low)s to %(high)s") % {"low": low, "high": high}
+    better = _("higher is better") if score.higher_is_better else _("lower is better")
+    return _("%(low)s to %(high)s, %(better)s") % {"low": low, "high": high, "better": better}
+
+
+def status_label(invitation: Invitation) -> str:
+    """The status in words; a link locked by wrong dates of birth says so, whatever its status."""
+    if invitation.locked_at is not None and invitation.status in Invitation.OUTSTANDING:
+        return _("Locked (wrong dates of birth)")
+    return invitation.get_status_display()
+
+
 def timeline(episode: Episode) -> list[dict]:
-    """Each invitation with its label, window, status in words and scores with change."""
-    labels = {tp.code: tp.label for tp in pathway_spec(episode.pathway).timepoints}
+    """Each invitation with its label, window, status in words and scores with change.
+
+    Change is shown against the pathway's baseline questionnaire only (its first timepoint), as
+    in the outcome figures: when the baseline was never answered (it expired), no change since
+    baseline exists, and none is worked out against a later answer.
+    """
+    spec_pathway = pathway_spec(episode.pathway)
+    labels = {tp.code: tp.label for tp in spec_pathway.timepoints}
+    baseline_code = spec_pathway.timepoints[0].code
     invitations = list(
         episode.invitations.select_related("response", "anchor_event").prefetch_related(
             "response__results__instrument"
@@ -226,15 +244,21 @@ def timeline(episode: Episode) -> list[dict]:
     unworded = (
         frozenset() if placeholder_wording_allowed() else instruments_without_patient_wording()
     )
-    baseline: dict[str, dict] = {}  # instrument code -> scores of the first answered timepoint
+    baseline: dict[str, dict] = {}  # instrument code -> scores of the baseline answers
+    for invitation in invitations:
+        is_baseline = invitation.timepoint == baseline_code and invitation.anchor_event_id is None
+        if is_baseline and _has_response(invitation):
+            for result in invitation.response.results.all():
+                baseline[result.instrument.code] = result.scores
     rows = []
     for invitation in sorted(invitations, key=lambda i: (i.due_on, i.pk)):
         response = getattr(invitation, "response", None) if _has_response(invitation) else None
+        is_baseline = invitation.timepoint == baseline_code and invitation.anchor_event_id is None
         scores = []
         if response is not None:
             for result in sorted(response.results.all(), key=lambda r: r.instrument.code):
                 spec = definitions.instrument(result.instrument.code, result.instrument.version)
-                first = baseline.get(spec.code)
+                first = None if is_baseline else baseline.get(spec.code)
                 for score in spec.scores:
                     value = result.scores.get(score.name)
                     if value is None or score.kind == "label":
@@ -243,6 +267,7 @@ def timeline(episode: Episode) -> list[dict]:
                         "instrument": spec.short_title or spec.title,
                         "label": score.label,
                         "value": _number(value, score.decimals),
+                        "range": _score_range(score),
                         "change": None,
                         "direction": None,
                     }
@@ -257,11 +282,13 @@ def timeline(episode: Episode) -> list[dict]:
                         row["change"] = sign + _number(diff, score.decimals)
                         row["direction"] = classify_change(score, before, value)
                     scores.append(row)
-                baseline.setdefault(spec.code, result.scores)
         rows.append(
             {
                 "invitation": invitation,
                 "label": labels.get(invitation.timepoint, invitation.timepoint),
+                "status": status_label(invitation),
+                "is_baseline": is_baseline,
+                "no_baseline": bool(scores) and not is_baseline and not baseline,
                 "response": response,
                 "scores": scores,
                 "outstanding": invitation.status in Invitation.OUTSTANDING,
@@ -305,6 +332,7 @@ def episode_detail(request, pk):
             "episode": episode,
             "patient": episode.patient,
             "rows": timeline(episode),
+            "baseline_label": pathway_spec(episode.pathway).timepoints[0].label,
             "events": _events(episode),
             "active": episode.status == Episode.Status.ACTIVE,
         },

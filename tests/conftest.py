@@ -41,6 +41,12 @@ def plain_static_files(settings):
 
 
 @pytest.fixture(autouse=True)
+def live_worklist_counts(settings):
+    """Worklist counts straight from the database (tests/care/test_worklists.py tests the cache)."""
+    settings.WORKLIST_COUNTS_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def staff_logins_verified(monkeypatch):
     """``client.force_login(user)`` also passes the second factor, as a real log-in would after
     the code page, so tests of staff pages need no ceremony. ``second_factor=False`` leaves the

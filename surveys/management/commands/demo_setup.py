@@ -22,6 +22,7 @@ from accounts.services import backup_codes_issue
 from outcomes.models import Pathway
 from surveys import reference, services, synthetic
 from surveys.models import Area, Invitation, Patient, Practice
+from surveys.signals import population_written
 
 DEMO_SEED = 2026
 DEMO_PATIENTS = 200
@@ -84,6 +85,8 @@ class Command(BaseCommand):
                 context, patients=options["patients"], today=timezone.localdate()
             )
             stats = synthetic.population_write(plans, via_services=True)
+            # Messages, alerts and requests of the demo's history (notifications, care).
+            population_written.send(sender=self.__class__, episode_ids=None)
             self.stdout.write(
                 f"Demo patients: {stats.patients} with {stats.episodes} episodes and "
                 f"{stats.responses} scored responses."

@@ -10,6 +10,7 @@ from surveys import services
 from surveys.models import Episode, EpisodeEvent, Invitation, Response
 from surveys.questionnaire import instrument_pages, is_scale_box
 from tests.factories import PatientFactory
+from tests.surveys.staff.conftest import enrol
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +66,13 @@ def test_enrol_refuses_future_date_and_other_provider(client_a, episode_a, provi
     assert Episode.objects.filter(patient=episode_a.patient).count() == 1
 
 
-def test_procedure_needs_its_type_and_a_knee_replacement_starts_timepoints(client_a, episode_a):
+def test_procedure_needs_its_type_and_a_knee_replacement_starts_timepoints(
+    client_a, provider_a, staff_a
+):
+    # Referred 100 days ago: the operation's questionnaires do not coincide with the referral's.
+    episode_a = enrol(
+        provider_a, staff_a, referred_on=timezone.localdate() - dt.timedelta(days=100)
+    )
     url = reverse("staff:event_new", args=[episode_a.pk])
     day = timezone.localdate()
     body = client_a.post(url, {"kind": "procedure", **date_parts("occurred_on", day)})
