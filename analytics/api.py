@@ -22,8 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import summaries
-from outcomes import disclosure
+from analytics import disclosure, summaries
 from outcomes.exports import ErrorSerializer
 from outcomes.loading import catalogue
 from outcomes.permissions import AggregateAccess

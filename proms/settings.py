@@ -266,7 +266,7 @@ LOGGING = {
 # Where licensees keep licensed instrument wording (never committed; see README).
 LICENSED_WORDING_DIR = Path(os.environ.get("LICENSED_WORDING_DIR", BASE_DIR / "licensed"))
 
-# Disclosure control of every aggregate the API publishes (outcomes/disclosure.py,
+# Disclosure control of every aggregate the API publishes (analytics/disclosure.py,
 # docs/methods.md): cells from 1 to DISCLOSURE_MIN_CELL - 1 patients are withheld, counts are
 # rounded to the nearest DISCLOSURE_ROUND_TO (0 = no rounding) and case-mix adjusted figures
 # need DISCLOSURE_MIN_ADJUSTED modelled patients (NHS PROMs: 30).

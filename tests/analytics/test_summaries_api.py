@@ -15,6 +15,7 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
 from analytics import summaries
+from analytics.summaries import equity
 from outcomes.models import Instrument
 from surveys.models import InstrumentResult, Invitation, Patient, PracticePopulation, Response
 from surveys.pairs import paired_results_refresh
@@ -390,7 +391,7 @@ class TestSlopeIndexDirection:
         odi = summaries.measure_resolve("odi")  # Oswestry: lower is better
         assert odi.higher_is_better is False
         changes = [-8.0, -10.0, -11.0, -13.0, -15.0]  # bigger falls in less deprived areas
-        row = summaries.deprivation_gradient(quintile_rows(changes), odi)
+        row = equity.deprivation_gradient(quintile_rows(changes), odi)
         _, slope = wls_slope([-c for c in changes], (40, 35, 30, 25, 20))
         assert row["sii"] == pytest.approx(slope, abs=0.005)
         assert row["sii"] > 0  # more improvement in less deprived areas
@@ -400,7 +401,7 @@ class TestSlopeIndexDirection:
     def test_for_a_higher_is_better_score_the_sii_is_of_the_rise(self, loaded_definitions):
         core = summaries.measure_resolve()
         changes = [8.0, 10.0, 11.0, 13.0, 15.0]
-        row = summaries.deprivation_gradient(quintile_rows(changes), core)
+        row = equity.deprivation_gradient(quintile_rows(changes), core)
         intercept, slope = wls_slope(changes, (40, 35, 30, 25, 20))
         assert row["sii"] == pytest.approx(slope, abs=0.005)
         assert row["rii"] == pytest.approx((intercept + slope) / intercept, abs=0.0005)
@@ -408,7 +409,7 @@ class TestSlopeIndexDirection:
 
     def test_rii_is_withheld_when_the_most_deprived_end_does_not_improve(self, loaded_definitions):
         core = summaries.measure_resolve()
-        row = summaries.deprivation_gradient(quintile_rows([-3.0, -1.0, 1.0, 3.0, 5.0]), core)
+        row = equity.deprivation_gradient(quintile_rows([-3.0, -1.0, 1.0, 3.0, 5.0]), core)
         assert row["sii"] is not None
         assert row["rii"] is None
         assert "RII not given" in row["note"]

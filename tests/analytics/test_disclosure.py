@@ -2,7 +2,7 @@
 
 import pytest
 
-from outcomes import disclosure
+from analytics import disclosure
 
 
 def test_cells_below_threshold_are_withheld_and_zero_is_shown():
