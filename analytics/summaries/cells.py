@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from analytics import disclosure
 from analytics.summaries.query import CASE_MIX_FACTORS, OutcomeQuery
 from analytics.summaries.sql import (
     _check_timepoints,
@@ -14,6 +15,7 @@ from analytics.summaries.sql import (
     _pairs_from_responses,
     _pathway_ids,
     _period_label,
+    cell_sums_sql,
 )
 from outcomes import statistics as st
 from outcomes.models import Instrument
@@ -24,8 +26,10 @@ from surveys.pairs import paired_baselines
 class Cell:
     key: dict[str, Any]
     sums: st.CellSums
-    improved: int = 0
+    improved: int = 0  # by the MIC
     worse: int = 0
+    improved_any: int = 0  # by any change in the better direction (the NHS PROMs rule)
+    worse_any: int = 0
 
 
 def paired_cells(query: OutcomeQuery, *, by_practice: bool = False) -> list[Cell]:
@@ -44,37 +48,14 @@ def paired_cells(query: OutcomeQuery, *, by_practice: bool = False) -> list[Cell
     if not pathway_ids or not versions:
         return []
     measure = query.measure
-    mic_columns = measure.mic is not None and measure.kind == "outcome"
     source = (
         _pairs_from_read_model
         if query.baseline_timepoint in paired_baselines()
         else _pairs_from_responses
     )
     inner, inner_params = source(query, pathway_ids, versions, by_practice)
-    class_columns = ", 0, 0"
-    class_params: list[Any] = []
-    if measure.mic is not None:
-        direction = 1 if measure.mic_higher_is_better else -1
-        change = "(mf - mb) * %s" if mic_columns else "(f - b) * %s"
-        class_columns = (
-            f", SUM(CASE WHEN {change} >= %s THEN 1 ELSE 0 END)"
-            f", SUM(CASE WHEN {change} <= %s THEN 1 ELSE 0 END)"
-        )
-        class_params = [
-            direction,
-            measure.mic - st.MIC_TOLERANCE,
-            direction,
-            -measure.mic + st.MIC_TOLERANCE,
-        ]
-    sql = f"""
-        SELECT provider_id, practice_id, period, age_band, sex, imd_quintile, COUNT(*),
-               SUM(b), SUM(f), SUM(b * b), SUM(b * f), SUM(f * f){class_columns}
-        FROM ({inner}) AS pairs
-        WHERE b IS NOT NULL AND f IS NOT NULL
-        GROUP BY provider_id, practice_id, period, age_band, sex, imd_quintile
-    """  # noqa: S608
-    # Parameters in text order: the outer MIC classes, then the inner query's.
-    rows = _fetch(sql, [*class_params, *inner_params])
+    sql, params = cell_sums_sql(measure, inner, inner_params)
+    rows = _fetch(sql, params)
     cells = []
     for (
         provider_id,
@@ -91,6 +72,8 @@ def paired_cells(query: OutcomeQuery, *, by_practice: bool = False) -> list[Cell
         sff,
         i,
         w,
+        improved_any,
+        worse_any,
     ) in rows:
         cells.append(
             Cell(
@@ -105,6 +88,8 @@ def paired_cells(query: OutcomeQuery, *, by_practice: bool = False) -> list[Cell
                 sums=st.CellSums(int(n), sb, sf, sbb, sbf, sff),
                 improved=int(i or 0),
                 worse=int(w or 0),
+                improved_any=int(improved_any or 0),
+                worse_any=int(worse_any or 0),
             )
         )
     return cells
@@ -155,9 +140,21 @@ def _patterns(cells: Iterable[Cell]) -> list[tuple[dict[str, str], st.CellSums]]
     return list(merged.values())
 
 
+# Patients per model coefficient: Austin & Steyerberg (J Clin Epidemiol 2015;68:627-36) found
+# two per coefficient enough for OLS coefficients; five leaves a margin for the residual SD,
+# which sets every funnel limit (docs/methods.md §4).
+PATIENTS_PER_PARAMETER = 5
+
+
 def case_mix_model(cells: Sequence[Cell]) -> st.CaseMixModel | None:
-    """follow-up ~ 1 + age band + sex + IMD quintile + baseline, on every provider's patients."""
-    return st.case_mix_fit(_patterns(cells), CASE_MIX_FACTORS)
+    """follow-up ~ 1 + age band + sex + IMD quintile + baseline, on every provider's patients;
+    None (no model, no adjusted figure, nothing about it published) unless it rests on at
+    least DISCLOSURE_MIN_ADJUSTED patients and PATIENTS_PER_PARAMETER per coefficient."""
+    model = st.case_mix_fit(_patterns(cells), CASE_MIX_FACTORS)
+    if model is None:
+        return None
+    needed = max(disclosure.min_adjusted(), PATIENTS_PER_PARAMETER * len(model.columns))
+    return model if model.n >= needed else None
 
 
 def change_estimate(total: st.CellSums) -> st.MeanEstimate:

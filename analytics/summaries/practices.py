@@ -9,7 +9,15 @@ from typing import Any
 
 from analytics import disclosure
 from analytics.summaries.cells import _rounded, _series_partitions, case_mix_model, paired_cells
-from analytics.summaries.comparison import figures, grouped_rows, meta, protect
+from analytics.summaries.comparison import (
+    IMPROVED_FUNNEL_KEYS,
+    _modelled_n,
+    add_funnels,
+    figures,
+    grouped_rows,
+    meta,
+    protect,
+)
 from analytics.summaries.query import OutcomeQuery
 from analytics.summaries.sql import _date_range_sql, _fetch, _id_for, _period_sql, _scope_sql
 from outcomes import statistics as st
@@ -31,7 +39,7 @@ def _enrolment_rate(row: dict[str, Any], standard: Standardisation | None) -> di
         return row
     if standard is not None and pk in standard.populations:
         ratio = st.indirectly_standardised_ratio(
-            disclosure.round_count(standard.observed.get(pk, 0)),
+            standard.observed.get(pk, 0),  # exact: a complex calculation (methods §6)
             [standard.populations[pk].get(s, 0) for s in STRATA],
             [standard.rates[s] for s in STRATA],
         )
@@ -179,13 +187,19 @@ def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
         )
     ]
     series = query.series is not None
-    outcome_rows = protect(
-        grouped_rows(cells, query.measure, model, "practice", adjust=True, series=series),
-        "practice",
-        series=series,
-    )
+    raw = grouped_rows(cells, query.measure, model, "practice", adjust=True, series=series)
+    dispersion = add_funnels(raw, model, query.measure, "practices")
+    outcome_rows = protect(raw, "practice", series=series)
     outcomes_by_key = {(row["practice"], row.get("period")): row for row in outcome_rows}
-    empty = figures([], query.measure, None, adjust=True) | {"suppressed": False}
+    empty = (
+        {
+            key: value
+            for key, value in figures([], query.measure, None, adjust=True).items()
+            if not key.startswith("_")
+        }
+        | dict.fromkeys(IMPROVED_FUNNEL_KEYS)
+        | {"suppressed": False}
+    )
     rows = []
     for enrolment in enrolment_rows:
         key = (enrolment["practice"], enrolment.get("period"))
@@ -194,28 +208,89 @@ def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
             outcome.pop(label, None)
         outcome["outcome_suppressed"] = outcome.pop("suppressed", None)
         rows.append(enrolment | outcome)
+    centiles = []
     for period in periods:
-        _add_deciles([row for row in rows if row.get("period") == period])
+        members = [row for row in rows if row.get("period") == period]
+        _add_deciles(members)
+        centiles.append({"period": period} | reference_centiles(members))
     if query.practice:
         rows = [row for row in rows if row["practice"] == query.practice]
-    return {"meta": meta(query, model, adjusted=True), "results": rows}
+    answer_meta = meta(query, model, adjusted=True, fitted_on=_modelled_n(all_cells))
+    answer_meta["overdispersion"] = dispersion
+    answer_meta["centiles"] = centiles
+    answer_meta["ranking"] = {
+        "min_units": MIN_RANKED_UNITS,
+        "rule": (
+            "Deciles rank only practices with a published figure (enrolment rate: a list size "
+            "and a published enrolment count; adjusted change: at least min_n_for_adjusted "
+            f"modelled patients), and only when at least {MIN_RANKED_UNITS} practices of the "
+            "period have one; otherwise the decile is null and *_vs_median with the funnel "
+            "position say where a practice sits. centiles: the 10th to 90th centiles of all "
+            "practices' published figures per period (OpenPrescribing's reference lines)."
+        ),
+    }
+    return {"meta": answer_meta, "results": rows}
+
+
+MIN_RANKED_UNITS = 10  # a decile among fewer units than this is a rank, not a distribution
+CENTILES = (10, 20, 30, 40, 50, 60, 70, 80, 90)
+RANKED = ("enrolment_rate_per_1000", "adjusted_change")
+
+
+def _rankable(row: dict[str, Any], figure: str) -> float | None:
+    """The figure a practice is ranked by, or None when it has too little data to rank."""
+    if figure == "enrolment_rate_per_1000":
+        if row["suppressed"] or not row.get("list_size"):
+            return None
+        return row.get(figure)
+    if row.get("outcome_suppressed") is not False:
+        return None
+    return row.get(figure)  # published only with n_modelled ≥ DISCLOSURE_MIN_ADJUSTED
+
+
+def reference_centiles(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """10th-90th centiles of each ranked figure over the practices of one period, as
+    OpenPrescribing draws behind every practice's measure (its ``percentile`` lines: linear
+    interpolation between order statistics, numpy's default); null with fewer than
+    MIN_RANKED_UNITS practices."""
+    out: dict[str, Any] = {}
+    for figure in RANKED:
+        values = sorted(v for v in (_rankable(r, figure) for r in rows) if v is not None)
+        if len(values) < MIN_RANKED_UNITS:
+            out[figure] = None
+            continue
+        out[figure] = {f"p{c}": _rounded(_centile(values, c), 3) for c in CENTILES}
+    return out
+
+
+def _centile(ordered: Sequence[float], centile: float) -> float:
+    position = (len(ordered) - 1) * centile / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _add_deciles(rows: Sequence[dict[str, Any]]) -> None:
-    """Each practice's decile among the practices of the same period (published figures only;
-    adjusted change ranked only with n ≥ the disclosure threshold)."""
-    threshold = disclosure.min_cell()
-    rate_deciles = st.deciles(
-        [r["enrolment_rate_per_1000"] if not r["suppressed"] else None for r in rows]
-    )
-    change_deciles = st.deciles(
-        [
-            r.get("adjusted_change")
-            if r.get("outcome_suppressed") is False and (r.get("n") or 0) >= threshold
-            else None
-            for r in rows
-        ]
-    )
-    for row, rate_decile, change_decile in zip(rows, rate_deciles, change_deciles, strict=True):
-        row["enrolment_rate_decile"] = rate_decile
-        row["adjusted_change_decile"] = change_decile
+    """Each practice's decile among the practices of the same period, only for practices with
+    enough data and only among at least MIN_RANKED_UNITS of them; and, for every practice with
+    a figure, whether it sits above or below the period's median (docs/methods.md §6)."""
+    for figure, decile_key in (
+        ("enrolment_rate_per_1000", "enrolment_rate_decile"),
+        ("adjusted_change", "adjusted_change_decile"),
+    ):
+        values = [_rankable(r, figure) for r in rows]
+        present = sorted(v for v in values if v is not None)
+        ranked = len(present) >= MIN_RANKED_UNITS
+        deciles = st.deciles(values) if ranked else [None] * len(rows)
+        median = _centile(present, 50) if present else None
+        for row, value, decile in zip(rows, values, deciles, strict=True):
+            row[decile_key] = decile
+            row[f"{figure.removesuffix('_per_1000')}_vs_median"] = (
+                None
+                if value is None
+                else "above"
+                if value > median
+                else "below"
+                if value < median
+                else "at"
+            )

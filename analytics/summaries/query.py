@@ -69,6 +69,11 @@ class Measure:
                 else None
             ),
             "mic_source": self.mic_source or None,
+            # Our own value, not a published one (the common questionnaire's): say so
+            # wherever "% improved" by the MIC is shown (docs/methods.md §3).
+            "mic_provisional": (
+                self.mic_source.lower().startswith("provisional") if self.mic is not None else None
+            ),
         }
 
 

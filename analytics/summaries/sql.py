@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from analytics.summaries.query import Measure, OutcomeQuery, Period, QueryError
+from outcomes import statistics as st
 from outcomes.loading import catalogue
 from outcomes.models import Condition, Pathway
 from surveys.pairs import measure_slots
@@ -271,3 +272,45 @@ def _id_for(model, ods_code: str | None, what: str) -> int | None:
     if pk is None:
         raise QueryError(f"No {what} with ODS code '{ods_code}'.")
     return pk
+
+
+ANY_CHANGE = 1e-9  # a change smaller than this (floating-point noise) counts as no change
+
+
+def cell_sums_sql(measure: Measure, inner: str, inner_params: list[Any]) -> tuple[str, list[Any]]:
+    """Per-cell count, sums, MIC classes and any-change classes over the pairs of ``inner``.
+
+    MIC classes are judged on the native score the MIC belongs to (mb, mf for a harmonised
+    outcome); any-change classes (the NHS PROMs rule: improved if the score moved at all in
+    the better direction) on the measure itself."""
+    mic_columns = measure.mic is not None and measure.kind == "outcome"
+    class_columns = ", 0, 0"
+    class_params: list[Any] = []
+    if measure.mic is not None:
+        direction = 1 if measure.mic_higher_is_better else -1
+        change = "(mf - mb) * %s" if mic_columns else "(f - b) * %s"
+        class_columns = (
+            f", SUM(CASE WHEN {change} >= %s THEN 1 ELSE 0 END)"
+            f", SUM(CASE WHEN {change} <= %s THEN 1 ELSE 0 END)"
+        )
+        class_params = [
+            direction,
+            measure.mic - st.MIC_TOLERANCE,
+            direction,
+            -measure.mic + st.MIC_TOLERANCE,
+        ]
+    sign = 1 if measure.higher_is_better else -1
+    any_columns = (
+        ", SUM(CASE WHEN (f - b) * %s > %s THEN 1 ELSE 0 END)"
+        ", SUM(CASE WHEN (f - b) * %s < %s THEN 1 ELSE 0 END)"
+    )
+    any_params = [sign, ANY_CHANGE, sign, -ANY_CHANGE]
+    sql = f"""
+        SELECT provider_id, practice_id, period, age_band, sex, imd_quintile, COUNT(*),
+               SUM(b), SUM(f), SUM(b * b), SUM(b * f), SUM(f * f){class_columns}{any_columns}
+        FROM ({inner}) AS pairs
+        WHERE b IS NOT NULL AND f IS NOT NULL
+        GROUP BY provider_id, practice_id, period, age_band, sex, imd_quintile
+    """  # noqa: S608
+    # Parameters in text order: the outer classes, then the inner query's.
+    return sql, [*class_params, *any_params, *inner_params]
