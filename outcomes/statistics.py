@@ -509,6 +509,8 @@ class SlopeIndex:
     lower: float | None
     upper: float | None
     ranks: tuple[float, ...]
+    rii_lower: float | None = None
+    rii_upper: float | None = None
 
     @property
     def rii_meaningful(self) -> bool:
@@ -542,11 +544,19 @@ def slope_index_of_inequality(
     w = np.diag(a)
     hat = np.linalg.solve(x.T @ w @ x, x.T @ w)
     intercept, slope = hat @ np.asarray(values, dtype=float)
-    lower = upper = None
-    if standard_errors is not None:
-        se = math.sqrt(float(np.sum(hat[1] ** 2 * np.asarray(standard_errors, dtype=float) ** 2)))
-        lower, upper = slope - z * se, slope + z * se
+    lower = upper = rii_lower = rii_upper = None
     rii = (intercept + slope) / intercept if intercept else None
+    if standard_errors is not None:
+        # Cov(intercept, slope) = H·diag(se²)·Hᵀ; the SII's variance is its second diagonal.
+        covariance = hat @ np.diag(np.asarray(standard_errors, dtype=float) ** 2) @ hat.T
+        se = math.sqrt(float(covariance[1, 1]))
+        lower, upper = slope - z * se, slope + z * se
+        if rii is not None:
+            # Delta method for RII = 1 + b/a: gradient (−b/a², 1/a) (PHE simulates instead;
+            # the tests check this against a simulation).
+            gradient = np.array([-slope / intercept**2, 1 / intercept])
+            rii_se = math.sqrt(float(gradient @ covariance @ gradient))
+            rii_lower, rii_upper = rii - z * rii_se, rii + z * rii_se
     return SlopeIndex(
         float(slope),
         float(intercept),
@@ -554,6 +564,8 @@ def slope_index_of_inequality(
         lower,
         upper,
         tuple(float(r) for r in ranks),
+        None if rii_lower is None else float(rii_lower),
+        None if rii_upper is None else float(rii_upper),
     )
 
 

@@ -6,10 +6,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext
 
-from analytics import disclosure
+from analytics import disclosure, weighting
 from analytics.summaries.cells import (
     Cell,
     _rounded,
@@ -21,9 +20,8 @@ from analytics.summaries.cells import (
 )
 from analytics.summaries.comparison import grouped_rows, meta, protect
 from analytics.summaries.query import UNKNOWN, Measure, OutcomeQuery
-from analytics.summaries.sql import _date_range_sql, _fetch, _id_for, _period_sql, _scope_sql
+from analytics.summaries.sql import _id_for, enrolment_age_rows, invitation_rows
 from outcomes import statistics as st
-from surveys.sql import age_band_sql, age_sql
 
 # --- equity ----------------------------------------------------------------------------------
 
@@ -37,22 +35,9 @@ def _quintile(value: Any) -> str:
 def age_at_enrolment(query: OutcomeQuery, provider_id, practice_id) -> list[dict[str, Any]]:
     """Mean age at referral by IMD quintile (episodes referred in the period; in a series, by
     month or quarter of referral)."""
-    where, params = _scope_sql(query, provider_id, practice_id)
-    dates, date_params = _date_range_sql("e.referred_on", query)
-    period_sql, period_params = _period_sql("e.referred_on", query.series, date=True)
-    age = age_sql("e.referred_on", "p.date_of_birth")
-    sql = f"""
-        SELECT period, imd_quintile, COUNT(*), SUM(age), SUM(age * age) FROM (
-            SELECT {period_sql} AS period, (a.imd_decile + 1) / 2 AS imd_quintile, {age} AS age
-            FROM surveys_episode e
-            JOIN surveys_patient p ON p.id = e.patient_id
-            LEFT JOIN surveys_area a ON a.id = p.area_id
-            WHERE {" AND ".join(where + dates)}
-        ) AS enrolled GROUP BY period, imd_quintile
-    """  # noqa: S608
     rows = []
     for period, quintile, n, total, squares in sorted(
-        _fetch(sql, [*period_params, *params, *date_params]),
+        enrolment_age_rows(query, provider_id, practice_id),
         key=lambda r: (_sort_key(r[1] and int(r[1])), str(r[0])),
     ):
         estimate = st.mean_from_sums(int(n), float(total), float(squares))
@@ -76,57 +61,25 @@ def age_at_enrolment(query: OutcomeQuery, provider_id, practice_id) -> list[dict
     )
 
 
-def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[str, Any]]:
-    """Share of invitations answered, by IMD quintile, age band and channel, for the baseline
-    and follow-up timepoints. Counted once the window has closed (or the patient answered);
-    cancelled invitations are left out. The period applies to the invitation's due date."""
-    where, params = _scope_sql(query, provider_id, practice_id)
-    where += [
-        "i.timepoint IN (%s, %s)",
-        "i.status <> 'cancelled'",
-        "(i.status = 'completed' OR i.closes_on < %s)",
-    ]
-    params += [query.baseline_timepoint, query.timepoint, timezone.localdate()]
-    dates, date_params = _date_range_sql("i.due_on", query)
-    where += dates
-    params += date_params
-    period_sql, period_params = _period_sql("i.due_on", query.series, date=True)
-    age = age_sql("e.referred_on", "p.date_of_birth")
-    # The channel the invitation was actually sent by: that of its first invitation message
-    # handed to a channel (notifications outbox, read by table name: outcomes does not import
-    # notifications). "none" when no message was sent, e.g. a questionnaire answered on paper
-    # in clinic. The patient's preferred channel today may differ from the one used then.
-    sql = f"""
-        SELECT i.timepoint, (a.imd_decile + 1) / 2, {age_band_sql(age)},
-               COALESCE((
-                   SELECT n.channel FROM notifications_notification n
-                   WHERE n.invitation_id = i.id AND n.kind = 'invite'
-                     AND n.status NOT IN ('pending', 'held', 'cancelled')
-                   ORDER BY n.id LIMIT 1
-               ), 'none'),
-               {period_sql},
-               COUNT(*), SUM(CASE WHEN i.status = 'completed' THEN 1 ELSE 0 END)
-        FROM surveys_invitation i
-        JOIN surveys_episode e ON e.id = i.episode_id
-        JOIN surveys_patient p ON p.id = e.patient_id
-        LEFT JOIN surveys_area a ON a.id = p.area_id
-        WHERE {" AND ".join(where)}
-        GROUP BY 1, 2, 3, 4, 5
-    """  # noqa: S608
+RESPONSE_DIMENSIONS = ("imd_quintile", "age_band", "sex", "channel")
+
+
+def response_rates(query: OutcomeQuery, invitations: Sequence[tuple]) -> list[dict[str, Any]]:
+    """Share of invitations answered, by IMD quintile, age band, sex and channel, for the
+    baseline and follow-up timepoints (``sql.invitation_rows``), with Wilson 95% intervals."""
     totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for timepoint, quintile, band, channel, period, invited, responded in _fetch(
-        sql, [*period_params, *params]
-    ):
+    for timepoint, _, quintile, band, sex, channel, period, invited, responded in invitations:
         for dimension, group in (
             ("imd_quintile", _quintile(quintile)),
             ("age_band", band),
+            ("sex", sex or UNKNOWN),
             ("channel", channel),
         ):
             totals[(timepoint, dimension, group, period)][0] += int(invited)
             totals[(timepoint, dimension, group, period)][1] += int(responded or 0)
     rows = []
     order = {query.baseline_timepoint: 0, query.timepoint: 1}
-    dims = {"imd_quintile": 0, "age_band": 1, "channel": 2}
+    dims = {dimension: i for i, dimension in enumerate(RESPONSE_DIMENSIONS)}
     for (timepoint, dimension, group, period), (invited, responded) in sorted(
         totals.items(),
         key=lambda t: (order[t[0][0]], dims[t[0][1]], _sort_key(t[0][2]), str(t[0][3])),
@@ -150,17 +103,19 @@ def response_rates(query: OutcomeQuery, provider_id, practice_id) -> list[dict[s
         rows,
         count_keys=["responded", "not_responded"],
         partitions=_series_partitions(query, lambda row: (row["timepoint"], row["dimension"])),
-        rounded_keys=["invited", "responded", "not_responded"],
+        rounded_keys=["invited"],
         keep_keys=["table", "timepoint", "dimension", "group", "period"],
+        parts={"invited": ["responded", "not_responded"]},
     )
     return [_response_rate(row) for row in protected]
 
 
 def _response_rate(row: dict[str, Any]) -> dict[str, Any]:
-    """The rate and its Wilson interval from the published (rounded) counts: a rate from the
-    exact counts, beside rounded ones, would give the exact counts back."""
+    """The rate and its Wilson interval from the published counts (responded and not
+    responded add up to invited under controlled rounding): a rate from the exact counts,
+    beside rounded ones, would give the exact counts back."""
     invited, responded = row["invited"], row["responded"]
-    if row["suppressed"] or not invited:
+    if row["suppressed"] or not invited or responded is None:
         return row
     interval = st.wilson_interval(responded, invited)
     return row | {
@@ -170,11 +125,52 @@ def _response_rate(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def response_model(
+    query: OutcomeQuery, invitations: Sequence[tuple]
+) -> weighting.ResponseModel | None:
+    """P(answering the follow-up questionnaire | provider, age band, sex, IMD quintile), fitted
+    on the follow-up invitations' counts per covariate pattern (the same aggregate as the
+    response rates: no further query)."""
+    counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for timepoint, provider_id, quintile, band, sex, _, _, invited, responded in invitations:
+        if timepoint != query.timepoint:
+            continue
+        key = (provider_id, band, sex or UNKNOWN, _quintile(quintile))
+        counts[key][0] += int(invited)
+        counts[key][1] += int(responded or 0)
+    patterns = [dict(zip(weighting.FACTORS, key, strict=True)) for key in counts]
+    return weighting.response_model_fit(
+        patterns, [c[0] for c in counts.values()], [c[1] for c in counts.values()]
+    )
+
+
+def weighted_change(
+    cells: Sequence[Cell], model: weighting.ResponseModel | None
+) -> tuple[float, float] | None:
+    """Mean change with every responder weighted by 1/P(respond) (sensitivity estimate)."""
+    if model is None:
+        return None
+    weighted = []
+    for cell in cells:
+        pattern = {
+            "provider": cell.key["provider_id"],
+            "age_band": cell.key["age_band"],
+            "sex": cell.key["sex"] or UNKNOWN,
+            "imd_quintile": _quintile(cell.key["imd_quintile"]),
+        }
+        probability = max(model.probability(pattern), 0.01)  # weights capped at 100
+        sums = cell.sums
+        change_squares = sums.sum_ff - 2 * sums.sum_bf + sums.sum_bb
+        weighted.append((1 / probability, sums.n, sums.sum_f - sums.sum_b, change_squares))
+    return weighting.weighted_mean(weighted)
+
+
 def deprivation_gradient(
     quintile_rows: Sequence[dict[str, Any]], measure: Measure
 ) -> dict[str, Any]:
-    """SII (and RII) of mean improvement across IMD quintiles 1 (most deprived) to 5, on the
-    unrounded means of the published quintiles; needs all five quintiles published.
+    """SII (and RII, with their 95% intervals) of mean improvement across IMD quintiles 1
+    (most deprived) to 5, on the exact means of the quintiles' pairs; needs all five quintiles
+    with at least two pairs and DISCLOSURE_MIN_ADJUSTED pairs in all.
 
     The change is oriented so that higher is better before fitting (population-methods §7.9):
     for a score where lower is better (ODI, NRS, PEG, FIQR) a fall is an improvement, so the
@@ -188,6 +184,8 @@ def deprivation_gradient(
         "sii_lower": None,
         "sii_upper": None,
         "rii": None,
+        "rii_lower": None,
+        "rii_upper": None,
         "note": None,
     }
     usable = [
@@ -197,8 +195,14 @@ def deprivation_gradient(
         and not r.get("suppressed")
         and r.get("_sd_change") is not None
     ]
-    if len(usable) < 5:
-        return row | {"note": gettext("Needs all five IMD quintiles with published figures.")}
+    if len(usable) < 5 or sum(r["_n"] for r in usable) < disclosure.min_adjusted():
+        return row | {
+            "note": gettext(
+                "Not given: needs pairs in all five IMD quintiles (at least two each) and "
+                "%(minimum)s pairs in all."
+            )
+            % {"minimum": disclosure.min_adjusted()}
+        }
     usable.sort(key=lambda r: r["imd_quintile"])
     direction = 1 if measure.higher_is_better else -1
     index = st.slope_index_of_inequality(
@@ -216,9 +220,10 @@ def deprivation_gradient(
             "SII of mean improvement (the fall in the score, since lower is better for this "
             "measure). Positive: more improvement in less deprived areas."
         )
-    rii = None
+    rii = rii_lower = rii_upper = None
     if index.rii_meaningful:
         rii = _rounded(index.rii, 3)
+        rii_lower, rii_upper = _rounded(index.rii_lower, 3), _rounded(index.rii_upper, 3)
     else:
         note += " " + gettext(
             "RII not given: the fitted mean improvement at one end of the deprivation scale is "
@@ -230,13 +235,17 @@ def deprivation_gradient(
         "sii_lower": _rounded(index.lower, places),
         "sii_upper": _rounded(index.upper, places),
         "rii": rii,
+        "rii_lower": rii_lower,
+        "rii_upper": rii_upper,
         "note": note,
     }
 
 
 def outcome_equity(query: OutcomeQuery) -> dict[str, Any]:
-    """Crude figures by IMD quintile, age band and sex; SII across deprivation; age at
-    enrolment by IMD quintile; response rates by IMD quintile, age band and channel."""
+    """Crude figures by IMD quintile, age band and sex, each with its group's follow-up
+    response rate and a non-response weighted sensitivity estimate; SII and RII across
+    deprivation from the pairs; age at enrolment by IMD quintile; response rates by IMD
+    quintile, age band, sex and channel."""
     from surveys.models import Practice, Provider
 
     provider_id = _id_for(Provider, query.provider, "provider")
@@ -247,39 +256,98 @@ def outcome_equity(query: OutcomeQuery) -> dict[str, Any]:
         if (provider_id is None or cell.key["provider_id"] == provider_id)
         and (practice_id is None or cell.key["practice_id"] == practice_id)
     ]
+    invitations = invitation_rows(query, provider_id, practice_id)
+    rates = response_rates(query, invitations)
+    follow_up_rates = {
+        (r["dimension"], r["group"], r.get("period")): r
+        for r in rates
+        if r["timepoint"] == query.timepoint
+    }
+    model = response_model(query, invitations)
     series = query.series is not None
+    places = query.measure.decimals
     results: list[dict[str, Any]] = []
-    sii_rows = []
     for dimension in EQUITY_DIMENSIONS:
         raw = grouped_rows(cells, query.measure, None, dimension, adjust=False, series=series)
-        protected = protect(raw, dimension, series=series)
-        if dimension == "imd_quintile":
-            sii_rows = _gradients(protected, cells, query)
-        for r in protected:
+        members: dict[tuple, list[Cell]] = defaultdict(list)
+        for cell in cells:
+            members[(_label(cell, dimension), cell.key["period"])].append(cell)
+        for row in raw:
+            estimate = weighted_change(members[(row[dimension], row.get("period"))], model)
+            row |= _weighted_keys(estimate, places)
+        for r in protect(raw, dimension, series=series):
             group = r.pop(dimension)
-            results.append({"table": "outcomes", "dimension": dimension, "group": group} | r)
-    results += sii_rows
+            rate = follow_up_rates.get((dimension, group, r.get("period")), {})
+            results.append(
+                {"table": "outcomes", "dimension": dimension, "group": group}
+                | r
+                | {
+                    key: rate.get(key)
+                    for key in ("response_rate_pct", "response_rate_lower", "response_rate_upper")
+                }
+            )
+    results += _gradients(cells, query)
     results += age_at_enrolment(query, provider_id, practice_id)
-    results += response_rates(query, provider_id, practice_id)
-    return {"meta": meta(query, None, adjusted=False), "results": results}
+    results += rates
+    answer_meta = meta(query, None, adjusted=False)
+    answer_meta["response_model"] = _describe_response_model(model, query)
+    return {"meta": answer_meta, "results": results}
 
 
-def _gradients(
-    protected: Sequence[dict[str, Any]], cells: Sequence[Cell], query: OutcomeQuery
-) -> list[dict[str, Any]]:
-    """One SII row (per period in a series) from the published quintiles. SII is a "complex
-    calculation" (NHS Digital), fitted on the unrounded figures of the published quintiles."""
-    periods = sorted({r.get("period") for r in protected}, key=str) if query.series else [None]
+def _label(cell: Cell, dimension: str) -> str:
+    value = cell.key[dimension]
+    return UNKNOWN if value is None else str(value)
+
+
+def _weighted_keys(estimate: tuple[float, float] | None, places: int) -> dict[str, Any]:
+    if estimate is None:
+        return dict.fromkeys(("ipw_mean_change", "ipw_mean_change_lower", "ipw_mean_change_upper"))
+    mean, se = estimate
+    return {
+        "ipw_mean_change": _rounded(mean, places),
+        "ipw_mean_change_lower": _rounded(mean - st.Z95 * se, places),
+        "ipw_mean_change_upper": _rounded(mean + st.Z95 * se, places),
+    }
+
+
+def _describe_response_model(
+    model: weighting.ResponseModel | None, query: OutcomeQuery
+) -> dict[str, Any]:
+    return {
+        "fitted": model is not None,
+        "formula": "responded ~ provider + age_band + sex + imd_quintile (logistic, IRLS)",
+        "timepoint": query.timepoint,
+        "invitations": None if model is None else disclosure.round_count(model.invitations),
+        "method": (
+            "ipw_mean_change re-weights each paired patient by 1 / P(answering the follow-up "
+            "questionnaire) given provider, age band, sex and IMD quintile (capped at 100): a "
+            "sensitivity estimate of the group's mean change had everyone invited answered, "
+            "valid if response depends on these covariates only (missing at random). Its "
+            "interval takes the weights as known. Compare it with mean_change: a large gap "
+            "means the crude figure describes the responders rather than the group."
+        ),
+    }
+
+
+def _gradients(cells: Sequence[Cell], query: OutcomeQuery) -> list[dict[str, Any]]:
+    """One SII row (per period in a series) from the pairs of each IMD quintile, whatever each
+    quintile's display: the SII is a regression model, a "complex calculation" that needs no
+    further disclosure control (NHS Digital). Given when all five quintiles have at least two
+    pairs (an SD each) and the quintiles together at least DISCLOSURE_MIN_ADJUSTED."""
+    periods = sorted({c.key["period"] for c in cells}, key=str) if query.series else [None]
     rows = []
     for period in periods:
-        quintiles = []
         period_cells = [c for c in cells if not query.series or c.key["period"] == period]
-        for r in protected:
-            if query.series and r["period"] != period:
-                continue
-            estimate = _change_exact(period_cells, r["imd_quintile"])
+        quintiles = []
+        for quintile in ("1", "2", "3", "4", "5"):
+            estimate = _change_exact(period_cells, quintile)
             quintiles.append(
-                r | {"_n": estimate.n, "_mean_change": estimate.mean, "_sd_change": estimate.sd}
+                {
+                    "imd_quintile": quintile,
+                    "_n": estimate.n,
+                    "_mean_change": estimate.mean,
+                    "_sd_change": estimate.sd,
+                }
             )
         row = deprivation_gradient(quintiles, query.measure)
         if query.series:

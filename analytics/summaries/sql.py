@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from analytics.summaries.query import Measure, OutcomeQuery, Period, QueryError
 from outcomes import statistics as st
@@ -314,3 +315,64 @@ def cell_sums_sql(measure: Measure, inner: str, inner_params: list[Any]) -> tupl
     """  # noqa: S608
     # Parameters in text order: the outer classes, then the inner query's.
     return sql, [*class_params, *any_params, *inner_params]
+
+
+def enrolment_age_rows(query: OutcomeQuery, provider_id, practice_id) -> list[tuple]:
+    """(period, IMD quintile, n, Σ age, Σ age²) of episodes referred in the period, age at
+    referral."""
+    where, params = _scope_sql(query, provider_id, practice_id)
+    dates, date_params = _date_range_sql("e.referred_on", query)
+    period_sql, period_params = _period_sql("e.referred_on", query.series, date=True)
+    age = age_sql("e.referred_on", "p.date_of_birth")
+    sql = f"""
+        SELECT period, imd_quintile, COUNT(*), SUM(age), SUM(age * age) FROM (
+            SELECT {period_sql} AS period, (a.imd_decile + 1) / 2 AS imd_quintile, {age} AS age
+            FROM surveys_episode e
+            JOIN surveys_patient p ON p.id = e.patient_id
+            LEFT JOIN surveys_area a ON a.id = p.area_id
+            WHERE {" AND ".join(where + dates)}
+        ) AS enrolled GROUP BY period, imd_quintile
+    """  # noqa: S608
+    return _fetch(sql, [*period_params, *params, *date_params])
+
+
+def invitation_rows(query: OutcomeQuery, provider_id, practice_id) -> list[tuple]:
+    """Invitations and responses of the baseline and follow-up timepoints, one row per
+    (timepoint, provider, IMD quintile, age band, sex, channel, period): the response-rate
+    tables and the response model (weighting) both read this one aggregate.
+
+    Counted once the window has closed (or the patient answered); cancelled invitations are
+    left out; the period applies to the due date. The channel is that of the invitation's
+    first message handed to a channel (notifications outbox, read by table name: analytics
+    does not import notifications' models); "none" when no message was sent, e.g. a
+    questionnaire answered on paper in clinic."""
+    where, params = _scope_sql(query, provider_id, practice_id)
+    where += [
+        "i.timepoint IN (%s, %s)",
+        "i.status <> 'cancelled'",
+        "(i.status = 'completed' OR i.closes_on < %s)",
+    ]
+    params += [query.baseline_timepoint, query.timepoint, timezone.localdate()]
+    dates, date_params = _date_range_sql("i.due_on", query)
+    where += dates
+    params += date_params
+    period_sql, period_params = _period_sql("i.due_on", query.series, date=True)
+    age = age_sql("e.referred_on", "p.date_of_birth")
+    sql = f"""
+        SELECT i.timepoint, e.provider_id, (a.imd_decile + 1) / 2, {age_band_sql(age)}, p.sex,
+               COALESCE((
+                   SELECT n.channel FROM notifications_notification n
+                   WHERE n.invitation_id = i.id AND n.kind = 'invite'
+                     AND n.status NOT IN ('pending', 'held', 'cancelled')
+                   ORDER BY n.id LIMIT 1
+               ), 'none'),
+               {period_sql},
+               COUNT(*), SUM(CASE WHEN i.status = 'completed' THEN 1 ELSE 0 END)
+        FROM surveys_invitation i
+        JOIN surveys_episode e ON e.id = i.episode_id
+        JOIN surveys_patient p ON p.id = e.patient_id
+        LEFT JOIN surveys_area a ON a.id = p.area_id
+        WHERE {" AND ".join(where)}
+        GROUP BY 1, 2, 3, 4, 5, 6, 7
+    """  # noqa: S608
+    return _fetch(sql, [*period_params, *params])
