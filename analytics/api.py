@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Max
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -35,7 +37,9 @@ def _choices() -> dict[str, list[str]]:
     """Codes from the definition files, so the schema lists what the API accepts."""
     definitions = catalogue()
     return {
-        "condition": sorted(definitions.conditions),
+        # Only conditions with a published pathway: a condition without one (hip and shoulder
+        # pain today) has no timepoints to compare, so offering it could only answer 400.
+        "condition": sorted({pathway.condition for pathway in definitions.pathways.values()}),
         "instrument": sorted({code for code, _ in definitions.instruments}),
         "outcome": sorted(
             {
@@ -166,8 +170,15 @@ FIGURE_FIELDS = {
         "mean_change_lower",
         "mean_change_upper",
         "pct_improved",
+        "pct_improved_lower",
+        "pct_improved_upper",
         "pct_unchanged",
         "pct_worse",
+        "pct_improved_any",
+        "pct_improved_any_lower",
+        "pct_improved_any_upper",
+        "pct_unchanged_any",
+        "pct_worse_any",
     ),
     **{
         name: serializers.IntegerField(
@@ -177,6 +188,17 @@ FIGURE_FIELDS = {
             ("n_improved", "improved"),
             ("n_unchanged", "unchanged"),
             ("n_worse", "worse"),
+        )
+    },
+    **{
+        name: serializers.IntegerField(
+            **_number,
+            help_text=f"Patients {label} by any change (the NHS PROMs rule); rounded like n.",
+        )
+        for name, label in (
+            ("n_improved_any", "improved"),
+            ("n_unchanged_any", "unchanged"),
+            ("n_worse_any", "worse"),
         )
     },
     "suppressed": serializers.BooleanField(help_text="Withheld by disclosure control."),
@@ -196,6 +218,19 @@ ADJUSTED_FIELDS = {
     "funnel_position": serializers.CharField(**_number),
     "outside_95": serializers.BooleanField(**_number),
     "outside_998": serializers.BooleanField(**_number),
+    "funnel_overdispersion_applied": serializers.BooleanField(
+        **_number, help_text="Limits widened for over-dispersion (meta.overdispersion)."
+    ),
+    **_floats(
+        "improved_funnel_target",
+        "improved_funnel_lower_95",
+        "improved_funnel_upper_95",
+        "improved_funnel_lower_998",
+        "improved_funnel_upper_998",
+    ),
+    "improved_funnel_position": serializers.CharField(**_number),
+    "improved_outside_95": serializers.BooleanField(**_number),
+    "improved_outside_998": serializers.BooleanField(**_number),
 }
 LABEL_FIELDS = {
     name: serializers.CharField(required=False, allow_null=True)
@@ -266,6 +301,11 @@ EQUITY_RESPONSE = _envelope(
             "sii_lower",
             "sii_upper",
             "rii",
+            "rii_lower",
+            "rii_upper",
+            "ipw_mean_change",
+            "ipw_mean_change_lower",
+            "ipw_mean_change_upper",
             "mean_age",
             "mean_age_lower",
             "mean_age_upper",
@@ -302,6 +342,8 @@ PRACTICES_RESPONSE = _envelope(
         "suppressed": serializers.BooleanField(),
         "outcome_suppressed": serializers.BooleanField(allow_null=True),
         "adjusted_change_decile": serializers.IntegerField(allow_null=True),
+        "enrolment_rate_vs_median": serializers.CharField(allow_null=True),
+        "adjusted_change_vs_median": serializers.CharField(allow_null=True),
     },
 )
 
@@ -325,6 +367,52 @@ def data_version() -> tuple:
     )
 
 
+def csv_filename(endpoint: str, data: dict[str, Any]) -> str:
+    """proms-<endpoint>_<condition>_<measure>_<timepoint>[_<period>]_<today>: a download says
+    what it holds and when it was made (only codes and dates: safe in a file name)."""
+    measure = data.get("outcome") or data.get("score") or "quality-of-life"
+    instrument = data.get("instrument") or "mskt-core"
+    period = data.get("period") or "-".join(
+        str(data[key]) for key in ("from", "to") if data.get(key)
+    )
+    parts = [
+        f"proms-{endpoint}",
+        data.get("condition", ""),
+        f"{instrument}-{measure}",
+        data.get("timepoint", ""),
+        period,
+        timezone.localdate().isoformat(),
+    ]
+    return "_".join(re.sub(r"[^A-Za-z0-9.-]", "", str(part)) for part in parts if part)
+
+
+def _mic_label(measure: dict[str, Any]) -> str:
+    status = "provisional, our own value" if measure.get("mic_provisional") else "published"
+    return f"{measure['mic']} ({status})"
+
+
+def csv_description(meta: dict[str, Any]) -> dict[str, Any]:
+    """Columns describing a CSV download (measure, period, method, disclosure rule)."""
+    filters = meta.get("filters", {})
+    measure = meta.get("measure", {})
+    method = meta.get("method", {})
+    return {
+        "about_measure": measure.get("label"),
+        "about_mic": None if measure.get("mic") is None else _mic_label(measure),
+        "about_condition": filters.get("condition"),
+        "about_timepoints": f"{filters.get('baseline_timepoint')} to {filters.get('timepoint')}",
+        "about_period": filters.get("period") or "all dates",
+        "about_period_applies_to": filters.get("period_applies_to"),
+        "about_method": " ".join(
+            str(method[key]) for key in ("summary", "case_mix") if method.get(key)
+        ),
+        "about_disclosure": meta.get("disclosure", {}).get("rule"),
+        "about_disclosure_source": meta.get("disclosure", {}).get("source"),
+        "about_reference": "docs/methods.md",
+        "about_generated_on": timezone.localdate().isoformat(),
+    }
+
+
 class AggregateView(APIView):
     """Aggregate figures: any valid API key or signed-in staff (``AggregateAccess``).
 
@@ -336,12 +424,16 @@ class AggregateView(APIView):
     throttle_classes = [ClientRateThrottle]
     throttle_scope = "aggregate"
     query_serializer = OutcomeQuerySerializer
+    csv_description = staticmethod(csv_description)
 
     def answer(self, params) -> dict[str, Any]:
         raise NotImplementedError
 
+    endpoint = "outcomes"
+
     def get(self, request: Request) -> Response:
         params = self.query_serializer(data=request.query_params)
+        self.csv_filename = f"proms-{self.endpoint}"
         if not params.is_valid():
             fields = {name: [str(e) for e in errors] for name, errors in params.errors.items()}
             message = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in fields.items())
@@ -349,6 +441,7 @@ class AggregateView(APIView):
                 {"error": f"The query is not valid. {message}", "fields": fields},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        self.csv_filename = csv_filename(self.endpoint, params.validated_data)
         try:
             return Response(self.cached_answer(params))
         except summaries.QueryError as error:
@@ -374,6 +467,7 @@ class AggregateView(APIView):
 class OutcomeSummaryView(AggregateView):
     """Paired outcome figures per provider (or practice, IMD quintile, age band, sex)."""
 
+    endpoint = "summary"
     query_serializer = SummaryQuerySerializer
 
     @extend_schema(
@@ -398,6 +492,8 @@ class OutcomeSummaryView(AggregateView):
 class OutcomeEquityView(AggregateView):
     """Figures by IMD quintile, age band and sex; SII; age at enrolment; response rates."""
 
+    endpoint = "equity"
+
     @extend_schema(
         summary="Equity of outcomes and response",
         description=(
@@ -418,6 +514,8 @@ class OutcomeEquityView(AggregateView):
 
 class PracticeVariationView(AggregateView):
     """Per GP practice: enrolment per 1,000 registered, outcome figures and deciles."""
+
+    endpoint = "practices"
 
     @extend_schema(
         summary="GP practice variation",

@@ -83,6 +83,7 @@ def overdispersion(
     *,
     min_units: int = MIN_UNITS,
     unit_name: str = "units",
+    winsor: float = WINSOR_FRACTION,
 ) -> Overdispersion:
     """Test for and estimate over-dispersion among units' values around a target.
 
@@ -99,7 +100,7 @@ def overdispersion(
             f"Only {units} {unit_name} with a published figure: over-dispersion cannot be "
             "tested; limits assume differences arise by chance alone.",
         )  # fmt: skip
-    z = winsorise([(y - target) / s for y, s in pairs])
+    z = winsorise([(y - target) / s for y, s in pairs], winsor)
     phi = sum(v * v for v in z) / units
     chi2 = units * phi
     p_value = chi2_sf(chi2, units - 1)
