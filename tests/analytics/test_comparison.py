@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures imported from test_summaries_api are parameters here)
 """Issue 10's figures through the API, against independent calculations on the same patients:
 any-change classes, % improved with Wilson intervals and its proportion funnel, the
 over-dispersion estimate published with the flags, the model withheld below its minimum,
