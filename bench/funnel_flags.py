@@ -27,6 +27,7 @@ import datetime as dt
 import os
 import random
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -36,7 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database", default="/tmp/proms-funnel-flags.sqlite3")
+    parser.add_argument(
+        "--database", default=str(Path(tempfile.gettempdir()) / "proms-funnel-flags.sqlite3")
+    )
     parser.add_argument("--patients", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--demo", action="store_true", help="demo_setup's population instead")
@@ -45,6 +48,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = f"sqlite:///{args.database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proms.settings")
+    os.environ.setdefault("PROMS_DEMO", "1")  # demo_setup refuses to run otherwise
     import django
 
     django.setup()
@@ -68,8 +72,7 @@ def main() -> None:
 
 def run(reps: int, seed: int) -> None:
     from analytics.summaries import OutcomeQuery, measure_resolve
-    from analytics.summaries.cells import Cell, case_mix_model, paired_cells
-    from analytics.summaries.cells import _covariates
+    from analytics.summaries.cells import Cell, _covariates, case_mix_model, paired_cells
     from analytics.summaries.comparison import add_funnels, grouped_rows
     from outcomes import statistics as st
     from outcomes.loading import catalogue
@@ -136,20 +139,24 @@ def run(reps: int, seed: int) -> None:
                         null[(group_by, "outside_95")] += row["outside_95"]
                         null[(group_by, "outside_998")] += row["outside_998"]
     print(
-        "| units | measures | positions | flagged 95% | flagged 99.8% | null: flagged 95% | null: flagged 99.8% | limits widened (τ) |"
+        "| units | measures | positions | flagged 95% | flagged 99.8% "
+        "| null: flagged 95% | null: flagged 99.8% | limits widened (τ) |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for group_by in ("provider", "practice"):
+        seen = {key: observed[(group_by, key)] for key in ("outside_95", "outside_998")}
         positions = observed[(group_by, "positions")] or 1
         null_positions = null[(group_by, "positions")] or 1
-        print(
-            f"| {group_by}s | {observed[(group_by, 'measures')]} | {positions} "
-            f"| {observed[(group_by, 'outside_95')]} ({100 * observed[(group_by, 'outside_95')] / positions:.1f}%) "
-            f"| {observed[(group_by, 'outside_998')]} ({100 * observed[(group_by, 'outside_998')] / positions:.1f}%) "
-            f"| {100 * null[(group_by, 'outside_95')] / null_positions:.2f}% "
-            f"| {100 * null[(group_by, 'outside_998')] / null_positions:.2f}% "
-            f"| {observed[(group_by, 'overdispersion applied')]} of {observed[(group_by, 'measures')]} |"
-        )
+        cells = [
+            f"{group_by}s",
+            str(observed[(group_by, "measures")]),
+            str(observed[(group_by, "positions")]),
+            *(f"{seen[k]} ({100 * seen[k] / positions:.1f}%)" for k in seen),
+            *(f"{100 * null[(group_by, k)] / null_positions:.2f}%" for k in seen),
+            f"{observed[(group_by, 'overdispersion applied')]} of "
+            f"{observed[(group_by, 'measures')]}",
+        ]
+        print("| " + " | ".join(cells) + " |")
     real = observed[("provider", "real")] or 1
     print(
         f"\nProvider positions with a built-in effect (|effect| ≥ 0.02): {real}; flagged in the "
