@@ -208,7 +208,11 @@ def add_funnels(
                 row["funnel_overdispersion_applied"] = estimate.applied
             entry["adjusted_change"] = estimate.describe()
         counted = [
-            r for r in members if r.get("_improved") is not None and r["n"] >= disclosure.min_cell()
+            r
+            for r in members
+            if r.get("_improved") is not None
+            and r["n"] >= disclosure.min_cell()
+            and disclosure.round_count(r["n"])  # a unit published as 0 has no funnel
         ]
         if counted:
             p0 = sum(r["_improved"] for r in counted) / sum(r["n"] for r in counted)
