@@ -5,8 +5,11 @@
 - ``practices``: how do GP practices vary (``practice_variation``)?
 - ``query``: what a request asks for (``OutcomeQuery``, ``Measure``, ``Period``);
 - ``cells``: the per-cell sums every figure is computed from, and the case-mix model;
-- ``overdispersion``: funnel limits widened for over-dispersion (Spiegelhalter 2005);
-- ``sql``: all the SQL. Disclosure control is ``analytics.disclosure``.
+- ``sql``: all the SQL.
+
+Disclosure control is ``analytics.disclosure`` (one rule for every published count); funnel
+limits widened for over-dispersion are ``analytics.funnels``; the response model behind the
+weighted equity estimate is ``analytics.weighting`` (both pure).
 
 Each entry point returns ``{"meta": {...}, "results": [flat rows]}``. One query per figure set:
 the database returns per-cell counts and sums, never patient-level rows or identifiers, and
