@@ -22,8 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import summaries
-from outcomes import disclosure
+from analytics import disclosure, downloads, summaries
 from outcomes.exports import ErrorSerializer
 from outcomes.loading import catalogue
 from outcomes.permissions import AggregateAccess
@@ -37,7 +36,9 @@ def _choices() -> dict[str, list[str]]:
     """Codes from the definition files, so the schema lists what the API accepts."""
     definitions = catalogue()
     return {
-        "condition": sorted(definitions.conditions),
+        # Only conditions with a published pathway: a condition without one (hip and shoulder
+        # pain today) has no timepoints to compare, so offering it could only answer 400.
+        "condition": sorted({pathway.condition for pathway in definitions.pathways.values()}),
         "instrument": sorted({code for code, _ in definitions.instruments}),
         "outcome": sorted(
             {
@@ -168,8 +169,15 @@ FIGURE_FIELDS = {
         "mean_change_lower",
         "mean_change_upper",
         "pct_improved",
+        "pct_improved_lower",
+        "pct_improved_upper",
         "pct_unchanged",
         "pct_worse",
+        "pct_improved_any",
+        "pct_improved_any_lower",
+        "pct_improved_any_upper",
+        "pct_unchanged_any",
+        "pct_worse_any",
     ),
     **{
         name: serializers.IntegerField(
@@ -179,6 +187,17 @@ FIGURE_FIELDS = {
             ("n_improved", "improved"),
             ("n_unchanged", "unchanged"),
             ("n_worse", "worse"),
+        )
+    },
+    **{
+        name: serializers.IntegerField(
+            **_number,
+            help_text=f"Patients {label} by any change (the NHS PROMs rule); rounded like n.",
+        )
+        for name, label in (
+            ("n_improved_any", "improved"),
+            ("n_unchanged_any", "unchanged"),
+            ("n_worse_any", "worse"),
         )
     },
     "suppressed": serializers.BooleanField(help_text="Withheld by disclosure control."),
@@ -198,6 +217,19 @@ ADJUSTED_FIELDS = {
     "funnel_position": serializers.CharField(**_number),
     "outside_95": serializers.BooleanField(**_number),
     "outside_998": serializers.BooleanField(**_number),
+    "funnel_overdispersion_applied": serializers.BooleanField(
+        **_number, help_text="Limits widened for over-dispersion (meta.overdispersion)."
+    ),
+    **_floats(
+        "improved_funnel_target",
+        "improved_funnel_lower_95",
+        "improved_funnel_upper_95",
+        "improved_funnel_lower_998",
+        "improved_funnel_upper_998",
+    ),
+    "improved_funnel_position": serializers.CharField(**_number),
+    "improved_outside_95": serializers.BooleanField(**_number),
+    "improved_outside_998": serializers.BooleanField(**_number),
 }
 LABEL_FIELDS = {
     name: serializers.CharField(required=False, allow_null=True)
@@ -268,6 +300,11 @@ EQUITY_RESPONSE = _envelope(
             "sii_lower",
             "sii_upper",
             "rii",
+            "rii_lower",
+            "rii_upper",
+            "ipw_mean_change",
+            "ipw_mean_change_lower",
+            "ipw_mean_change_upper",
             "mean_age",
             "mean_age_lower",
             "mean_age_upper",
@@ -304,6 +341,8 @@ PRACTICES_RESPONSE = _envelope(
         "suppressed": serializers.BooleanField(),
         "outcome_suppressed": serializers.BooleanField(allow_null=True),
         "adjusted_change_decile": serializers.IntegerField(allow_null=True),
+        "enrolment_rate_vs_median": serializers.CharField(allow_null=True),
+        "adjusted_change_vs_median": serializers.CharField(allow_null=True),
     },
 )
 
@@ -338,12 +377,16 @@ class AggregateView(APIView):
     throttle_classes = [ClientRateThrottle]
     throttle_scope = "aggregate"
     query_serializer = OutcomeQuerySerializer
+    csv_description = staticmethod(downloads.csv_description)
 
     def answer(self, params) -> dict[str, Any]:
         raise NotImplementedError
 
+    endpoint = "outcomes"
+
     def get(self, request: Request) -> Response:
         params = self.query_serializer(data=request.query_params)
+        self.csv_filename = f"proms-{self.endpoint}"
         if not params.is_valid():
             fields = {name: [str(e) for e in errors] for name, errors in params.errors.items()}
             message = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in fields.items())
@@ -351,6 +394,7 @@ class AggregateView(APIView):
                 {"error": f"The query is not valid. {message}", "fields": fields},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        self.csv_filename = downloads.csv_filename(self.endpoint, params.validated_data)
         try:
             return Response(self.cached_answer(params))
         except summaries.QueryError as error:
@@ -376,6 +420,7 @@ class AggregateView(APIView):
 class OutcomeSummaryView(AggregateView):
     """Paired outcome figures per provider (or practice, IMD quintile, age band, sex)."""
 
+    endpoint = "summary"
     query_serializer = SummaryQuerySerializer
 
     @extend_schema(
@@ -400,6 +445,8 @@ class OutcomeSummaryView(AggregateView):
 class OutcomeEquityView(AggregateView):
     """Figures by IMD quintile, age band and sex; SII; age at enrolment; response rates."""
 
+    endpoint = "equity"
+
     @extend_schema(
         summary="Equity of outcomes and response",
         description=(
@@ -420,6 +467,8 @@ class OutcomeEquityView(AggregateView):
 
 class PracticeVariationView(AggregateView):
     """Per GP practice: enrolment per 1,000 registered, outcome figures and deciles."""
+
+    endpoint = "practices"
 
     @extend_schema(
         summary="GP practice variation",

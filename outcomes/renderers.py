@@ -82,7 +82,15 @@ class CsvRenderer(BaseRenderer):
             return b""
         response = (renderer_context or {}).get("response")
         view = (renderer_context or {}).get("view")
+        rows = rows_of(data)
         if response is not None and 200 <= response.status_code < 300:
             name = getattr(view, "csv_filename", None) or "proms"
             response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return csv_text(rows_of(data)).encode(self.charset)
+            describe = getattr(view, "csv_description", None)
+            if describe is not None and isinstance(data, Mapping) and "meta" in data:
+                # The description travels inside the file, as columns on every row (one row
+                # of description alone when there are no results): Excel, R read.csv and
+                # pandas read_csv all open it with no options (docs/methods.md §10).
+                description = describe(data["meta"])
+                rows = [{**row, **description} for row in rows] or [description]
+        return csv_text(rows).encode(self.charset)

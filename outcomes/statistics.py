@@ -509,6 +509,8 @@ class SlopeIndex:
     lower: float | None
     upper: float | None
     ranks: tuple[float, ...]
+    rii_lower: float | None = None
+    rii_upper: float | None = None
 
     @property
     def rii_meaningful(self) -> bool:
@@ -516,6 +518,10 @@ class SlopeIndex:
         a ratio only compares two positive quantities, so it is meaningful only when both
         fitted values are above zero (a mean change can be ~0 or negative at either end)."""
         return self.rii is not None and self.intercept > 0 and self.intercept + self.sii > 0
+
+
+RII_DRAWS = 10_000
+RII_SEED = 20050101
 
 
 def slope_index_of_inequality(
@@ -542,11 +548,24 @@ def slope_index_of_inequality(
     w = np.diag(a)
     hat = np.linalg.solve(x.T @ w @ x, x.T @ w)
     intercept, slope = hat @ np.asarray(values, dtype=float)
-    lower = upper = None
-    if standard_errors is not None:
-        se = math.sqrt(float(np.sum(hat[1] ** 2 * np.asarray(standard_errors, dtype=float) ** 2)))
-        lower, upper = slope - z * se, slope + z * se
+    lower = upper = rii_lower = rii_upper = None
     rii = (intercept + slope) / intercept if intercept else None
+    if standard_errors is not None:
+        # Cov(intercept, slope) = H·diag(se²)·Hᵀ; the SII's variance is its second diagonal.
+        covariance = hat @ np.diag(np.asarray(standard_errors, dtype=float) ** 2) @ hat.T
+        se = math.sqrt(float(covariance[1, 1]))
+        lower, upper = slope - z * se, slope + z * se
+        if rii is not None:
+            # RII is a ratio, skewed when the intercept is uncertain, so its interval is by
+            # simulation as PHE phe_sii does: draw each group's value from N(value, se²),
+            # refit, take the 2.5th and 97.5th centiles (fixed seed: the same answer twice).
+            rng = np.random.default_rng(RII_SEED)
+            draws = rng.normal(values, standard_errors, size=(RII_DRAWS, len(values)))
+            fitted = draws @ hat.T
+            with np.errstate(divide="ignore", invalid="ignore"):
+                simulated = (fitted[:, 0] + fitted[:, 1]) / fitted[:, 0]
+            tail = (1 - (2 * NormalDist().cdf(z) - 1)) / 2 * 100
+            rii_lower, rii_upper = np.nanpercentile(simulated, [tail, 100 - tail])
     return SlopeIndex(
         float(slope),
         float(intercept),
@@ -554,6 +573,8 @@ def slope_index_of_inequality(
         lower,
         upper,
         tuple(float(r) for r in ranks),
+        None if rii_lower is None else float(rii_lower),
+        None if rii_upper is None else float(rii_upper),
     )
 
 

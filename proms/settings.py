@@ -379,11 +379,11 @@ SERVICE_ORGANISATION = {
     "statement_date": os.environ.get("SERVICE_ACCESSIBILITY_STATEMENT_DATE", ""),
 }
 
-# Disclosure control of every aggregate the API publishes (outcomes/disclosure.py,
+# Disclosure control of every aggregate the API publishes (analytics/disclosure.py,
 # docs/methods.md): cells from 1 to DISCLOSURE_MIN_CELL - 1 patients are withheld, counts are
 # rounded to the nearest DISCLOSURE_ROUND_TO (0 = no rounding) and case-mix adjusted figures
 # need DISCLOSURE_MIN_ADJUSTED modelled patients (NHS PROMs: 30).
-DISCLOSURE_MIN_CELL = int(os.environ.get("DISCLOSURE_MIN_CELL", "5"))
+DISCLOSURE_MIN_CELL = int(os.environ.get("DISCLOSURE_MIN_CELL", "8"))
 DISCLOSURE_ROUND_TO = int(os.environ.get("DISCLOSURE_ROUND_TO", "5"))
 DISCLOSURE_MIN_ADJUSTED = int(os.environ.get("DISCLOSURE_MIN_ADJUSTED", "30"))
 # Seconds to cache an aggregate answer (keyed by query and the newest response, invitation and

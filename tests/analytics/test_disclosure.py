@@ -2,7 +2,7 @@
 
 import pytest
 
-from outcomes import disclosure
+from analytics import disclosure
 
 
 def test_cells_below_threshold_are_withheld_and_zero_is_shown():
@@ -69,3 +69,42 @@ def test_both_responders_and_non_responders_are_protected(responded, not_respond
     )
     assert protected[0]["suppressed"] is withheld
     assert sum(r["suppressed"] for r in protected) == 2
+
+
+def test_default_rule_is_nhs_digitals_suppress_one_to_seven_round_to_five():
+    policy = disclosure.policy()
+    assert (policy["min_cell"], policy["round_counts_to"]) == (8, 5)
+    assert "1 to 7" in policy["rule"] and "HES" in policy["source"]
+
+
+@pytest.mark.parametrize(
+    "parts,expected",
+    [
+        ((3, 2, 0), [5, 0, 0]),  # n 5: not "improved 5, unchanged 5"
+        ((8, 8, 8), [10, 10, 5]),  # n 24 → 25, not 30; ties to the earlier part
+        ((12, 0, 0), [10, 0, 0]),
+        ((7, 3, 2), [5, 5, 0]),  # n 12 → 10: the largest remainder (3) rounds up
+        ((6, 6, 6), [10, 5, 5]),
+    ],
+)
+def test_controlled_rounding_adds_up_to_the_rounded_whole(parts, expected):
+    rounded = disclosure.round_parts(list(parts), sum(parts), 5)
+    assert rounded == expected
+    assert sum(rounded) == disclosure.round_count(sum(parts), 5)
+    assert all(abs(r - p) < 5 for r, p in zip(rounded, parts, strict=True))
+
+
+def test_a_part_of_one_to_seven_is_withheld_and_the_rest_still_add_up(settings):
+    settings.DISCLOSURE_MIN_CELL = 8
+    settings.DISCLOSURE_ROUND_TO = 5
+    rows = [{"group": "a", "n": 23, "improved": 20, "other": 3}]
+    (row,) = disclosure.protect_rows(rows, keep_keys=["group"], parts={"n": ["improved", "other"]})
+    assert row["n"] == 25 and row["improved"] == 20 and row["other"] is None
+
+
+def test_protect_counts_publishes_a_plain_table(settings):
+    settings.DISCLOSURE_MIN_CELL = 8
+    settings.DISCLOSURE_ROUND_TO = 5
+    published = disclosure.protect_counts({"jan": 12, "feb": 3, "mar": 40, "apr": 0})
+    # feb is 1-7; jan, the next smallest, is withheld too so feb is not the total minus the rest
+    assert published == {"jan": None, "feb": None, "mar": 40, "apr": 0}

@@ -1,0 +1,182 @@
+"""Paired cells: per-cell sums of baseline and follow-up values, and the case-mix model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from analytics import disclosure
+from analytics.summaries.query import CASE_MIX_FACTORS, OutcomeQuery
+from analytics.summaries.sql import (
+    _check_timepoints,
+    _fetch,
+    _pairs_from_read_model,
+    _pairs_from_responses,
+    _pathway_ids,
+    _period_label,
+    cell_sums_sql,
+)
+from outcomes import statistics as st
+from outcomes.models import Instrument
+from surveys.pairs import paired_baselines
+
+
+@dataclass
+class Cell:
+    key: dict[str, Any]
+    sums: st.CellSums
+    improved: int = 0  # by the MIC
+    worse: int = 0
+    improved_any: int = 0  # by any change in the better direction (the NHS PROMs rule)
+    worse_any: int = 0
+
+
+def paired_cells(query: OutcomeQuery, *, by_practice: bool = False) -> list[Cell]:
+    """Per-cell sums of paired baseline and follow-up values for a condition and measure.
+
+    Cells are keyed by provider id [, practice id] [, period], age band (age at referral), sex
+    and IMD quintile ((decile + 1) // 2; None when the patient has no area). All providers are
+    included, since the case-mix model is fitted on all of them; callers filter afterwards. The
+    period restricts the follow-up response's submission time.
+    """
+    pathway_ids = _pathway_ids(query.condition)
+    _check_timepoints(query)
+    versions = dict(
+        Instrument.objects.filter(code=query.measure.instrument).values_list("id", "version")
+    )
+    if not pathway_ids or not versions:
+        return []
+    measure = query.measure
+    source = (
+        _pairs_from_read_model
+        if query.baseline_timepoint in paired_baselines()
+        else _pairs_from_responses
+    )
+    inner, inner_params = source(query, pathway_ids, versions, by_practice)
+    sql, params = cell_sums_sql(measure, inner, inner_params)
+    rows = _fetch(sql, params)
+    cells = []
+    for (
+        provider_id,
+        practice_id,
+        period,
+        age_band,
+        sex,
+        imd,
+        n,
+        sb,
+        sf,
+        sbb,
+        sbf,
+        sff,
+        i,
+        w,
+        improved_any,
+        worse_any,
+    ) in rows:
+        cells.append(
+            Cell(
+                key={
+                    "provider_id": provider_id,
+                    "practice_id": practice_id,
+                    "period": _period_label(period, query.series),
+                    "age_band": age_band,
+                    "sex": sex,
+                    "imd_quintile": None if imd is None else int(imd),
+                },
+                sums=st.CellSums(int(n), sb, sf, sbb, sbf, sff),
+                improved=int(i or 0),
+                worse=int(w or 0),
+                improved_any=int(improved_any or 0),
+                worse_any=int(worse_any or 0),
+            )
+        )
+    return cells
+
+
+# --- from cells to published rows ------------------------------------------------------------
+
+
+def _rounded(value: float | None, decimals: int = 2) -> float | None:
+    return None if value is None else round(value, decimals)
+
+
+def _total(cells: Iterable[Cell]) -> tuple[st.CellSums, int, int]:
+    total = st.CellSums()
+    improved = worse = 0
+    for cell in cells:
+        total.add(cell.sums)
+        improved += cell.improved
+        worse += cell.worse
+    return total, improved, worse
+
+
+def _covariates(cell: Cell) -> dict[str, str]:
+    return {
+        "age_band": cell.key["age_band"],
+        "sex": cell.key["sex"],
+        "imd_quintile": str(cell.key["imd_quintile"]),
+    }
+
+
+def _modelled(cells: Iterable[Cell]) -> list[Cell]:
+    """Complete cases for the case-mix model: patients with a known IMD quintile."""
+    return [cell for cell in cells if cell.key["imd_quintile"] is not None]
+
+
+def _patterns(cells: Iterable[Cell]) -> list[tuple[dict[str, str], st.CellSums]]:
+    """Modelled cells merged by covariate pattern. The model and its predictions depend on a
+    cell only through its covariates and sums, which add up, so merging cells of the same
+    pattern (across providers, practices and periods) changes no figure: it only spares
+    fitting thousands of by-practice cells one by one."""
+    merged: dict[tuple, tuple[dict[str, str], st.CellSums]] = {}
+    for cell in _modelled(cells):
+        covariates = _covariates(cell)
+        key = tuple(covariates[f] for f in CASE_MIX_FACTORS)
+        if key not in merged:
+            merged[key] = (covariates, st.CellSums())
+        merged[key][1].add(cell.sums)
+    return list(merged.values())
+
+
+# Patients per model coefficient: Austin & Steyerberg (J Clin Epidemiol 2015;68:627-36) found
+# two per coefficient enough for OLS coefficients; five leaves a margin for the residual SD,
+# which sets every funnel limit (docs/methods.md §4).
+PATIENTS_PER_PARAMETER = 5
+
+
+def case_mix_model(cells: Sequence[Cell]) -> st.CaseMixModel | None:
+    """follow-up ~ 1 + age band + sex + IMD quintile + baseline, on every provider's patients;
+    None (no model, no adjusted figure, nothing about it published) unless it rests on at
+    least DISCLOSURE_MIN_ADJUSTED patients and PATIENTS_PER_PARAMETER per coefficient."""
+    model = st.case_mix_fit(_patterns(cells), CASE_MIX_FACTORS)
+    if model is None:
+        return None
+    needed = max(disclosure.min_adjusted(), PATIENTS_PER_PARAMETER * len(model.columns))
+    return model if model.n >= needed else None
+
+
+def change_estimate(total: st.CellSums) -> st.MeanEstimate:
+    """Mean paired change with its t interval, from the sums: Σ(f − b)² = Σf² − 2Σbf + Σb²."""
+    return st.mean_from_sums(
+        total.n, total.sum_f - total.sum_b, total.sum_ff - 2 * total.sum_bf + total.sum_bb
+    )
+
+
+def _sort_key(value: Any) -> tuple:
+    return (value is None, str(value) if not isinstance(value, int) else f"{value:09d}")
+
+
+def _series_partitions(
+    query: OutcomeQuery, table: Callable[[dict[str, Any]], Any], group_key: str = "group"
+) -> list[Callable[[dict[str, Any]], Any]]:
+    """Sets of rows with a known total. Without a series, the rows of each ``table`` add up to
+    one; in a series, so do the groups of each period and the periods of each group (the
+    same sets as ``protect`` checks for the summary)."""
+    if not query.series:
+        return [table]
+    return [
+        lambda row: (table(row), "period", row["period"]),
+        lambda row: (table(row), "group", row[group_key]),
+    ]
