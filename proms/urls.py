@@ -11,9 +11,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("analytics.urls")),
     path("api/v1/", include("outcomes.urls")),
+    path("api/v1/", include("dashboard.urls_api")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("staff/notifications/", include("notifications.urls")),
     path("callbacks/notify/", include("notifications.urls_callbacks")),
+    path("staff/dashboard/", include("dashboard.urls")),
     path("staff/", include("surveys.urls_staff")),
     path("q/", include("surveys.urls_patient")),
     path("l/", include("notifications.urls_letters")),  # the short code on a letter
