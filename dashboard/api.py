@@ -16,7 +16,7 @@ from outcomes.throttling import ClientRateThrottle
 
 from .access import viewer_for
 from .figures import FIGURES, figure_compute
-from .filters import FilterForm
+from .filters import filters_from
 
 
 class DashboardAccess(AggregateAccess):
@@ -43,18 +43,15 @@ class FigureView(APIView):
             )
         params = request.query_params.copy()
         params.pop("format", None)
-        form = FilterForm(params or None, fields=FIGURES[name].filters)
-        if params and not form.is_valid():
+        filters, form = filters_from(params, fields=FIGURES[name].filters)
+        if form.errors:
             fields = {k: [str(e) for e in v] for k, v in form.errors.items()}
             message = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
             return Response(
                 {"error": f"The query is not valid. {message}", "fields": fields},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        filters = form.filters() if params else None
         try:
-            from .filters import Filters
-
-            return Response(figure_compute(name, filters=filters or Filters()))
+            return Response(figure_compute(name, filters=filters))
         except summaries.QueryError as error:
             return Response({"error": str(error)}, status=status.HTTP_400_BAD_REQUEST)

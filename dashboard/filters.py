@@ -168,10 +168,13 @@ class FilterForm(forms.Form):
 
 
 def filters_from(params, *, fields: tuple[str, ...] | None = None) -> tuple[Filters, FilterForm]:
-    """Filters from a query string; on errors the defaults, with the form carrying the errors."""
-    form = FilterForm(params or None, fields=fields)
-    if params and form.is_valid():
+    """Filters from a query string (missing ones take their defaults, so the form always shows
+    what the figures use); on errors the defaults, with the form carrying the errors."""
+    data = {k: ("" if v is None else str(v)) for k, v in asdict(Filters()).items()}
+    for key in params or {}:
+        if key in data:
+            data[key] = params.get(key)
+    form = FilterForm(data, fields=fields)
+    if form.is_valid():
         return form.filters(), form
-    if not params:
-        form = FilterForm(None, fields=fields, initial={})
     return Filters(), form

@@ -95,6 +95,23 @@ class Part:
             self.columns = columns_of(self.rows)
 
 
+VARIATION_READING = {
+    "common-cause": "only common cause variation (no sign of change)",
+    "improvement-high": "special cause variation: an improvement",
+    "improvement-low": "special cause variation: an improvement",
+    "concern-high": "special cause variation: a concern",
+    "concern-low": "special cause variation: a concern",
+    "neutral-high": "special cause variation: higher",
+    "neutral-low": "special cause variation: lower",
+}
+ASSURANCE_READING = {
+    "pass": "it will consistently reach the reference gain of {target:g} points",
+    "fail": "it will consistently fall short of the reference gain of {target:g} points",
+    "hit-and-miss": "it will sometimes reach the reference gain of {target:g} points and "
+    "sometimes not",
+}
+
+
 def _fmt(value: Any, unit: str = "") -> str:
     if value is None:
         return "withheld"
@@ -120,10 +137,11 @@ def _outcome_spc(answer: dict[str, Any]) -> list[Part]:
                 f"{last['period']}; "
             )
             if chart["variation"]:
-                reading += chart["variation_text"].lower()
+                reading += VARIATION_READING[chart["variation"]]
                 if chart["assurance"]:
-                    reading += f", and {chart['assurance_text'][0].lower()}"
-                    reading += chart["assurance_text"][1:] + f" of {chart['target']:g} points"
+                    reading += "; " + ASSURANCE_READING[chart["assurance"]].format(
+                        target=chart["target"]
+                    )
                 reading += "."
             else:
                 reading += (

@@ -55,8 +55,7 @@ def _filters(request, names: tuple[str, ...], **defaults):
     for key, value in defaults.items():
         if value and not params.get(key):
             params[key] = value
-    filters, form = filters_from(params if params else None, fields=names)
-    return filters, form
+    return filters_from(params, fields=names)
 
 
 def _fields(*figures: str) -> tuple[str, ...]:
@@ -116,7 +115,7 @@ def _page(request, template: str, context: dict, *, form, status: int | None = N
         **context,
     }
     if status is None:
-        status = 400 if form.is_bound and form.errors else 200
+        status = 400 if form.errors else 200
     return render(request, template, context, status=status)
 
 
@@ -128,7 +127,11 @@ def overview(request):
     return _page(
         request,
         "dashboard/overview.html",
-        {"sections": _sections(filters, *names), "filters": filters},
+        {
+            "sections": _sections(filters, *names),
+            "filters": filters,
+            "condition_title": catalogue().conditions[filters.condition].title,
+        },
         form=form,
     )
 
@@ -140,7 +143,7 @@ def conditions(request):
         request,
         "dashboard/conditions.html",
         {"conditions": catalogue().conditions.values()},
-        form=filters_from(None, fields=())[1],
+        form=filters_from({}, fields=())[1],
     )
 
 
@@ -301,8 +304,8 @@ def methods(request):
 def _figure_for(request, name: str):
     if name not in FIGURES:
         raise Http404("No such figure")
-    filters, form = filters_from(request.GET or None, fields=FIGURES[name].filters + ("part",))
-    if form.is_bound and form.errors:
+    filters, form = filters_from(request.GET, fields=FIGURES[name].filters)
+    if form.errors:
         return None, form
     return figure_compute(name, filters=filters), form
 
