@@ -24,9 +24,8 @@ class DashboardAccess(AggregateAccess):
 
     def has_permission(self, request, view) -> bool:
         user = getattr(request, "user", None)
-        if user is not None and getattr(user, "is_authenticated", False):
-            if viewer_for(user) is not None:
-                return True
+        if getattr(user, "is_authenticated", False) and viewer_for(user) is not None:
+            return True
         return super().has_permission(request, view)
 
 

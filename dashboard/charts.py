@@ -37,8 +37,8 @@ from xml.sax.saxutils import escape
 import matplotlib
 
 matplotlib.use("svg")  # never a GUI backend on a server
-from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
 
 BLUE = "#005eb8"
 DARK = "#212b32"
@@ -47,7 +47,7 @@ ORANGE = "#ed8b00"  # concern (MDC)
 IMPROVE = "#41b6e6"  # improvement (MDC light blue)
 PALE = "#e8edee"
 FONT = ["DejaVu Sans", "Arial", "sans-serif"]
-WIDTH_IN = 7.2
+WIDTH_IN = 6.4
 
 matplotlib.rcParams.update(
     {
@@ -55,7 +55,7 @@ matplotlib.rcParams.update(
         "svg.hashsalt": "proms-dashboard",  # stable ids: the same figure gives the same bytes
         "font.family": "sans-serif",
         "font.sans-serif": FONT,
-        "font.size": 9,
+        "font.size": 10,
         "axes.edgecolor": GREY,
         "axes.labelcolor": DARK,
         "xtick.color": DARK,
@@ -77,13 +77,15 @@ SIGNAL_LABELS = {
 
 def _figure(height: float) -> tuple[Figure, Any]:
     figure = Figure(figsize=(WIDTH_IN, height))
+    # Padding: the reader's sans-serif may be wider than the font the layout measured with.
+    figure.set_layout_engine("constrained", w_pad=0.12, h_pad=0.08)
     FigureCanvasSVG(figure)
     return figure, figure.add_subplot()
 
 
 def _svg(figure: Figure, title: str, description: str) -> str:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]  # no XML declaration or DOCTYPE: served or inlined alike
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
@@ -97,6 +99,11 @@ def _svg(figure: Figure, title: str, description: str) -> str:
         + f'<desc id="chart-desc">{escape(description)}</desc>'
         + text[head_end:]
     )
+
+
+def _legend(figure: Figure) -> None:
+    """The key under the plot, so the plot keeps the full width on a phone."""
+    figure.legend(loc="outside lower center", ncols=3, frameon=False, fontsize=9)
 
 
 def _period_ticks(axes, periods: Sequence[str]) -> None:
@@ -114,13 +121,15 @@ def xmr_svg(
     y_label: str,
     target: float | None = None,
 ) -> str:
-    figure, axes = _figure(3.2)
+    figure, axes = _figure(3.7)
     periods = [p["period"] for p in points]
     xs = list(range(len(points)))
     values = [p["value"] for p in points]
     axes.plot(xs, values, color=GREY, linewidth=1.2, zorder=2)
     for signal in MARKERS:
-        chosen = [(x, v) for x, v, p in zip(xs, values, points, strict=True) if p["signal"] == signal]
+        chosen = [
+            (x, v) for x, v, p in zip(xs, values, points, strict=True) if p["signal"] == signal
+        ]
         if chosen:
             axes.scatter(
                 [c[0] for c in chosen],
@@ -136,7 +145,9 @@ def xmr_svg(
     first = next((p for p in points if p.get("mean") is not None), None)
     if first is not None:
         axes.axhline(first["mean"], color=DARK, linewidth=1, label="Mean")
-        axes.axhline(first["upper"], color=DARK, linewidth=1, linestyle="--", label="Process limits")
+        axes.axhline(
+            first["upper"], color=DARK, linewidth=1, linestyle="--", label="Process limits"
+        )
         axes.axhline(first["lower"], color=DARK, linewidth=1, linestyle="--")
     if target is not None:
         axes.axhline(target, color=BLUE, linewidth=1.2, linestyle=":", label="Reference (MIC)")
@@ -145,7 +156,7 @@ def xmr_svg(
         _period_ticks(axes, periods)
     else:
         axes.text(0.5, 0.5, "No published months yet", ha="center", transform=axes.transAxes)
-    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    _legend(figure)
     return _svg(figure, title, description)
 
 
@@ -161,7 +172,9 @@ def intervals_svg(
     height = 0.9 + 0.36 * max(1, len(items))
     figure, axes = _figure(height)
     ys = list(range(len(items)))[::-1]
-    present = [v for i in items for v in (i.get("value"), i.get("lower"), i.get("upper")) if v is not None]
+    present = [
+        v for i in items for v in (i.get("value"), i.get("lower"), i.get("upper")) if v is not None
+    ]
     span = (max(present) - min(present)) if present else 1.0
     for y, item in zip(ys, items, strict=True):
         value = item.get("value")
@@ -208,16 +221,27 @@ def funnel_svg(
     target: float | None,
     sd: float | None,
 ) -> str:
-    figure, axes = _figure(3.6)
+    figure, axes = _figure(4.0)
     ns = [u["n"] for u in units if u.get("n") and u.get("value") is not None]
-    top = max(ns + [50]) * 1.15
+    top = max([*ns, 50]) * 1.15
     if target is not None and sd:
         grid = [max(5.0, top * i / 200) for i in range(1, 201)]
         for z, style, label in ((1.96, "--", "95% limits"), (3.09, ":", "99.8% limits")):
-            axes.plot(grid, [target + z * sd / math.sqrt(n) for n in grid], color=DARK,
-                      linestyle=style, linewidth=1, label=label)
-            axes.plot(grid, [target - z * sd / math.sqrt(n) for n in grid], color=DARK,
-                      linestyle=style, linewidth=1)
+            axes.plot(
+                grid,
+                [target + z * sd / math.sqrt(n) for n in grid],
+                color=DARK,
+                linestyle=style,
+                linewidth=1,
+                label=label,
+            )
+            axes.plot(
+                grid,
+                [target - z * sd / math.sqrt(n) for n in grid],
+                color=DARK,
+                linestyle=style,
+                linewidth=1,
+            )
         axes.axhline(target, color=GREY, linewidth=1, label="Programme mean")
     for unit in units:
         if unit.get("value") is None or not unit.get("n"):
@@ -232,12 +256,18 @@ def funnel_svg(
             edgecolors=DARK,
             zorder=3,
         )
-        axes.annotate(unit["label"], (unit["n"], unit["value"]), xytext=(5, 3),
-                      textcoords="offset points", fontsize=8, color=DARK)
+        axes.annotate(
+            unit["label"],
+            (unit["n"], unit["value"]),
+            xytext=(5, 3),
+            textcoords="offset points",
+            fontsize=8,
+            color=DARK,
+        )
     axes.set_xlim(0, top)
     axes.set_xlabel(x_label)
     axes.set_ylabel(y_label)
-    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    _legend(figure)
     return _svg(figure, title, description)
 
 
@@ -251,7 +281,7 @@ def deciles_svg(
     own: Sequence[float | None] | None = None,
     own_label: str | None = None,
 ) -> str:
-    figure, axes = _figure(3.2)
+    figure, axes = _figure(3.7)
     xs = list(range(len(periods)))
     for decile, values in sorted(deciles.items()):
         median = decile == 50
@@ -261,7 +291,9 @@ def deciles_svg(
             color=BLUE if median else "#7fafdb",
             linestyle="--" if median else ":",
             linewidth=1.6 if median else 1,
-            label="Median practice" if median else ("Deciles (10th-90th)" if decile == 10 else None),
+            label="Median practice"
+            if median
+            else ("Deciles (10th-90th)" if decile == 10 else None),
         )
     if own is not None:
         axes.plot(
@@ -275,7 +307,7 @@ def deciles_svg(
     axes.set_ylabel(y_label)
     if periods:
         _period_ticks(axes, list(periods))
-    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    _legend(figure)
     return _svg(figure, title, description)
 
 
@@ -291,7 +323,7 @@ def trend_svg(
     band_label: str = "Quartiles",
     line_label: str = "Median",
 ) -> str:
-    figure, axes = _figure(3.0)
+    figure, axes = _figure(3.5)
     xs = list(range(len(periods)))
     nan = [math.nan if v is None else v for v in values]
     if lower is not None and upper is not None:
@@ -309,5 +341,5 @@ def trend_svg(
     axes.set_ylabel(y_label)
     if periods:
         _period_ticks(axes, list(periods))
-    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    _legend(figure)
     return _svg(figure, title, description)

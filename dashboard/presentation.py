@@ -167,8 +167,7 @@ def _outcome_spc(answer: dict[str, Any]) -> list[Part]:
                 else ""
             )
             + "Special-cause points are marked with triangles (improvement) or squares "
-            "(concern). "
-            + reading
+            "(concern). " + reading
         )
         parts.append(
             Part(
@@ -184,7 +183,9 @@ def _outcome_spc(answer: dict[str, Any]) -> list[Part]:
                     "assurance": chart["assurance"],
                     "assurance_text": chart["assurance_text"],
                 },
-                draw=lambda points=points, title=title, description=description, chart=chart: (
+                draw=None
+                if not points
+                else lambda points=points, title=title, description=description, chart=chart: (
                     charts.xmr_svg(
                         points,
                         title=title,
@@ -221,7 +222,9 @@ def _intervals_part(
         }
         for r in rows
     ]
-    description = reading + " " + "; ".join(f"{i['label']}: {_fmt(i['value'], unit)}" for i in items)
+    description = (
+        reading + " " + "; ".join(f"{i['label']}: {_fmt(i['value'], unit)}" for i in items)
+    )
     return Part(
         figure=figure,
         key=key,
@@ -229,7 +232,9 @@ def _intervals_part(
         reading=reading,
         rows=rows,
         description=description,
-        draw=lambda: charts.intervals_svg(
+        draw=None
+        if all(i["value"] is None for i in items)
+        else lambda: charts.intervals_svg(
             items, title=title, description=description, x_label=x_label
         ),
     )
@@ -406,9 +411,7 @@ def _funnel(answer):
             "their differences are what chance alone would give."
         )
     else:
-        names = ", ".join(
-            f"{r['provider_name']} ({r['funnel_position']})" for r in flagged
-        )
+        names = ", ".join(f"{r['provider_name']} ({r['funnel_position']})" for r in flagged)
         reading = f"{len(flagged)} of {len(published)} providers lie outside the limits: {names}."
     measure = answer["meta"]["measure"]["label"]
     title = f"Case-mix adjusted change by provider: {measure}"
@@ -430,7 +433,9 @@ def _funnel(answer):
             reading=reading,
             rows=rows,
             description=description,
-            draw=lambda: charts.funnel_svg(
+            draw=None
+            if not published
+            else lambda: charts.funnel_svg(
                 units,
                 title=title,
                 description=description,
@@ -458,11 +463,15 @@ def _deciles(answer):
             reading = f"{info['label']}: too few practices have published figures yet."
         else:
             last = published[-1]
-            reading = f"{info['label']}: the median practice was {_fmt(last['p50'])} in {last['period']}"
+            reading = (
+                f"{info['label']}: the median practice was {_fmt(last['p50'])} in {last['period']}"
+            )
             if own_code and last.get("practice_value") is not None:
                 reading += f"; {own_code} was {_fmt(last['practice_value'])}"
             reading += "."
-        description = reading + " Dotted lines: deciles; dashed: median; solid with dots: the practice."
+        description = (
+            reading + " Dotted lines: deciles; dashed: median; solid with dots: the practice."
+        )
         parts.append(
             Part(
                 figure="practice_deciles",
@@ -471,7 +480,9 @@ def _deciles(answer):
                 reading=reading,
                 rows=series,
                 description=description,
-                draw=lambda periods=periods, deciles=deciles, own=own, title=title, description=description, label=info["label"], code=own_code: (  # noqa: E501
+                draw=None
+                if not published
+                else lambda periods=periods, deciles=deciles, own=own, title=title, description=description, label=info["label"], code=own_code: (  # noqa: E501
                     charts.deciles_svg(
                         periods, deciles, own=own, own_label=code, title=title,
                         description=description, y_label=label,
@@ -514,11 +525,14 @@ def _rate_parts(figure, answer, *, value, lower, upper, title, x_label, by="dime
         )
         if figure in ("data_completeness", "event_intervals"):
             label = lambda r: r.get("label") or str(r.get("group"))  # noqa: E731
-        part_title = title + ({"provider": " by provider", "imd_quintile": " by deprivation fifth"}.get(group, ""))
+        part_title = title + (
+            {"provider": " by provider", "imd_quintile": " by deprivation fifth"}.get(group, "")
+        )
         parts.append(
             _intervals_part(
                 figure, group, part_title, members, label=label, value=value, lower=lower,
-                upper=upper, x_label=x_label, reading=_extreme(members, value, label, "%" if value.endswith("pct") else ""),
+                upper=upper, x_label=x_label,
+                reading=_extreme(members, value, label, "%" if value.endswith("pct") else ""),
             )
         )  # fmt: skip
     return parts
@@ -575,7 +589,8 @@ PRESENTERS: dict[str, Callable[[dict[str, Any]], list[Part]]] = {
     ),
     "no_contact": lambda a: _rate_parts(
         "no_contact", a, value="no_contact_pct", lower="no_contact_lower",
-        upper="no_contact_upper", title=f"Open episodes with no contact for {a['meta'].get('weeks')} weeks",
+        upper="no_contact_upper",
+        title=f"Open episodes with no contact for {a['meta'].get('weeks')} weeks",
         x_label="% of open episodes",
     ),
     "loss_to_follow_up": lambda a: _rate_parts(

@@ -31,6 +31,7 @@ good side means the process will consistently pass ("pass"), on the bad side con
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -68,7 +69,7 @@ RULE_TEXT = {
 def limits(values: Sequence[float], *, screen: bool = True) -> tuple[float, float]:
     """The centre line and the (screened) mean moving range."""
     mean = sum(values) / len(values)
-    ranges = [abs(b - a) for a, b in zip(values, values[1:], strict=False)]
+    ranges = [abs(b - a) for a, b in itertools.pairwise(values)]
     if not ranges:
         return mean, 0.0
     average = sum(ranges) / len(ranges)
@@ -88,7 +89,7 @@ def _trend_points(values: Sequence[float]) -> list[int]:
     flags = [0] * len(values)
     for end in range(RUN - 1, len(values)):
         window = values[end - RUN + 1 : end + 1]
-        steps = {_sign(b, a) for a, b in zip(window, window[1:], strict=False)}
+        steps = {_sign(b, a) for a, b in itertools.pairwise(window)}
         if steps in ({1}, {-1}):
             direction = steps.pop()
             for i in range(end - RUN + 1, end + 1):

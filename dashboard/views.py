@@ -319,7 +319,7 @@ CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors '
 @dashboard_required
 def chart(request, name: str):
     try:
-        answer, form = _figure_for(request, name)
+        answer, _form = _figure_for(request, name)
         if answer is None:
             return HttpResponse("The filters are not valid.", status=400, content_type="text/plain")
         part = presentation.figure_part(name, answer, request.GET.get("part") or None)

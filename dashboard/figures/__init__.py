@@ -57,26 +57,26 @@ class FigureSpec:
 
 
 _F = ("condition", "provider", "practice", "period")
-FIGURES: dict[str, FigureSpec] = {
-    spec.name: spec
-    for spec in (
-        FigureSpec("condition_activity", overview.condition_activity, ("provider", "practice", "period")),
-        FigureSpec("outcome_spc", overview.outcome_spc, (*_F, "timepoint")),
-        FigureSpec("equity_gap", overview.equity_gap, ("provider", "practice", "period", "timepoint", "outcome", "instrument")),
-        FigureSpec("baseline_by_deprivation", condition.baseline_by_deprivation, (*_F, "outcome")),
-        FigureSpec("referral_to_assessment", condition.referral_to_assessment, _F),
-        FigureSpec("procedure_rates", condition.procedure_rates, _F),
-        FigureSpec("gain_by_procedure", condition.gain_by_procedure, (*_F, "timepoint", "outcome", "instrument")),
-        FigureSpec("equity", condition.equity, (*_F, "timepoint", "outcome", "instrument")),
-        FigureSpec("provider_funnel", comparison.provider_funnel, (*_F, "timepoint", "outcome", "instrument")),
-        FigureSpec("practice_deciles", comparison.practice_deciles, (*_F, "timepoint", "outcome", "instrument")),
-        FigureSpec("practice_flags", comparison.practice_flags, (*_F, "timepoint", "outcome", "instrument")),
-        FigureSpec("event_intervals", services.event_intervals, _F),
-        FigureSpec("no_contact", services.no_contact, (*_F, "weeks")),
-        FigureSpec("loss_to_follow_up", services.loss_to_follow_up, (*_F, "timepoint")),
-        FigureSpec("data_completeness", services.data_completeness, _F),
-    )
-}  # fmt: skip
+_T = (*_F, "timepoint")
+_M = (*_T, "outcome", "instrument")
+_SPECS = (
+    ("condition_activity", overview.condition_activity, ("provider", "practice", "period")),
+    ("outcome_spc", overview.outcome_spc, _T),
+    ("equity_gap", overview.equity_gap, tuple(f for f in _M if f != "condition")),
+    ("baseline_by_deprivation", condition.baseline_by_deprivation, (*_F, "outcome")),
+    ("referral_to_assessment", condition.referral_to_assessment, _F),
+    ("procedure_rates", condition.procedure_rates, _F),
+    ("gain_by_procedure", condition.gain_by_procedure, _M),
+    ("equity", condition.equity, _M),
+    ("provider_funnel", comparison.provider_funnel, _M),
+    ("practice_deciles", comparison.practice_deciles, _M),
+    ("practice_flags", comparison.practice_flags, _M),
+    ("event_intervals", services.event_intervals, _F),
+    ("no_contact", services.no_contact, (*_F, "weeks")),
+    ("loss_to_follow_up", services.loss_to_follow_up, _T),
+    ("data_completeness", services.data_completeness, _F),
+)
+FIGURES: dict[str, FigureSpec] = {name: FigureSpec(name, fn, names) for name, fn, names in _SPECS}
 
 
 def figure_compute(name: str, *, filters: Filters) -> dict[str, Any]:

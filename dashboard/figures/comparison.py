@@ -117,7 +117,9 @@ def practice_deciles(*, filters: Filters) -> dict[str, Any]:
             "percentiles across practices (linear interpolation), drawn once five or more "
             "practices have a published figure. Withheld figures are left out."
         ),
-        measures={k: {"label": v[0], "higher_is_better": v[1]} for k, v in PRACTICE_MEASURES.items()},
+        measures={
+            k: {"label": v[0], "higher_is_better": v[1]} for k, v in PRACTICE_MEASURES.items()
+        },
         model=series["meta"].get("model"),
     )
 
@@ -213,5 +215,7 @@ def practice_flags(*, filters: Filters) -> dict[str, Any]:
             "the median of practices on the worse side (for enrolment, also the patients who "
             "would be enrolled at the median rate)."
         ),
-        measures={k: {"label": v[0], "higher_is_better": v[1]} for k, v in PRACTICE_MEASURES.items()},
+        measures={
+            k: {"label": v[0], "higher_is_better": v[1]} for k, v in PRACTICE_MEASURES.items()
+        },
     )

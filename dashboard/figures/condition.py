@@ -143,9 +143,7 @@ def referral_to_assessment(*, filters: Filters) -> dict[str, Any]:
         quarters.add(period)
         counts[("quarter", period)][days] += int(count)
         counts[("imd_quintile", quintile(imd))][days] += int(count)
-    rows = _histogram_rows(
-        counts, {"quarter": sorted(quarters), "imd_quintile": list(QUINTILES)}
-    )
+    rows = _histogram_rows(counts, {"quarter": sorted(quarters), "imd_quintile": list(QUINTILES)})
     protected = disclosure.protect(
         rows, partitions=[_by_dimension], keep_keys=["dimension", "group"]
     )
@@ -226,9 +224,7 @@ def procedure_rates(*, filters: Filters) -> dict[str, Any]:
                 **label,
                 "referred": referred,
                 "procedures": operated,
-                "_expected": sum(
-                    cells[s][0] * rates.get(s, 0.0) for s in strata if s in cells
-                ),
+                "_expected": sum(cells[s][0] * rates.get(s, 0.0) for s in strata if s in cells),
                 "_list_size": size if dimension == "practice" else None,
             }
         )
@@ -253,10 +249,7 @@ def procedure_rates(*, filters: Filters) -> dict[str, Any]:
         if not row["suppressed"] and expected:
             ratio = st.Rate(
                 row["procedures"] / expected,
-                *(
-                    limit / expected
-                    for limit in st.poisson_limits(row["procedures"])[:2]
-                ),
+                *(limit / expected for limit in st.poisson_limits(row["procedures"])[:2]),
                 "indirect",
             )
             extra |= {

@@ -15,11 +15,11 @@ from .. import disclosure, spc
 from ..filters import DEFAULT_INSTRUMENT, Filters, conditions, outcomes
 from .base import envelope, rate_columns, rounded
 from .sql import (
+    date_range,
     fetch,
     instrument_versions,
-    month_sql,
     moment_range,
-    date_range,
+    month_sql,
     pathway_conditions,
     pathway_ids,
     scope,
@@ -54,9 +54,7 @@ def condition_activity(*, filters: Filters) -> dict[str, Any]:
           AND {" AND ".join(["1 = 1", *where, *dates])}
         GROUP BY e.pathway_id
     """  # noqa: S608
-    for pathway, invited, responded in fetch(
-        sql, [timezone.localdate(), *params, *date_params]
-    ):
+    for pathway, invited, responded in fetch(sql, [timezone.localdate(), *params, *date_params]):
         totals[by_pathway.get(pathway)]["invited"] += int(invited)
         totals[by_pathway.get(pathway)]["responded"] += int(responded or 0)
 
@@ -179,13 +177,13 @@ def outcome_spc(*, filters: Filters) -> dict[str, Any]:
         series = [r for r in protected if r["outcome"] == code]
         for row in series:
             total, exact = row.pop("_sum"), row.pop("_n")
-            row["mean_change"] = None if row["suppressed"] or not exact else rounded(total / exact, 1)
+            row["mean_change"] = (
+                None if row["suppressed"] or not exact else rounded(total / exact, 1)
+            )
         published = [r for r in series if r["mean_change"] is not None]
         measure = summaries.measure_resolve(DEFAULT_INSTRUMENT, None, code)
         target = measure.mic
-        chart = spc.xmr(
-            [r["mean_change"] for r in published], higher_is_better=True, target=target
-        )
+        chart = spc.xmr([r["mean_change"] for r in published], higher_is_better=True, target=target)
         for row in series:
             row |= {
                 "process_mean": None,

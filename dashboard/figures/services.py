@@ -40,7 +40,7 @@ def event_intervals(*, filters: Filters) -> dict[str, Any]:
         f"{days_between(start, end)} AS d{i}" for i, (start, end) in enumerate(spans.values())
     )
     unions = " UNION ALL ".join(
-        f"SELECT {i} AS span, d{i} AS days, COUNT(*) AS n FROM spans "
+        f"SELECT {i} AS span, d{i} AS days, COUNT(*) AS n FROM spans "  # noqa: S608
         f"WHERE d{i} IS NOT NULL GROUP BY d{i}"
         for i in range(len(spans))
     )
@@ -89,7 +89,7 @@ def _last_contact_sql() -> str:
     return greatest(
         "e.referred_on",
         "(SELECT MAX(ev.occurred_on) FROM surveys_episodeevent ev WHERE ev.episode_id = e.id)",
-        f"(SELECT MAX({date_of('i.completed_at')}) FROM surveys_invitation i "
+        f"(SELECT MAX({date_of('i.completed_at')}) FROM surveys_invitation i "  # noqa: S608
         "WHERE i.episode_id = e.id AND i.status = 'completed')",
     )
 
@@ -136,7 +136,8 @@ def no_contact(*, filters: Filters) -> dict[str, Any]:
         keep_keys=["dimension", "group", "group_name"],
     )
     results = [
-        row | rate_columns("no_contact", row["no_contact"], row["open_episodes"]) for row in protected
+        row | rate_columns("no_contact", row["no_contact"], row["open_episodes"])
+        for row in protected
     ]
     return envelope(
         "no_contact",

@@ -6,25 +6,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('surveys', '0004_invitation_response_rate_index'),
+        ("surveys", "0004_invitation_response_rate_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DashboardRole',
+            name="DashboardRole",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('analyst', 'Programme analyst'), ('provider', 'Provider staff'), ('practice-lead', 'GP practice lead')], max_length=20)),
-                ('practice', models.ForeignKey(blank=True, help_text="A practice lead's practice (required for that role only).", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='surveys.practice')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='dashboard_role', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("analyst", "Programme analyst"),
+                            ("provider", "Provider staff"),
+                            ("practice-lead", "GP practice lead"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="A practice lead's practice (required for that role only).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="surveys.practice",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dashboard_role",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('practice__isnull', False), ('role', 'practice-lead')), models.Q(models.Q(('role', 'practice-lead'), _negated=True), ('practice__isnull', True)), _connector='OR'), name='dashboard_role_practice_for_practice_leads_only')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("practice__isnull", False), ("role", "practice-lead")),
+                            models.Q(
+                                models.Q(("role", "practice-lead"), _negated=True),
+                                ("practice__isnull", True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="dashboard_role_practice_for_practice_leads_only",
+                    )
+                ],
             },
         ),
     ]

@@ -13,7 +13,11 @@ def cell(row: dict, key: str) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, float):
-        return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1 else f"{value:,.2f}".rstrip("0").rstrip(".")
+        return (
+            f"{value:,.3f}".rstrip("0").rstrip(".")
+            if abs(value) < 1
+            else f"{value:,.2f}".rstrip("0").rstrip(".")
+        )
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)

@@ -70,20 +70,20 @@ def _flat(n=14):
 
 
 def test_seven_points_above_the_mean_are_a_shift():
-    values = _flat(15) + [10.9, 10.8, 10.7, 10.9, 10.8, 10.7, 10.9]
+    values = [*_flat(15), 10.9, 10.8, 10.7, 10.9, 10.8, 10.7, 10.9]
     chart = spc.xmr(values)
     assert chart.rules[-7:] == ["shift"] * 7
     assert chart.rules[-8] is None
 
 
 def test_six_points_on_one_side_are_not_a_shift():
-    values = _flat(15) + [10.9, 10.8, 10.7, 10.9, 10.8, 10.7, 9]
+    values = [*_flat(15), 10.9, 10.8, 10.7, 10.9, 10.8, 10.7, 9]
     chart = spc.xmr(values)
     assert "shift" not in chart.rules
 
 
 def test_seven_points_each_lower_are_a_falling_trend_of_concern():
-    values = _flat(14) + [11.5, 11, 10.5, 10, 9.5, 9, 8.5]
+    values = [*_flat(14), 11.5, 11, 10.5, 10, 9.5, 9, 8.5]
     chart = spc.xmr(values, higher_is_better=True)
     assert chart.rules[-7:] == ["trend"] * 7
     assert chart.signals[-1] == "concern"
@@ -91,14 +91,14 @@ def test_seven_points_each_lower_are_a_falling_trend_of_concern():
 
 
 def test_six_points_rising_are_not_a_trend():
-    values = _flat(14) + [9, 9.5, 10, 10.5, 11, 11.5]
+    values = [*_flat(14), 9, 9.5, 10, 10.5, 11, 11.5]
     chart = spc.xmr(values)
     assert "trend" not in chart.rules
 
 
 def test_two_of_three_points_near_the_upper_limit():
     # mean 10.6, mean moving range 2.4: near limit ~14.9, upper limit ~16.9
-    values = _flat(16) + [15.5, 11.0, 15.6]
+    values = [*_flat(16), 15.5, 11.0, 15.6]
     chart = spc.xmr(values)
     assert chart.rules[-3] == "two-of-three"
     assert chart.rules[-1] == "two-of-three"
@@ -106,7 +106,7 @@ def test_two_of_three_points_near_the_upper_limit():
 
 
 def test_lower_is_better_turns_a_high_point_into_concern():
-    values = _flat(16) + [30]
+    values = [*_flat(16), 30]
     chart = spc.xmr(values, higher_is_better=False)
     assert chart.signals[-1] == "concern"
     assert chart.variation == "concern-high"

@@ -13,10 +13,22 @@ from surveys.models import Practice, Provider
 
 # user name -> (role, provider ODS code or None, what they are)
 DEMO_USERS = {
-    "programme.analyst": (DashboardRole.Role.ANALYST, None, "programme analyst: every provider's figures, no patients"),
-    "sfh.lead": (DashboardRole.Role.PROVIDER, "RK5", "provider staff: every provider's figures, drills into Sherwood Forest's patients"),
-    "practice.lead": (DashboardRole.Role.PRACTICE_LEAD, "DEMOHUB", "GP practice lead: their practice against the rest"),
-}  # fmt: skip
+    "programme.analyst": (
+        DashboardRole.Role.ANALYST,
+        None,
+        "programme analyst: every provider's figures, no patient-level detail",
+    ),
+    "sfh.lead": (
+        DashboardRole.Role.PROVIDER,
+        "RK5",
+        "provider staff: every provider's figures, drills into Sherwood Forest's patients",
+    ),
+    "practice.lead": (
+        DashboardRole.Role.PRACTICE_LEAD,
+        "DEMOHUB",
+        "GP practice lead: their practice against the rest",
+    ),
+}
 
 
 class Command(BaseCommand):
