@@ -75,12 +75,24 @@ SIGNAL_LABELS = {
 }
 
 
-def _figure(height: float) -> tuple[Figure, Any]:
+def _figure(height: float, *, left: float = 0.6, bottom: float = 1.3) -> tuple[Figure, Any]:
+    """A figure with fixed margins in inches (left: tick labels and axis title; bottom: period
+    labels and the key). Fixed margins, not matplotlib's constrained layout, which measures
+    every label in a second drawing pass and took most of the render time
+    (bench/dashboard_charts.py); generous, since the reader's sans-serif may be wider than
+    the font matplotlib measures with."""
     figure = Figure(figsize=(WIDTH_IN, height))
-    # Padding: the reader's sans-serif may be wider than the font the layout measured with.
-    figure.set_layout_engine("constrained", w_pad=0.12, h_pad=0.08)
     FigureCanvasSVG(figure)
+    figure.subplots_adjust(
+        left=left / WIDTH_IN, right=1 - 0.25 / WIDTH_IN, top=1 - 0.15 / height,
+        bottom=bottom / height,
+    )  # fmt: skip
     return figure, figure.add_subplot()
+
+
+def _label_margin(labels: Sequence[str]) -> float:
+    """Inches for horizontal tick labels of this many characters (~0.085 in each at 10 pt)."""
+    return 0.25 + 0.085 * max((len(label) for label in labels), default=4)
 
 
 def _svg(figure: Figure, title: str, description: str) -> str:
@@ -103,7 +115,7 @@ def _svg(figure: Figure, title: str, description: str) -> str:
 
 def _legend(figure: Figure) -> None:
     """The key under the plot, so the plot keeps the full width on a phone."""
-    figure.legend(loc="outside lower center", ncols=3, frameon=False, fontsize=9)
+    figure.legend(loc="lower center", ncols=3, frameon=False, fontsize=9)
 
 
 def _period_ticks(axes, periods: Sequence[str]) -> None:
@@ -170,7 +182,8 @@ def intervals_svg(
     reference_label: str = "Overall",
 ) -> str:
     height = 0.9 + 0.36 * max(1, len(items))
-    figure, axes = _figure(height)
+    labels = [str(i["label"]) for i in items]
+    figure, axes = _figure(height, left=_label_margin(labels), bottom=0.55)
     ys = list(range(len(items)))[::-1]
     present = [
         v for i in items for v in (i.get("value"), i.get("lower"), i.get("upper")) if v is not None
@@ -203,7 +216,7 @@ def intervals_svg(
         axes.axvline(reference, color=GREY, linestyle="--", linewidth=1, label=reference_label)
         axes.legend(loc="lower right", frameon=False, fontsize=8)
     axes.set_yticks(ys)
-    axes.set_yticklabels([str(i["label"]) for i in items])
+    axes.set_yticklabels(labels)
     axes.set_xlabel(x_label)
     if present:
         axes.set_xlim(min(present) - 0.05 * span, max(present) + 0.18 * span + 1e-9)
@@ -221,7 +234,7 @@ def funnel_svg(
     target: float | None,
     sd: float | None,
 ) -> str:
-    figure, axes = _figure(4.0)
+    figure, axes = _figure(4.0, bottom=1.0)
     ns = [u["n"] for u in units if u.get("n") and u.get("value") is not None]
     top = max([*ns, 50]) * 1.15
     if target is not None and sd:

@@ -254,7 +254,9 @@ def _extreme(rows, value: str, label: Callable[[dict], str], unit: str = "") -> 
 
 def _quintile_label(row: dict) -> str:
     group = row.get("imd_quintile") or row.get("group")
-    return {"1": "1 (most deprived)", "5": "5 (least deprived)"}.get(str(group), str(group))
+    return {"1": "Q1 (most deprived)", "5": "Q5 (least deprived)", "unknown": "area unknown"}.get(
+        str(group), f"Q{group}"
+    )
 
 
 def _baseline(answer):

@@ -21,6 +21,7 @@ from surveys.models import Practice
 
 from . import presentation
 from .access import viewer_for
+from .cache import cached
 from .figures import FIGURES, figure_compute
 from .figures.services import no_contact_episodes
 from .filters import Filters, filters_from
@@ -327,7 +328,9 @@ def chart(request, name: str):
             raise LookupError
     except (LookupError, summaries.QueryError):
         raise Http404("No such chart") from None
-    response = HttpResponse(part.svg(), content_type="image/svg+xml; charset=utf-8")
+    relevant = {k: v for k, v in request.GET.items() if k in FIGURES[name].filters}
+    svg = cached(f"chart:{name}:{part.key}", relevant, part.svg)
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["Content-Security-Policy"] = CHART_POLICY
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=60"
