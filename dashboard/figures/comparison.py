@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
+from django.utils import timezone
 
 from analytics import summaries
 from outcomes import statistics as st
@@ -56,6 +57,18 @@ def practice_series(filters: Filters) -> dict[str, Any]:
     )
 
 
+def _current_quarter() -> str:
+    today = timezone.localdate()
+    return f"{today.year}Q{(today.month - 1) // 3 + 1}"
+
+
+def _complete_periods(rows: list[dict[str, Any]]) -> list[str]:
+    """Quarters with data, without the quarter in progress: a part-quarter's rates are low
+    for every practice and would read as a fall."""
+    current = _current_quarter()
+    return sorted({r.get("period") for r in rows if r.get("period") and r["period"] != current})
+
+
 def _by_measure_period(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[float]]:
     values: dict[tuple[str, str], list[float]] = defaultdict(list)
     for row in rows:
@@ -80,7 +93,7 @@ def practice_deciles(*, filters: Filters) -> dict[str, Any]:
     series = practice_series(filters)
     rows = series["results"]
     values = _by_measure_period(rows)
-    periods = sorted({row.get("period") for row in rows if row.get("period")})
+    periods = _complete_periods(rows)
     own = {
         (measure, row.get("period")): _published(row, measure)
         for row in rows
@@ -115,7 +128,8 @@ def practice_deciles(*, filters: Filters) -> dict[str, Any]:
             "standardised by age and sex where the practice population is loaded; mean and "
             "case-mix adjusted gain from the outcome summary); the 10th, 20th ... 90th "
             "percentiles across practices (linear interpolation), drawn once five or more "
-            "practices have a published figure. Withheld figures are left out."
+            "practices have a published figure. Withheld figures are left out, and so is the "
+            "quarter in progress."
         ),
         measures={
             k: {"label": v[0], "higher_is_better": v[1]} for k, v in PRACTICE_MEASURES.items()
@@ -129,7 +143,7 @@ def practice_flags(*, filters: Filters) -> dict[str, Any]:
     changed recently (CUSUM on its percentile), and the opportunity at the median."""
     series = practice_series(filters)
     rows = series["results"]
-    periods = sorted({row.get("period") for row in rows if row.get("period")})
+    periods = _complete_periods(rows)
     by_practice: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     names: dict[str, str] = {}
     list_sizes: dict[str, int | None] = {}
@@ -205,7 +219,8 @@ def practice_flags(*, filters: Filters) -> dict[str, Any]:
         results,
         title="GP practices: latest position, persistent and recent change",
         method=(
-            "Latest quarter's published value and decile (1 = lowest tenth). Persistently in "
+            "Latest complete quarter's published value and decile (1 = lowest tenth). "
+            "Persistently in "
             f"the worst decile: in the worst tenth in at least {cusum.PERSISTENT} of the last "
             f"{cusum.PERSISTENT_OF} quarters (only for measures where higher is better). "
             "Changed recently: a two-sided CUSUM on the practice's percentile each quarter "
