@@ -5,18 +5,26 @@ field."""
 
 from __future__ import annotations
 
-from rest_framework import status
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import summaries
+from analytics.api import AGGREGATE_ERRORS
 from outcomes.permissions import AggregateAccess
 from outcomes.throttling import ClientRateThrottle
 
 from .access import viewer_for
 from .figures import FIGURES, figure_compute
-from .filters import filters_from
+from .filters import conditions, filters_from, outcomes
 
 
 class DashboardAccess(AggregateAccess):
@@ -24,9 +32,57 @@ class DashboardAccess(AggregateAccess):
 
     def has_permission(self, request, view) -> bool:
         user = getattr(request, "user", None)
-        if getattr(user, "is_authenticated", False) and viewer_for(user) is not None:
+        # An API key authenticates as its ApiClient, not a user: the aggregate rules apply.
+        is_person = isinstance(user, get_user_model())
+        if is_person and user.is_authenticated and viewer_for(user) is not None:
             return True
         return super().has_permission(request, view)
+
+
+FIGURE_ANSWER = inline_serializer(
+    name="DashboardFigure",
+    fields={
+        "meta": serializers.DictField(
+            help_text="figure, title, filters, method, disclosure rules, as_of (and per figure: "
+            "measure, model, charts with SPC icons, ...)."
+        ),
+        "results": serializers.ListField(
+            child=serializers.DictField(), help_text="Flat rows, disclosure-controlled."
+        ),
+    },
+)
+NOT_FOUND = inline_serializer(
+    name="DashboardFigureNotFound", fields={"error": serializers.CharField()}
+)
+PARAMETERS = [
+    OpenApiParameter(
+        "name", str, OpenApiParameter.PATH, enum=list(FIGURES), description="The figure."
+    ),
+    OpenApiParameter(
+        "condition",
+        str,
+        enum=[c for c, _ in conditions()],
+        description="Condition (default knee-pain).",
+    ),
+    OpenApiParameter("provider", str, description="Provider ODS code (default all)."),
+    OpenApiParameter("practice", str, description="GP practice ODS code (default all)."),
+    OpenApiParameter("period", str, description="A quarter (2026Q1) or a month (2026-03)."),
+    OpenApiParameter(
+        "timepoint",
+        str,
+        description="Follow-up timepoint of the condition's pathway (default 6-months).",
+    ),
+    OpenApiParameter(
+        "outcome",
+        str,
+        enum=[o for o, _ in outcomes()],
+        description="Harmonised outcome (default quality-of-life).",
+    ),
+    OpenApiParameter("instrument", str, description="Questionnaire code (default mskt-core)."),
+    OpenApiParameter(
+        "weeks", int, description="Weeks without contact (no_contact; default 12, 1 to 104)."
+    ),
+]
 
 
 class FigureView(APIView):
@@ -34,6 +90,16 @@ class FigureView(APIView):
     throttle_classes = [ClientRateThrottle]
     throttle_scope = "aggregate"
 
+    @extend_schema(
+        summary="Dashboard figure",
+        description=(
+            "Any figure of the MSK Together dashboard (docs/dashboard.md) as the page, its CSV "
+            "and the board pack show it: `{meta, results}` with disclosure-controlled rows. "
+            "Filters a figure does not use are ignored."
+        ),
+        parameters=PARAMETERS,
+        responses={200: FIGURE_ANSWER, 404: OpenApiResponse(NOT_FOUND), **AGGREGATE_ERRORS},
+    )
     def get(self, request: Request, name: str) -> Response:
         if name not in FIGURES:
             return Response(
