@@ -256,10 +256,12 @@ def funnel_svg(
                 linewidth=1,
             )
         axes.axhline(target, color=GREY, linewidth=1, label="Programme mean")
+    labelled = set()
     for unit in units:
         if unit.get("value") is None or not unit.get("n"):
             continue
         flagged = unit.get("position") not in (None, "within")
+        key = "Outside the 95% limits" if flagged else "Within the limits"
         axes.scatter(
             [unit["n"]],
             [unit["value"]],
@@ -268,7 +270,9 @@ def funnel_svg(
             color=ORANGE if flagged else BLUE,
             edgecolors=DARK,
             zorder=3,
+            label=None if key in labelled else key,
         )
+        labelled.add(key)
         axes.annotate(
             unit["label"],
             (unit["n"], unit["value"]),

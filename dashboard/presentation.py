@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from . import charts, spc
@@ -109,6 +110,19 @@ ASSURANCE_READING = {
     "fail": "it will consistently fall short of the reference gain of {target:g} points",
     "hit-and-miss": "it will sometimes reach the reference gain of {target:g} points and "
     "sometimes not",
+}
+
+
+FUNNEL_TEXT = {
+    "below_99.8": "below the 99.8% limit",
+    "below_95": "below the 95% limit",
+    "above_95": "above the 95% limit",
+    "above_99.8": "above the 99.8% limit",
+}
+DECILE_AXIS = {
+    "enrolment_rate_per_1000": "Per 1,000 registered",
+    "mean_change": "Mean gain (points)",
+    "adjusted_change": "Adjusted gain (points)",
 }
 
 
@@ -484,14 +498,18 @@ def _deciles(answer):
                 description=description,
                 draw=None
                 if not published
-                else lambda periods=periods, deciles=deciles, own=own, title=title, description=description, label=info["label"], code=own_code: (  # noqa: E501
-                    charts.deciles_svg(
-                        periods, deciles, own=own, own_label=code, title=title,
-                        description=description, y_label=label,
-                    )
+                else partial(
+                    charts.deciles_svg,
+                    periods,
+                    deciles,
+                    own=own,
+                    own_label=own_code,
+                    title=title,
+                    description=description,
+                    y_label=DECILE_AXIS.get(measure, "Value"),
                 ),
             )
-        )  # fmt: skip
+        )
     return parts
 
 
