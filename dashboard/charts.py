@@ -255,6 +255,7 @@ def funnel_svg(
                 linestyle=style,
                 linewidth=1,
             )
+    if target is not None:
         axes.axhline(target, color=GREY, linewidth=1, label="Programme mean")
     labelled = set()
     for unit in units:
@@ -273,6 +274,11 @@ def funnel_svg(
             label=None if key in labelled else key,
         )
         labelled.add(key)
+        limits = unit.get("limits") or ()
+        if not sd and len(limits) == 4 and None not in limits:
+            # Each unit's own limits (when they do not follow one curve): 95% thick, 99.8% thin.
+            axes.plot([unit["n"]] * 2, [limits[1], limits[2]], color=DARK, linewidth=2.5)
+            axes.plot([unit["n"]] * 2, [limits[0], limits[3]], color=DARK, linewidth=0.8)
         axes.annotate(
             unit["label"],
             (unit["n"], unit["value"]),

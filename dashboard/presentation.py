@@ -438,9 +438,16 @@ def _funnel(answer):
             "n": r.get("n_modelled"),
             "value": r.get("adjusted_change"),
             "position": r.get("funnel_position"),
+            "limits": (
+                r.get("funnel_lower_998"),
+                r.get("funnel_lower_95"),
+                r.get("funnel_upper_95"),
+                r.get("funnel_upper_998"),
+            ),
         }
         for r in rows
     ]
+    target, sd = _funnel_curve(published, model)
     return [
         Part(
             figure="provider_funnel",
@@ -457,11 +464,35 @@ def _funnel(answer):
                 description=description,
                 x_label="Patients modelled",
                 y_label="Adjusted change",
-                target=model.get("national_mean_change"),
-                sd=model.get("residual_sd"),
+                target=target,
+                sd=sd,
             ),
         )
     ]
+
+
+def _funnel_curve(rows, model) -> tuple[float | None, float | None]:
+    """The target and SD of the funnel curves, implied by the rows' own published limits
+    (half-width at 95% = 1.96·SD/√n). When the rows' limits do not follow one such curve (e.g.
+    limits widened for over-dispersion), no curve is drawn and each unit's own limits are
+    shown beside it instead, so the chart never disagrees with its table."""
+    implied = []
+    for row in rows:
+        n, target, upper = (
+            row.get("n_modelled"),
+            row.get("funnel_target"),
+            row.get("funnel_upper_95"),
+        )
+        if n and target is not None and upper is not None:
+            implied.append((target, (upper - target) * n**0.5 / 1.96))
+    if not implied:
+        return model.get("national_mean_change"), model.get("residual_sd")
+    target = implied[0][0]
+    sds = [sd for _, sd in implied]
+    # Limits are published to the measure's decimals: allow for that rounding.
+    if max(sds) - min(sds) <= 0.05 * max(abs(max(sds)), 1e-9) + 0.2:
+        return target, model.get("residual_sd") or sum(sds) / len(sds)
+    return target, None
 
 
 def _deciles(answer):
