@@ -26,7 +26,7 @@ def data_version() -> tuple:
 
 
 def cached(prefix: str, key_parts: Any, compute: Callable[[], Any]) -> Any:
-    seconds = int(getattr(settings, "DASHBOARD_CACHE_SECONDS", 60) or 0)
+    seconds = int(getattr(settings, "DASHBOARD_CACHE_SECONDS", 300) or 0)
     if seconds <= 0:
         return compute()
     identity = json.dumps(

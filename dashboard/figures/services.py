@@ -6,7 +6,8 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import DateField, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 
 from surveys.models import Provider
@@ -166,8 +167,9 @@ def _contact_row(dimension: str, group: str, name: str, active: int, silent: int
 
 def no_contact_episodes(*, filters: Filters, providers, practice: str | None = None, limit=100):
     """Patient-level: the open episodes behind ``no_contact`` at ``providers`` only (and, for a
-    practice lead, their practice's patients only). Never published: for the drill-down of
-    staff who care for these patients."""
+    practice lead, their practice's patients only), longest without contact first, and how many
+    there are. Never published: for the drill-down of staff who care for these patients. The
+    last contact is worked out and filtered in the database (one query, plus the count)."""
     from surveys.models import Episode, EpisodeEvent, Invitation
 
     last_event = Subquery(
@@ -178,37 +180,34 @@ def no_contact_episodes(*, filters: Filters, providers, practice: str | None = N
     last_answer = Subquery(
         Invitation.objects.filter(episode=OuterRef("pk"), status=Invitation.Status.COMPLETED)
         .order_by("-completed_at")
-        .values("completed_at")[:1]
+        .annotate(day=TruncDate("completed_at"))
+        .values("day")[:1]
     )
     episodes = Episode.objects.filter(
         status=Episode.Status.ACTIVE,
         provider__in=providers,
         pathway__condition__code=filters.condition,
+        referred_on__lt=_cutoff(filters),
     )
     if filters.provider:
         episodes = episodes.filter(provider__ods_code=filters.provider)
     if practice or filters.practice:
         episodes = episodes.filter(patient__practice__ods_code=practice or filters.practice)
-    cutoff = _cutoff(filters)
-    found = []
-    for episode in (
-        episodes.annotate(last_event=last_event, last_answer=last_answer)
-        .filter(referred_on__lt=cutoff)
-        .select_related("provider", "patient__practice")
-        .order_by(F("referred_on").asc())
-    ):
-        answered = timezone.localdate(episode.last_answer) if episode.last_answer else None
-        last = max(d for d in (episode.referred_on, episode.last_event, answered) if d)
-        if last < cutoff:
-            found.append(
-                {
-                    "episode": episode,
-                    "last_contact": last,
-                    "weeks": (timezone.localdate() - last).days // 7,
-                }
-            )
-    found.sort(key=lambda item: item["last_contact"])
-    return found[:limit], len(found)
+    episodes = episodes.annotate(
+        last_contact=Greatest(
+            F("referred_on"),
+            Coalesce(last_event, F("referred_on")),
+            Coalesce(last_answer, F("referred_on")),
+            output_field=DateField(),
+        )
+    ).filter(last_contact__lt=_cutoff(filters))
+    today = timezone.localdate()
+    found = [
+        {"episode": episode, "last_contact": episode.last_contact,
+         "weeks": (today - episode.last_contact).days // 7}
+        for episode in episodes.select_related("provider").order_by("last_contact", "pk")[:limit]
+    ]  # fmt: skip
+    return found, episodes.count()
 
 
 def loss_to_follow_up(*, filters: Filters) -> dict[str, Any]:
