@@ -6,8 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import DateField, F, OuterRef, Subquery
-from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from surveys.models import Provider
@@ -167,46 +166,61 @@ def _contact_row(dimension: str, group: str, name: str, active: int, silent: int
 
 def no_contact_episodes(*, filters: Filters, providers, practice: str | None = None, limit=100):
     """Patient-level: the open episodes behind ``no_contact`` at ``providers`` only (and, for a
-    practice lead, their practice's patients only), longest without contact first, and how many
-    there are. Never published: for the drill-down of staff who care for these patients. The
-    last contact is worked out and filtered in the database (one query, plus the count)."""
+    practice lead, their practice's patients only), oldest referral first, and how many there
+    are. Never published: for the drill-down of staff who care for these patients.
+
+    "No contact since the cutoff" is two NOT EXISTS probes per episode (indexed by episode),
+    so the whole list is never annotated; the last contact is worked out for the rows shown."""
     from surveys.models import Episode, EpisodeEvent, Invitation
 
-    last_event = Subquery(
-        EpisodeEvent.objects.filter(episode=OuterRef("pk"))
-        .order_by("-occurred_on")
-        .values("occurred_on")[:1]
-    )
-    last_answer = Subquery(
-        Invitation.objects.filter(episode=OuterRef("pk"), status=Invitation.Status.COMPLETED)
-        .order_by("-completed_at")
-        .annotate(day=TruncDate("completed_at"))
-        .values("day")[:1]
-    )
-    episodes = Episode.objects.filter(
-        status=Episode.Status.ACTIVE,
-        provider__in=providers,
-        pathway__condition__code=filters.condition,
-        referred_on__lt=_cutoff(filters),
+    cutoff = _cutoff(filters)
+    since = timezone.make_aware(dt.datetime.combine(cutoff, dt.time()))
+    episodes = (
+        Episode.objects.filter(
+            status=Episode.Status.ACTIVE,
+            provider__in=providers,
+            pathway__condition__code=filters.condition,
+            referred_on__lt=cutoff,
+        )
+        .exclude(
+            Exists(EpisodeEvent.objects.filter(episode=OuterRef("pk"), occurred_on__gte=cutoff))
+        )
+        .exclude(
+            Exists(
+                Invitation.objects.filter(
+                    episode=OuterRef("pk"),
+                    status=Invitation.Status.COMPLETED,
+                    completed_at__gte=since,
+                )
+            )
+        )
     )
     if filters.provider:
         episodes = episodes.filter(provider__ods_code=filters.provider)
     if practice or filters.practice:
         episodes = episodes.filter(patient__practice__ods_code=practice or filters.practice)
-    episodes = episodes.annotate(
-        last_contact=Greatest(
-            F("referred_on"),
-            Coalesce(last_event, F("referred_on")),
-            Coalesce(last_answer, F("referred_on")),
-            output_field=DateField(),
+    shown = (
+        episodes.annotate(
+            last_event=Max("events__occurred_on"),
         )
-    ).filter(last_contact__lt=_cutoff(filters))
+        .select_related("provider")
+        .order_by("referred_on", "pk")[:limit]
+    )
+    answered = dict(
+        Invitation.objects.filter(
+            episode__in=[e.pk for e in shown], status=Invitation.Status.COMPLETED
+        )
+        .values("episode")
+        .annotate(last=Max("completed_at"))
+        .values_list("episode", "last")
+    )
     today = timezone.localdate()
-    found = [
-        {"episode": episode, "last_contact": episode.last_contact,
-         "weeks": (today - episode.last_contact).days // 7}
-        for episode in episodes.select_related("provider").order_by("last_contact", "pk")[:limit]
-    ]  # fmt: skip
+    found = []
+    for episode in shown:
+        answer = answered.get(episode.pk)
+        days = [episode.referred_on, episode.last_event, answer and timezone.localdate(answer)]
+        last = max(d for d in days if d)
+        found.append({"episode": episode, "last_contact": last, "weeks": (today - last).days // 7})
     return found, episodes.count()
 
 
