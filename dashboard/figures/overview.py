@@ -36,38 +36,39 @@ def condition_activity(*, filters: Filters) -> dict[str, Any]:
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     dates, date_params = date_range("e.referred_on", filters)
+    patient_join = "JOIN surveys_patient p ON p.id = e.patient_id" if filters.practice else ""
     sql = f"""
         SELECT e.pathway_id, COUNT(*) FROM surveys_episode e
-        JOIN surveys_patient p ON p.id = e.patient_id
+        {patient_join}
         WHERE {" AND ".join(["1 = 1", *where, *dates])} GROUP BY e.pathway_id
     """  # noqa: S608
     for pathway, count in fetch(sql, [*params, *date_params]):
         totals[by_pathway.get(pathway)]["enrolled"] += int(count)
 
-    dates, date_params = date_range("i.due_on", filters)
+    # One pass over invitations: those due in the period (response rate) and those answered
+    # in the period (an answered invitation's completed_at is its response's submitted_at).
+    due, due_params = date_range("i.due_on", filters)
+    done, done_params = moment_range("i.completed_at", filters)
+    due_sql = " AND ".join(["1 = 1", *due])
+    done_sql = " AND ".join(["1 = 1", *done])
     sql = f"""
-        SELECT e.pathway_id, COUNT(*), SUM(CASE WHEN i.status = 'completed' THEN 1 ELSE 0 END)
+        SELECT e.pathway_id,
+               SUM(CASE WHEN i.status <> 'cancelled'
+                         AND (i.status = 'completed' OR i.closes_on < %s) AND {due_sql}
+                        THEN 1 ELSE 0 END),
+               SUM(CASE WHEN i.status = 'completed' AND {due_sql} THEN 1 ELSE 0 END),
+               SUM(CASE WHEN i.status = 'completed' AND {done_sql} THEN 1 ELSE 0 END)
         FROM surveys_invitation i
         JOIN surveys_episode e ON e.id = i.episode_id
-        JOIN surveys_patient p ON p.id = e.patient_id
-        WHERE i.status <> 'cancelled' AND (i.status = 'completed' OR i.closes_on < %s)
-          AND {" AND ".join(["1 = 1", *where, *dates])}
+        {patient_join}
+        WHERE {" AND ".join(["1 = 1", *where])}
         GROUP BY e.pathway_id
     """  # noqa: S608
-    for pathway, invited, responded in fetch(sql, [timezone.localdate(), *params, *date_params]):
-        totals[by_pathway.get(pathway)]["invited"] += int(invited)
+    params_in_order = [timezone.localdate(), *due_params, *due_params, *done_params, *params]
+    for pathway, invited, responded, answered in fetch(sql, params_in_order):
+        totals[by_pathway.get(pathway)]["invited"] += int(invited or 0)
         totals[by_pathway.get(pathway)]["responded"] += int(responded or 0)
-
-    moments, moment_params = moment_range("r.submitted_at", filters)
-    sql = f"""
-        SELECT e.pathway_id, COUNT(*) FROM surveys_response r
-        JOIN surveys_invitation i ON i.id = r.invitation_id
-        JOIN surveys_episode e ON e.id = i.episode_id
-        JOIN surveys_patient p ON p.id = e.patient_id
-        WHERE {" AND ".join(["1 = 1", *where, *moments])} GROUP BY e.pathway_id
-    """  # noqa: S608
-    for pathway, count in fetch(sql, [*params, *moment_params]):
-        totals[by_pathway.get(pathway)]["answered"] += int(count)
+        totals[by_pathway.get(pathway)]["answered"] += int(answered or 0)
 
     rows = []
     for code, title in conditions():
