@@ -292,6 +292,7 @@ def methods(request):
             "filters": filters,
             "explained": explained,
             "policy": disclosure.policy(),
+            "withheld_up_to": disclosure.min_cell() - 1,
             "rules": spc.RULE_TEXT,
             "cusum": {"k": K, "h": H},
         },
