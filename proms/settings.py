@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "notifications",
     "analytics",
     "care",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -389,6 +390,9 @@ DISCLOSURE_MIN_ADJUSTED = int(os.environ.get("DISCLOSURE_MIN_ADJUSTED", "30"))
 # Seconds to cache an aggregate answer (keyed by query and the newest response, invitation and
 # episode ids, so new data are never hidden). 0 = off (local runs, tests); 300 in production.
 OUTCOME_SUMMARY_CACHE_SECONDS = int(os.environ.get("OUTCOME_SUMMARY_CACHE_SECONDS", "0"))
+# Dashboard figures and chart images (docs/dashboard.md): keyed by the data version, so a new
+# response shows at once; the TTL bounds how long an edit (e.g. an expired invitation) waits.
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "300"))
 
 # Follow-up messages (notifications/; README "Follow-ups and notifications").
 # GOV.UK Notify sends SMS and e-mail when NOTIFY_API_KEY is set; otherwise SMS are written to the

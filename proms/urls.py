@@ -15,10 +15,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("analytics.urls")),
     path("api/v1/", include("outcomes.urls")),
+    path("api/v1/", include("dashboard.urls_api")),
     path("accounts/", include("accounts.urls")),
     path("staff/notifications/", include("notifications.urls")),
     path("callbacks/notify/", include("notifications.urls_callbacks")),
     path("staff/worklists/", include("care.urls")),
+    path("staff/dashboard/", include("dashboard.urls")),
     path("staff/", include("surveys.urls_staff")),
     # "Please contact me" on the done page (care), under the link's own cookie path.
     path("q/<str:token>/contact/", contact_request, name="patient_contact_request"),

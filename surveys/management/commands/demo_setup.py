@@ -6,13 +6,14 @@ Idempotent: a second run keeps the patients and only resets the printed password
 """
 
 import datetime as dt
+import io
 import os
 import secrets
 import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
@@ -113,6 +114,7 @@ class Command(BaseCommand):
         )
         for username, codes in self._backup_codes([options["username"], *staff_passwords]):
             lines.append(f"  {username}: {' '.join(codes)}")
+        lines += self._dashboard_users(base)
         lines += [
             f"Try the patient side: {link}  (date of birth {patient.date_of_birth:%d/%m/%Y})",
             f"Demo ready in {time.perf_counter() - started:.1f} s.",
@@ -127,6 +129,14 @@ class Command(BaseCommand):
             (name, backup_codes_issue(user=users[name], count=DEMO_BACKUP_CODES))
             for name in usernames
         ]
+    def _dashboard_users(self, base: str) -> list[str]:
+        """The dashboard's demo log-ins, one per role, when the dashboard app is installed
+        (by command name: surveys does not import the apps built on it)."""
+        if "dashboard_demo_users" not in get_commands():
+            return []
+        out = io.StringIO()
+        call_command("dashboard_demo_users", stdout=out)
+        return [f"Dashboard log-ins at {base}/staff/dashboard/:", *out.getvalue().splitlines()]
 
     def _admin(self, username: str) -> str:
         password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)

@@ -1,0 +1,349 @@
+"""Between services (patients said they felt "abandoned"), and data quality."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Exists, Max, OuterRef
+from django.utils import timezone
+
+from surveys.models import Provider
+
+from .. import disclosure
+from ..filters import Filters
+from .base import envelope, rate_columns
+from .condition import QUINTILES, _by_dimension, _histogram_rows
+from .sql import date_of, date_range, days_between, fetch, greatest, quintile, scope
+
+INTERVALS = {
+    "referral-to-assessment": "Referral to first assessment",
+    "assessment-to-procedure": "First assessment to first procedure",
+    "procedure-to-discharge": "First procedure to discharge",
+    "referral-to-discharge": "Referral to discharge",
+}
+
+
+def event_intervals(*, filters: Filters) -> dict[str, Any]:
+    """Days between the recorded events of an episode (referral, first assessment, first
+    procedure, discharge): median, quartiles and 90th percentile."""
+    where, params = scope(filters)
+    dates, date_params = date_range("e.referred_on", filters)
+    spans = {
+        "referral-to-assessment": ("e.referred_on", "x.assessed"),
+        "assessment-to-procedure": ("x.assessed", "x.operated"),
+        "procedure-to-discharge": ("x.operated", "x.discharged"),
+        "referral-to-discharge": ("e.referred_on", "x.discharged"),
+    }
+    columns = ", ".join(
+        f"{days_between(start, end)} AS d{i}" for i, (start, end) in enumerate(spans.values())
+    )
+    unions = " UNION ALL ".join(
+        f"SELECT {i} AS span, d{i} AS days, COUNT(*) AS n FROM spans "  # noqa: S608
+        f"WHERE d{i} IS NOT NULL GROUP BY d{i}"
+        for i in range(len(spans))
+    )
+    sql = f"""
+        WITH spans AS (
+            SELECT {columns}
+            FROM surveys_episode e
+            JOIN surveys_patient p ON p.id = e.patient_id
+            JOIN (SELECT episode_id,
+                         MIN(CASE WHEN kind = 'assessment' THEN occurred_on END) AS assessed,
+                         MIN(CASE WHEN kind = 'procedure' THEN occurred_on END) AS operated,
+                         MIN(CASE WHEN kind = 'discharge' THEN occurred_on END) AS discharged
+                  FROM surveys_episodeevent GROUP BY episode_id) x ON x.episode_id = e.id
+            WHERE {" AND ".join(where + dates)}
+        )
+        {unions}
+    """  # noqa: S608
+    names = list(spans)
+    counts: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for span, days, n in fetch(sql, [*params, *date_params]):
+        if days is not None and int(days) >= 0:  # an event dated before the one it follows
+            counts[("interval", names[int(span)])][int(days)] += int(n)
+    rows = _histogram_rows(counts, {"interval": names})
+    for row in rows:
+        row["label"] = INTERVALS[row["group"]]
+    protected = disclosure.protect(
+        rows, partitions=[lambda row: row["group"]], keep_keys=["dimension", "group", "label"]
+    )
+    return envelope(
+        "event_intervals",
+        filters,
+        protected,
+        title="Time between recorded events",
+        method=(
+            "Episodes referred in the period: days between the referral and the first "
+            "assessment, the first assessment and the first procedure, the first procedure and "
+            "discharge, and referral and discharge, where both events are recorded (an event "
+            "dated before the one it follows is left out). Median, quartiles and 90th "
+            "percentile."
+        ),
+    )
+
+
+def _last_contact_sql() -> str:
+    """The latest of: referral, any recorded event, any answered questionnaire."""
+    return greatest(
+        "e.referred_on",
+        "(SELECT MAX(ev.occurred_on) FROM surveys_episodeevent ev WHERE ev.episode_id = e.id)",
+        f"(SELECT MAX({date_of('i.completed_at')}) FROM surveys_invitation i "  # noqa: S608
+        "WHERE i.episode_id = e.id AND i.status = 'completed')",
+    )
+
+
+def _cutoff(filters: Filters) -> dt.date:
+    return timezone.localdate() - dt.timedelta(weeks=filters.weeks)
+
+
+def no_contact(*, filters: Filters) -> dict[str, Any]:
+    """Open episodes with no recorded contact (referral, event or answered questionnaire) for
+    ``weeks`` weeks or more, by provider and by deprivation fifth."""
+    where, params = scope(filters)
+    sql = f"""
+        SELECT provider_id, imd, COUNT(*), SUM(CASE WHEN last_contact < %s THEN 1 ELSE 0 END)
+        FROM (
+            SELECT e.provider_id AS provider_id, (a.imd_decile + 1) / 2 AS imd,
+                   {_last_contact_sql()} AS last_contact
+            FROM surveys_episode e
+            JOIN surveys_patient p ON p.id = e.patient_id
+            LEFT JOIN surveys_area a ON a.id = p.area_id
+            WHERE e.status = 'active' AND {" AND ".join(where)}
+        ) AS open_episodes GROUP BY provider_id, imd
+    """  # noqa: S608
+    totals: dict[tuple[str, Any], list[int]] = defaultdict(lambda: [0, 0])
+    for provider_id, imd, active, silent in fetch(sql, [_cutoff(filters), *params]):
+        for key in (("provider", provider_id), ("imd_quintile", quintile(imd))):
+            totals[key][0] += int(active)
+            totals[key][1] += int(silent or 0)
+    providers = dict(Provider.objects.values_list("pk", "ods_code"))
+    names = dict(Provider.objects.values_list("ods_code", "name"))
+    rows = []
+    for pk in sorted(providers, key=lambda k: names[providers[k]]):
+        active, silent = totals.get(("provider", pk), [0, 0])
+        code = providers[pk]
+        rows.append(_contact_row("provider", code, names[code], active, silent))
+    for group in QUINTILES:
+        active, silent = totals.get(("imd_quintile", group), [0, 0])
+        rows.append(_contact_row("imd_quintile", group, f"IMD quintile {group}", active, silent))
+    protected = disclosure.protect(
+        rows,
+        count_keys=["no_contact", "in_contact"],
+        partitions=[_by_dimension],
+        rounded_keys=["open_episodes", "no_contact", "in_contact"],
+        keep_keys=["dimension", "group", "group_name"],
+    )
+    results = [
+        row | rate_columns("no_contact", row["no_contact"], row["open_episodes"])
+        for row in protected
+    ]
+    return envelope(
+        "no_contact",
+        filters,
+        results,
+        title=f"Open episodes with no contact for {filters.weeks} weeks or more",
+        method=(
+            "Open (active) episodes whose latest recorded contact — the referral, any recorded "
+            "event, or an answered questionnaire — is at least the given number of weeks ago, "
+            "by provider and IMD quintile, with Wilson 95% intervals."
+        ),
+        weeks=filters.weeks,
+    )
+
+
+def _contact_row(dimension: str, group: str, name: str, active: int, silent: int) -> dict:
+    return {
+        "dimension": dimension,
+        "group": group,
+        "group_name": name,
+        "open_episodes": active,
+        "no_contact": silent,
+        "in_contact": active - silent,
+    }
+
+
+def no_contact_episodes(*, filters: Filters, providers, practice: str | None = None, limit=100):
+    """Patient-level: the open episodes behind ``no_contact`` at ``providers`` only (and, for a
+    practice lead, their practice's patients only), oldest referral first, and how many there
+    are. Never published: for the drill-down of staff who care for these patients.
+
+    "No contact since the cutoff" is two NOT EXISTS probes per episode (indexed by episode),
+    so the whole list is never annotated; the last contact is worked out for the rows shown."""
+    from surveys.models import Episode, EpisodeEvent, Invitation
+
+    cutoff = _cutoff(filters)
+    since = timezone.make_aware(dt.datetime.combine(cutoff, dt.time()))
+    episodes = (
+        Episode.objects.filter(
+            status=Episode.Status.ACTIVE,
+            provider__in=providers,
+            pathway__condition__code=filters.condition,
+            referred_on__lt=cutoff,
+        )
+        .exclude(
+            Exists(EpisodeEvent.objects.filter(episode=OuterRef("pk"), occurred_on__gte=cutoff))
+        )
+        .exclude(
+            Exists(
+                Invitation.objects.filter(
+                    episode=OuterRef("pk"),
+                    status=Invitation.Status.COMPLETED,
+                    completed_at__gte=since,
+                )
+            )
+        )
+    )
+    if filters.provider:
+        episodes = episodes.filter(provider__ods_code=filters.provider)
+    if practice or filters.practice:
+        episodes = episodes.filter(patient__practice__ods_code=practice or filters.practice)
+    shown = (
+        episodes.annotate(
+            last_event=Max("events__occurred_on"),
+        )
+        .select_related("provider")
+        .order_by("referred_on", "pk")[:limit]
+    )
+    answered = dict(
+        Invitation.objects.filter(
+            episode__in=[e.pk for e in shown], status=Invitation.Status.COMPLETED
+        )
+        .values("episode")
+        .annotate(last=Max("completed_at"))
+        .values_list("episode", "last")
+    )
+    today = timezone.localdate()
+    found = []
+    for episode in shown:
+        answer = answered.get(episode.pk)
+        days = [episode.referred_on, episode.last_event, answer and timezone.localdate(answer)]
+        last = max(d for d in days if d)
+        found.append({"episode": episode, "last_contact": last, "weeks": (today - last).days // 7})
+    return found, episodes.count()
+
+
+def loss_to_follow_up(*, filters: Filters) -> dict[str, Any]:
+    """Of the episodes that answered the baseline and whose follow-up window has closed (or
+    that answered it), the share that did not answer the follow-up, by deprivation fifth."""
+    where, params = scope(filters)
+    dates, date_params = date_range("fi.due_on", filters)
+    sql = f"""
+        SELECT (a.imd_decile + 1) / 2, COUNT(*),
+               SUM(CASE WHEN fi.status = 'completed' THEN 1 ELSE 0 END)
+        FROM surveys_invitation fi
+        JOIN surveys_episode e ON e.id = fi.episode_id
+        JOIN surveys_patient p ON p.id = e.patient_id
+        LEFT JOIN surveys_area a ON a.id = p.area_id
+        WHERE fi.timepoint = %s AND fi.status <> 'cancelled'
+          AND (fi.status = 'completed' OR fi.closes_on < %s)
+          AND EXISTS (SELECT 1 FROM surveys_invitation bi WHERE bi.episode_id = e.id
+                      AND bi.timepoint = 'baseline' AND bi.status = 'completed')
+          AND {" AND ".join(where + dates)}
+        GROUP BY (a.imd_decile + 1) / 2
+    """  # noqa: S608
+    found = {
+        quintile(imd): (int(due), int(answered or 0))
+        for imd, due, answered in fetch(
+            sql, [filters.timepoint, timezone.localdate(), *params, *date_params]
+        )
+    }
+    rows = []
+    for group in QUINTILES:
+        due, answered = found.get(group, (0, 0))
+        rows.append(
+            {
+                "imd_quintile": group,
+                "followed_up_due": due,
+                "lost": due - answered,
+                "answered": answered,
+            }
+        )
+    protected = disclosure.protect(
+        rows,
+        count_keys=["lost", "answered"],
+        rounded_keys=["followed_up_due", "lost", "answered"],
+        keep_keys=["imd_quintile"],
+    )
+    results = [row | rate_columns("lost", row["lost"], row["followed_up_due"]) for row in protected]
+    return envelope(
+        "loss_to_follow_up",
+        filters,
+        results,
+        title=f"Loss to follow-up at {filters.timepoint}, by deprivation fifth",
+        method=(
+            "Episodes that answered the baseline questionnaire and whose follow-up invitation "
+            "was due in the period and has closed (or was answered); lost = not answered. "
+            "Cancelled invitations (discharge, withdrawal, death, opt-out) are left out. Wilson "
+            "95% intervals from the published counts."
+        ),
+    )
+
+
+def data_completeness(*, filters: Filters) -> dict[str, Any]:
+    """How complete the recorded data are for the condition's episodes referred in the
+    period: the fields the figures depend on."""
+    where, params = scope(filters)
+    dates, date_params = date_range("e.referred_on", filters)
+    today = timezone.localdate()
+    sql = f"""
+        SELECT COUNT(*),
+               SUM(CASE WHEN p.area_id IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN p.practice_id IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN p.sex IN ('female', 'male', 'other') THEN 1 ELSE 0 END),
+               SUM(CASE WHEN EXISTS (SELECT 1 FROM surveys_episodeevent ev
+                   WHERE ev.episode_id = e.id AND ev.kind = 'assessment') THEN 1 ELSE 0 END),
+               SUM(CASE WHEN EXISTS (SELECT 1 FROM surveys_invitation bi
+                   WHERE bi.episode_id = e.id AND bi.timepoint = 'baseline'
+                     AND bi.status <> 'cancelled'
+                     AND (bi.status = 'completed' OR bi.closes_on < %s)) THEN 1 ELSE 0 END),
+               SUM(CASE WHEN EXISTS (SELECT 1 FROM surveys_invitation bi
+                   WHERE bi.episode_id = e.id AND bi.timepoint = 'baseline'
+                     AND bi.status = 'completed') THEN 1 ELSE 0 END)
+        FROM surveys_episode e
+        JOIN surveys_patient p ON p.id = e.patient_id
+        WHERE {" AND ".join(where + dates)}
+    """  # noqa: S608
+    (total, area, practice, sex, assessed, baseline_due, baseline_done) = fetch(
+        sql, [today, *params, *date_params]
+    )[0]
+    total = int(total or 0)
+    items = [
+        ("area", "Patient's area known (for deprivation)", area, total),
+        ("practice", "GP practice recorded", practice, total),
+        ("sex", "Sex recorded", sex, total),
+        ("assessment", "An assessment recorded", assessed, total),
+        ("baseline", "Baseline questionnaire answered (of those due)", baseline_done, baseline_due),
+    ]
+    rows = []
+    for code, label, complete, of in items:
+        complete, of = int(complete or 0), int(of or 0)
+        rows.append(
+            {
+                "item": code,
+                "label": label,
+                "total": of,
+                "complete": complete,
+                "incomplete": of - complete,
+            }
+        )
+    protected = disclosure.protect(
+        rows,
+        count_keys=["complete", "incomplete"],
+        partitions=[lambda row: row["item"]],
+        rounded_keys=["total", "complete", "incomplete"],
+        keep_keys=["item", "label"],
+    )
+    results = [row | rate_columns("complete", row["complete"], row["total"]) for row in protected]
+    return envelope(
+        "data_completeness",
+        filters,
+        results,
+        title="Completeness of the recorded data",
+        method=(
+            "Episodes referred in the period: the share with each field the figures depend on. "
+            "Baseline answered: of the baseline invitations answered or whose window has "
+            "closed. Wilson 95% intervals."
+        ),
+    )
