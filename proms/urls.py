@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("outcomes.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("staff/notifications/", include("notifications.urls")),
+    path("staff/reports/", include("reports.urls")),
     path("callbacks/notify/", include("notifications.urls_callbacks")),
     path("staff/", include("surveys.urls_staff")),
     path("q/", include("surveys.urls_patient")),
