@@ -32,7 +32,8 @@ def _timepoints():
     for pathway in catalogue().current_pathways():
         for timepoint in pathway.timepoints:
             if timepoint.follow_up:
-                seen.setdefault(timepoint.code, timepoint.label)
+                # Staff wording: "6 months after referral", not the patient's "your referral".
+                seen.setdefault(timepoint.code, timepoint.label.replace("your ", ""))
     return list(seen.items())
 
 
@@ -47,6 +48,7 @@ class PackRequestForm(StaffForm):
         label=_("Last month"),
         help_text=_("The last month the pack covers, year then month, like 2026-11"),
         max_length=7,
+        widget=forms.TextInput(attrs={"class": "nhsuk-input--width-10", "inputmode": "numeric"}),
         error_messages={"required": _("Enter the last month, like 2026-11.")},
     )
     months = forms.ChoiceField(label=_("Period"), choices=SPANS, initial="12")

@@ -52,18 +52,12 @@ def pack_list(request: HttpRequest) -> HttpResponse:
                 % pack.title,
             )
         return redirect("reports:list")
-    error_summary = [
-        (name if name != "__all__" else "condition", error)
-        for name, errors in form.errors.items()
-        for error in errors
-    ]
     packs = BoardPack.objects.defer("pdf").select_related("requested_by")[:LISTED]
     return render(
         request,
         "reports/list.html",
         {
             "form": form,
-            "error_summary": error_summary,
             "monthly": [p for p in packs if p.kind == BoardPack.Kind.MONTHLY],
             "on_demand": [p for p in packs if p.kind == BoardPack.Kind.ON_DEMAND],
             "subscribed": ReportSubscription.objects.filter(user=request.user).exists(),
