@@ -147,7 +147,7 @@ POSITIONS = {
 def position_words(row: dict[str, Any]) -> str:
     position = row.get("funnel_position")
     if position is None:
-        return "not enough patients to compare" if row.get("n") else "–"
+        return "too few patients to compare" if row.get("n") else "–"
     return POSITIONS.get(position, position)
 
 
@@ -595,10 +595,13 @@ def pack_build(filters: PackFilters) -> Pack:
             "Full methods: docs/methods.md in the proms repository.",
         ],
         disclosure=[
-            meta["disclosure"]["rule"],
-            f"Cells of fewer than {meta['disclosure']['min_cell']} patients are withheld; counts "
-            f"are rounded to the nearest {meta['disclosure']['round_counts_to']}; adjusted "
-            f"figures need {meta['disclosure']['min_n_for_adjusted']} patients.",
+            f"Figures from fewer than {meta['disclosure']['min_cell']} patients are withheld "
+            '("withheld" in the tables), and so is one more group wherever a withheld one '
+            "could be worked out by subtraction. Counts are rounded to the nearest "
+            f"{meta['disclosure']['round_counts_to']}, and percentages come from the rounded "
+            f"counts. Case-mix adjusted figures need {meta['disclosure']['min_n_for_adjusted']} "
+            "patients.",
+            "The rule as the API publishes it: " + meta["disclosure"]["rule"],
             "Aggregate figures only: this pack holds no patient-level data and may be shared "
             "with the board.",
         ],
