@@ -121,15 +121,21 @@ def measure(client, pacer, cases, count, explain=False):
 
 def explain_slowest(client, url, params, top=3):
     """EXPLAIN (ANALYZE, BUFFERS) of the slowest SQL statements one request runs."""
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
         client.get(url, params)
-    queries = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:top]
+    selects = [
+        q
+        for q in captured.captured_queries
+        if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))
+    ]
+    queries = sorted(selects, key=lambda q: -float(q["time"]))[:top]
     for query in queries:
         print(f"    -- {float(query['time']) * 1000:.0f} ms: {query['sql'][:160]}...")
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")  # as analytics.summaries runs its statements
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
             for (line,) in cursor.fetchall()[:40]:
                 print(f"    {line}")
