@@ -32,6 +32,12 @@ app.conf.beat_schedule = {
         "task": "care.send_alert_digests",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Every morning at 06:00 UK time; on the first working day of a month (England and Wales
+    # bank holidays) it queues one board pack per condition for the month just ended.
+    "reports-monthly-board-packs": {
+        "task": "reports.monthly_board_packs",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
 
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "analytics",
     "care",
     "dashboard",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -240,6 +241,8 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "proms@localhost")
 # The address patients' links start with, e.g. https://proms.example.nhs.uk
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# manage.py demo_setup: patients in the bulk two-year history behind the detailed demo ones.
+DEMO_HISTORY_PATIENTS = int(os.environ.get("DEMO_HISTORY_PATIENTS", "9000"))
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("dashboard.urls_api")),
     path("accounts/", include("accounts.urls")),
     path("staff/notifications/", include("notifications.urls")),
+    path("staff/reports/", include("reports.urls")),
     path("callbacks/notify/", include("notifications.urls_callbacks")),
     path("staff/worklists/", include("care.urls")),
     path("staff/dashboard/", include("dashboard.urls")),

@@ -113,7 +113,7 @@ PROVIDERS = (
         "DEMOCOM",
         "Mid-Notts Community MSK Service",
         Provider.Kind.COMMUNITY,
-        0.05,
+        0.09,  # BETTER_PROVIDER
         0.20,
         "01623 000004",
         True,
@@ -190,6 +190,20 @@ EXPERIENCE_LEVELS = 20
 ANSWER_STYLES = 32
 AGE_GAP_ACROSS_DECILES = 20.0  # years between decile 1 and decile 10 (seed deck)
 HISTORY_DAYS = 730  # referrals spread over the last two years
+
+# Built-in differences the demo's charts and board packs must reveal (tests/surveys/
+# test_synthetic_differences.py checks each is there, within sampling error):
+# - a provider that really is better: BETTER_PROVIDER's effect in PROVIDERS is the largest;
+# - a deprivation gradient: severity at referral, improvement, response and age at referral
+#   all follow the IMD decile (_patient_plan, _episode_plan);
+# - a practice that changed: CHANGED_PRACTICE's patients referred in the last
+#   PRACTICE_CHANGE_DAYS gain PRACTICE_CHANGE_EFFECT more (say, a new first-contact
+#   physiotherapist), so its line on a deciles chart steps up a year ago.
+BETTER_PROVIDER = "DEMOCOM"
+DEPRIVATION_GAIN = 0.04  # latent gain lost per unit of deprivation (+1 most, -1 least deprived)
+CHANGED_PRACTICE = "C84029"  # the largest Mid-Notts list (Newark), so its line is the clearest
+PRACTICE_CHANGE_DAYS = 365
+PRACTICE_CHANGE_EFFECT = 0.20
 
 GIVEN_NAMES = {
     "female": [
@@ -593,9 +607,10 @@ def _episode_plan(context, rng, patient, condition, referred_on, today) -> Episo
         condition.gain
         + provider.effect
         + context.practice_effect.get(patient.practice, 0.0)
-        - 0.02 * deprivation
+        - DEPRIVATION_GAIN * deprivation
         + rng.gauss(0, 0.07)
     )
+    gain += practice_change_effect(patient.practice, referred_on, today)
     episode = EpisodePlan(
         pathway=condition.pathway,
         provider=provider.ods_code,
@@ -732,6 +747,13 @@ def _episode_plan(context, rng, patient, condition, referred_on, today) -> Episo
         else:
             invitation.status = Invitation.Status.SENT
     return episode
+
+
+def practice_change_effect(practice: str | None, referred_on: dt.date, today: dt.date) -> float:
+    """The extra latent gain of CHANGED_PRACTICE's recent referrals (none before the change)."""
+    if practice == CHANGED_PRACTICE and (today - referred_on).days < PRACTICE_CHANGE_DAYS:
+        return PRACTICE_CHANGE_EFFECT
+    return 0.0
 
 
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -879,7 +901,24 @@ def population_write(
                     break
         if batch:
             flush()
+    population_analyze()
     return stats
+
+
+def population_analyze() -> None:
+    """Refresh the planner's statistics of the tables a load filled, as the load ends.
+
+    Without them the planner guesses (a fresh table has none until autovacuum's analyze runs,
+    and some servers run with autovacuum off): the outcome summary at a million responses then
+    takes about 2 s instead of 0.1 s (docs/benchmarks.md, board pack and dashboard).
+    """
+    tables = [
+        model._meta.db_table
+        for model in (Patient, Episode, EpisodeEvent, Invitation, Response, InstrumentResult)
+    ] + [PairedResult._meta.db_table]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 @contextlib.contextmanager

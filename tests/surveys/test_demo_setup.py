@@ -21,6 +21,7 @@ LINK = re.compile(r"Try the patient side: (\S+)  \(date of birth (\d\d/\d\d/\d{4
 def demo_settings(settings):
     settings.DEBUG = True
     settings.PUBLIC_BASE_URL = "http://demo.example"
+    settings.DEMO_HISTORY_PATIENTS = 0  # the bulk history: tests/surveys/test_demo_history.py
 
 
 def demo_setup(*args) -> str:

@@ -7,6 +7,7 @@ Idempotent: a second run keeps the patients and only resets the printed password
 
 import datetime as dt
 import io
+import itertools
 import os
 import secrets
 import time
@@ -28,6 +29,11 @@ from surveys.signals import population_written
 DEMO_SEED = 2026
 DEMO_PATIENTS = 200
 DEMO_BACKUP_CODES = 5
+# Behind the ~200 detailed patients, a bulk history of two years (bulk rows, the same scoring)
+# so the outcome figures, charts and board packs have enough paired questionnaires to show
+# their built-in differences unsuppressed (surveys/synthetic.py, BETTER_PROVIDER...). Setting
+# DEMO_HISTORY_PATIENTS (or --history) to 0 leaves it out.
+DEMO_HISTORY_PATIENTS = 9000
 # Demo staff: user name -> (provider ODS code, what they are)
 DEMO_STAFF = {
     "hub.admin": ("DEMOHUB", "MSK Together Hub administrator"),
@@ -60,6 +66,13 @@ class Command(BaseCommand):
             "--reset", action="store_true", help="Delete the demo patients and build them again"
         )
         parser.add_argument("--patients", type=int, default=DEMO_PATIENTS)
+        parser.add_argument(
+            "--history",
+            type=int,
+            default=None,
+            help="Patients in the bulk two-year history behind the detailed ones "
+            f"(default DEMO_HISTORY_PATIENTS, else {DEMO_HISTORY_PATIENTS}; 0 for none)",
+        )
 
     def handle(self, *args, **options):
         if not settings.DEBUG and os.environ.get("PROMS_DEMO") != "1":
@@ -82,16 +95,28 @@ class Command(BaseCommand):
             self.stdout.write(f"Keeping the {generated.count()} demo patients already loaded.")
         else:
             context = synthetic.context_from_database(DEMO_SEED)
+            history = options["history"]
+            if history is None:
+                history = int(getattr(settings, "DEMO_HISTORY_PATIENTS", DEMO_HISTORY_PATIENTS))
+            # One plan stream: the detailed patients are its first ``--patients``, the history
+            # the rest (a smaller population is a prefix of a larger one).
             plans = synthetic.population_plan(
-                context, patients=options["patients"], today=timezone.localdate()
+                context, patients=options["patients"] + history, today=timezone.localdate()
             )
-            stats = synthetic.population_write(plans, via_services=True)
-            # Messages, alerts and requests of the demo's history (notifications, care).
+            detailed = itertools.islice(plans, options["patients"])
+            stats = synthetic.population_write(detailed, via_services=True)
+            # Messages, alerts and requests of the detailed patients' history (notifications, care).
             population_written.send(sender=self.__class__, episode_ids=None)
             self.stdout.write(
                 f"Demo patients: {stats.patients} with {stats.episodes} episodes and "
                 f"{stats.responses} scored responses."
             )
+            if history:
+                bulk = synthetic.population_write(plans, context=context, batch_size=2000)
+                self.stdout.write(
+                    f"Two-year history: {bulk.patients:,} patients with "
+                    f"{bulk.responses:,} scored responses ({bulk.seconds:.1f} s)."
+                )
 
         admin_password = self._admin(options["username"])
         staff_passwords = self._staff(providers)

@@ -1,0 +1,318 @@
+"""Benchmark the dashboard pages, the aggregate API and the board pack at 1,000,000 responses.
+
+    # load (generate_population, COPY) and measure, as loaded and after the nightly rebuild:
+    .venv/bin/python bench/dashboard.py \
+        --database-url postgres://postgres@127.0.0.1:5432/proms_bench_dashboard --responses 1000000
+    # measure an already loaded database, with the query plans of the slowest answers:
+    .venv/bin/python bench/dashboard.py --database-url ... --skip-load --explain
+
+What is measured (each through Django's test client: middleware, authentication, validation,
+SQL, statistics, disclosure control, rendering):
+- every page under the ``dashboard`` URL namespace that takes no path argument (discovered from
+  the URLconf, so pages added later are measured without editing this file), with
+  ``?condition=knee-pain``; ``--url`` adds more (e.g. a practice page);
+- the aggregate API: summary, equity and practices for knee pain;
+- the staff reports page; and the time to build one board pack (figures and PDF).
+
+Pages and API answers: p50 and p95 uncached (``OUTCOME_SUMMARY_CACHE_SECONDS=0``: every request
+runs the SQL) and cached (300, as in production), after two warm-up requests each.
+
+The service's default settings apply, the throttle included: the bench signs in as an analyst
+with an API key for the API and as staff for the pages, and keeps to the documented rate
+(``API_AGGREGATE_RATE`` per key or user): it waits before a request that would exceed it, and
+never counts a wait in a timing. It measures the tables as a running service has them: first as
+loaded (autovacuum left to itself, as after a bulk load), then after the nightly job
+(``surveys.rebuild_paired_results``, as Celery beat runs it at 02:30).
+Use a scratch database: the data are synthetic and loading deletes any generated population.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+API_CASES = [
+    ("API summary, knee pain by provider", "/api/v1/outcomes/summary/", {}),
+    ("API summary, knee pain, 12 months", "/api/v1/outcomes/summary/", {"period": "12m"}),
+    ("API equity, knee pain", "/api/v1/outcomes/equity/", {}),
+    ("API practices, knee pain", "/api/v1/outcomes/practices/", {}),
+]
+
+
+class RatePacer:
+    """Keep to ``count`` requests per ``seconds``, as DRF's throttle counts them (sliding)."""
+
+    def __init__(self, rate: str):
+        from rest_framework.throttling import SimpleRateThrottle
+
+        self.count, self.seconds = SimpleRateThrottle.parse_rate(None, rate)  # self unused
+        self.sent: collections.deque[float] = collections.deque()
+
+    def wait(self) -> None:
+        now = time.monotonic()
+        while self.sent and self.sent[0] <= now - self.seconds:
+            self.sent.popleft()
+        if len(self.sent) >= self.count:
+            time.sleep(self.sent[0] + self.seconds - now + 0.01)
+        self.sent.append(time.monotonic())
+
+
+def dashboard_urls() -> list[tuple[str, str, dict]]:
+    """Pages under the ``dashboard`` namespace that need no path argument."""
+    from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+    found = get_resolver().namespace_dict.get("dashboard")
+    if found is None:
+        return []
+    _prefix, resolver = found
+    cases = []
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}:{pattern.namespace}" if pattern.namespace else namespace
+                walk(pattern.url_patterns, inner)
+            elif (
+                isinstance(pattern, URLPattern) and pattern.name and not pattern.pattern.converters
+            ):
+                if getattr(pattern.pattern, "regex", None) and pattern.pattern.regex.groups:
+                    continue
+                url = reverse(f"{namespace}:{pattern.name}")
+                cases.append((f"dashboard {pattern.name}", url, {"condition": "knee-pain"}))
+
+    walk(resolver.url_patterns, "dashboard")
+    return cases
+
+
+def percentile(timings: list[float], share: float) -> float:
+    ordered = sorted(timings)
+    return ordered[max(0, round(share * len(ordered)) - 1)]
+
+
+def measure(client, pacer, cases, count, explain=False):
+    rows = []
+    for label, url, params in cases:
+        for _ in range(2):  # warm-up (and, when cached, fills the cache)
+            pacer.wait()
+            warm = client.get(url, params)
+            if warm.status_code != 200:
+                raise SystemExit(f"{label}: HTTP {warm.status_code} {warm.content[:300]!r}")
+        timings = []
+        for _ in range(count):
+            pacer.wait()
+            started = time.perf_counter()
+            response = client.get(url, params)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (label, response.status_code)
+        rows.append((label, statistics.median(timings), percentile(timings, 0.95)))
+        print(f"  {label}: p50 {rows[-1][1]:.0f} ms, p95 {rows[-1][2]:.0f} ms", flush=True)
+        if explain:
+            explain_slowest(client, url, params)
+    return rows
+
+
+def explain_slowest(client, url, params, top=3):
+    """EXPLAIN (ANALYZE, BUFFERS) of the slowest SQL statements one request runs."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url, params)
+    selects = [
+        q
+        for q in captured.captured_queries
+        if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))
+    ]
+    queries = sorted(selects, key=lambda q: -float(q["time"]))[:top]
+    for query in queries:
+        print(f"    -- {float(query['time']) * 1000:.0f} ms: {query['sql'][:160]}...")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")  # as analytics.summaries runs its statements
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            for (line,) in cursor.fetchall()[:40]:
+                print(f"    {line}")
+
+
+def twelve_months(condition: str):
+    """The filters of a monthly pack: the 12 months to the end of last month."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reports.calendar import previous_month
+    from reports.packs import PackFilters
+
+    _, last = previous_month(timezone.localdate())
+    first = last.year * 12 + last.month - 12  # months since year 0, zero-based: 11 months back
+    return PackFilters(condition, dt.date(first // 12, first % 12 + 1, 1), last)
+
+
+def board_pack_seconds(condition: str) -> dict[str, float]:
+    """Wall and CPU seconds of one board pack: its figures, and figures with the PDF.
+
+    A first pack is built and thrown away: a worker pays WeasyPrint's start-up (fonts) once,
+    not per pack. CPU seconds are printed beside wall seconds because the machine is shared.
+    """
+    from django.utils import timezone
+
+    from reports.packs import pack_build
+    from reports.services import board_pack_pdf
+
+    board_pack_pdf(pack_build(twelve_months(condition)))  # warm-up
+    wall, cpu = time.perf_counter(), time.process_time()
+    pack = pack_build(twelve_months(condition))
+    figures, figures_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    pack.made_at = timezone.now()
+    _pdf, pages = board_pack_pdf(pack)
+    return {
+        "figures": figures,
+        "figures_cpu": figures_cpu,
+        "total": time.perf_counter() - wall,
+        "total_cpu": time.process_time() - cpu,
+        "pages": pages,
+    }
+
+
+def pack_words(pack: dict[str, float]) -> str:
+    return (
+        f"{pack['total']:.1f} s wall, {pack['total_cpu']:.1f} s CPU in this process "
+        f"({pack['pages']} pages; figures {pack['figures']:.1f} s wall, "
+        f"{pack['figures_cpu']:.1f} s CPU; the rest is the PDF)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--database-url", default="postgres://postgres@127.0.0.1:5432/proms_bench_dashboard"
+    )
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--requests", type=int, default=30, help="cached requests per case")
+    parser.add_argument("--requests-uncached", type=int, default=10)
+    parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--skip-rebuild", action="store_true", help="measure as loaded only")
+    parser.add_argument("--explain", action="store_true", help="print plans of slow queries")
+    parser.add_argument("--url", action="append", default=[], help="another page to measure")
+    args = parser.parse_args()
+
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proms.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from outcomes.access import api_key_issue
+    from surveys.models import InstrumentResult, PairedResult, Response
+    from surveys.tasks import rebuild_paired_results
+
+    if connection.vendor != "postgresql":
+        sys.exit("This benchmark needs PostgreSQL (--database-url postgres://...).")
+    settings.ALLOWED_HOSTS = ["testserver"]
+    setup_test_environment()
+    # Static file names without collectstatic's manifest (a deployment builds it; the pages'
+    # cost is the same either way), as the other page benchmarks do.
+    from django.test.utils import override_settings
+
+    override_settings(
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ).enable()
+    call_command("migrate", verbosity=0)
+    if not args.skip_load:
+        started = time.perf_counter()
+        call_command("generate_population", responses=args.responses, seed=args.seed, reset=True)
+        print(f"Loaded in {time.perf_counter() - started:,.0f} s")
+
+    rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["aggregate"]
+    print(f"Throttle as configured: {rate} per key or user (API_AGGREGATE_RATE)")
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-analyst", defaults={"is_staff": True}
+    )
+    staff = Client()
+    staff.force_login(user)
+    _key, raw_key = api_key_issue(name="Benchmark analyst", providers=[])
+    api = Client(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    window = twelve_months("knee-pain")
+    twelve = {"from": window.date_from.isoformat(), "to": window.date_to.isoformat()}
+
+    def api_cases():
+        cases = []
+        for label, url, params in API_CASES:
+            query = {"condition": "knee-pain"}
+            if params.get("period") == "12m":
+                query |= twelve
+            cases.append((label, url, query))
+        return cases
+
+    pages = dashboard_urls() + [(f"page {u}", u, {}) for u in args.url]
+    pages.append(("reports page", "/staff/reports/", {}))
+    if not dashboard_urls():
+        print("No 'dashboard' URL namespace on this branch: measuring the API and reports.")
+
+    pacer_api, pacer_staff = RatePacer(rate), RatePacer(rate)  # the throttle's two clients
+    phases = ["as loaded"] + ([] if args.skip_rebuild else ["after the nightly rebuild"])
+    results = {}
+    for phase in phases:
+        if phase != "as loaded":
+            started = time.perf_counter()
+            rebuild_paired_results()
+            print(
+                "Nightly rebuild (surveys.rebuild_paired_results): "
+                f"{time.perf_counter() - started:,.0f} s"
+            )
+        print(f"\n== {phase} ==")
+        for mode, seconds, count in (
+            ("uncached", 0, args.requests_uncached),
+            ("cached", 300, args.requests),
+        ):
+            settings.OUTCOME_SUMMARY_CACHE_SECONDS = seconds
+            print(f" {mode}:")
+            rows = measure(
+                api, pacer_api, api_cases(), count, explain=args.explain and mode == "uncached"
+            )
+            rows += measure(staff, pacer_staff, pages, count)
+            results[(phase, mode)] = (count, rows)
+        pack = results[(phase, "pack")] = board_pack_seconds("knee-pain")
+        print(f" board pack, knee pain, 12 months: {pack_words(pack)}")
+
+    responses = Response.objects.count()
+    results_count = InstrumentResult.objects.count()
+    pairs = PairedResult.objects.count()
+    print()
+    print(
+        f"{responses:,} responses ({results_count:,} instrument results, {pairs:,} paired results)"
+    )
+    for phase in phases:
+        print(f"\n### {phase}\n")
+        print(
+            "| request | uncached p50 (ms) | uncached p95 (ms) "
+            "| cached p50 (ms) | cached p95 (ms) |"
+        )
+        print("|---|---:|---:|---:|---:|")
+        uncached = results[(phase, "uncached")][1]
+        cached = {label: (p50, p95) for label, p50, p95 in results[(phase, "cached")][1]}
+        for label, p50, p95 in uncached:
+            c50, c95 = cached[label]
+            print(f"| {label} | {p50:.0f} | {p95:.0f} | {c50:.0f} | {c95:.0f} |")
+        print(f"\nBoard pack (knee pain, 12 months): {pack_words(results[(phase, 'pack')])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    """The monthly board pack: outcome figures as a PDF, stored, listed and announced.
+
+    On top of the analytics (``reports → analytics → surveys → outcomes``): every figure in a
+    pack comes from ``analytics.summaries``, the functions the API answers with.
+    """
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "reports"
+    verbose_name = "Reports"
