@@ -23,6 +23,7 @@ sources: ``docs/value.md``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ def area_under_curve(times: Sequence[float], values: Sequence[float]) -> float:
     """Trapezium-rule area under a piecewise-linear curve through (time, value) points."""
     if len(times) != len(values) or len(times) < 2:
         raise ValueError("An area needs at least two points, one value per time.")
-    if any(later <= earlier for earlier, later in zip(times, times[1:], strict=False)):
+    if any(later <= earlier for earlier, later in itertools.pairwise(times)):
         raise ValueError("Times must increase.")
     return sum(
         (t1 - t0) * (v0 + v1) / 2

@@ -103,7 +103,9 @@ def test_adjustment_agrees_with_statsmodels_ols():
     groups = ["A"] * 40 + ["B"] * 60 + ["C"] * 30
     u0 = rng.uniform(0.2, 0.9, len(groups))
     effect = {"A": 0.05, "B": 0.02, "C": 0.08}
-    gains = [effect[g] - 0.1 * (u - 0.5) + rng.normal(0, 0.02) for g, u in zip(groups, u0)]
+    gains = [
+        effect[g] - 0.1 * (u - 0.5) + rng.normal(0, 0.02) for g, u in zip(groups, u0, strict=True)
+    ]
     means, slope = econ.adjusted_mean_gains(gains=gains, baselines=u0, groups=groups)
     import pandas as pd
 
