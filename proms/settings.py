@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "surveys",
     "notifications",
     "analytics",
+    "value",
 ]
 
 MIDDLEWARE = [

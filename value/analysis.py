@@ -1,0 +1,541 @@
+"""The value report: episodes, costs and EQ-5D-5L results read once, turned into per-option
+figures by ``value.economics``, then put through disclosure control.
+
+One function, :func:`value_report`, answers the API, the staff page, its chart and its CSV, so
+the same number appears everywhere. Rows carry no identifier: options are services (provider
+ODS codes) or procedure types, and deprivation fifths.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from django.utils import timezone
+
+from outcomes import disclosure
+from outcomes.loading import catalogue
+from outcomes.scoring import eq5d
+from surveys.models import Episode as EpisodeModel
+from surveys.models import EpisodeEvent, InstrumentResult
+from value import economics as econ
+from value.activity import ASSESSMENT_EVENT, activity_types
+from value.models import ActivityRecord, UnitCostSchedule
+from value.services import budget_for, unit_costs_current
+
+EQ5D = "eq-5d-5l"
+OPTION_GROUPINGS = ("provider", "procedure")
+NO_PROCEDURE = "no-procedure"
+CONSTANT_RETURNS = (
+    "Constant returns: each extra (or fewer) pound buys the same QALYs as the option's average "
+    "pound today. True only for modest moves; a service at capacity, or one that would treat "
+    "different patients if it grew, will not scale this way."
+)
+
+
+class ValueQueryError(ValueError):
+    """A query that cannot be answered (the API says 400 with this message)."""
+
+
+@dataclass(frozen=True)
+class ValueQuery:
+    condition: str
+    option_by: str = "provider"
+    timepoint: str = "6-months"
+    value_set: str = "england-2018"
+    counterfactual: econ.Counterfactual = field(default_factory=econ.Counterfactual)
+    adjust: bool = True
+    referred_from: dt.date | None = None
+    referred_to: dt.date | None = None
+    budget_year: int | None = None
+    replicates: int = 1000
+    seed: int = 20260401
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _eq5d_params() -> dict:
+    return dict(catalogue().instrument(EQ5D).scoring_params)
+
+
+def value_sets() -> dict[str, str]:
+    """Value set code -> title, from the EQ-5D-5L definition file."""
+    return {code: vs["title"] for code, vs in _eq5d_params()["value_sets"].items()}
+
+
+def _utility(scores: dict, answers: dict | None, value_set: str) -> float | None:
+    """The stored index when it was scored with this value set, else the stored answers
+    re-scored with it by the same published scoring (outcomes.scoring.eq5d)."""
+    if scores.get("value_set") == value_set:
+        return scores.get("index")
+    if not answers:
+        return None
+    values = {key: value for key, value in answers.items() if isinstance(value, int)}
+    return eq5d.score(None, values, _eq5d_params(), {"value_set": value_set})["index"]
+
+
+def _period(query: ValueQuery, horizon_days: int) -> tuple[dt.date, dt.date]:
+    """Default: the 12 months of referrals whose horizon follow-up should have happened by now."""
+    to = query.referred_to or timezone.localdate() - dt.timedelta(days=horizon_days + 42)
+    start = query.referred_from or to - dt.timedelta(days=364)
+    if start > to:
+        raise ValueQueryError("referred_from must be on or before referred_to.")
+    return start, to
+
+
+def _timepoints(condition: str) -> dict[str, int]:
+    """Referral-anchored timepoints of the condition's current pathway -> days after referral."""
+    spec = next((p for p in catalogue().current_pathways() if p.condition == condition), None)
+    if spec is None:
+        raise ValueQueryError(f"No pathway for condition '{condition}'.")
+    return {t.code: t.offset_days for t in spec.timepoints if t.anchor == "referral"}
+
+
+@dataclass
+class Loaded:
+    records: list[econ.EpisodeRecord]
+    labels: dict[str, str]
+    uncosted: dict[str, int]
+    schedule: UnitCostSchedule | None
+    referred_from: dt.date
+    referred_to: dt.date
+    horizon_days: int
+
+
+def episode_records(query: ValueQuery) -> Loaded:
+    """One ``EpisodeRecord`` per episode of the condition referred in the period."""
+    offsets = _timepoints(query.condition)
+    if query.timepoint not in offsets or query.timepoint == "baseline":
+        raise ValueQueryError(
+            f"timepoint: choose a follow-up of the {query.condition} pathway: "
+            + ", ".join(code for code in offsets if code != "baseline")
+        )
+    if query.value_set not in value_sets():
+        raise ValueQueryError(f"value_set: choose one of {', '.join(value_sets())}.")
+    horizon_days = offsets[query.timepoint] - offsets["baseline"]
+    start, end = _period(query, horizon_days)
+    episodes = list(
+        EpisodeModel.objects.filter(
+            pathway__condition__code=query.condition, referred_on__range=(start, end)
+        ).values_list(
+            "pk", "provider_id", "provider__ods_code", "provider__name", "patient__area__imd_decile"
+        )
+    )
+    ids = [row[0] for row in episodes]
+
+    schedule = unit_costs_current()
+    prices = {c.activity_type: float(c.cost) for c in schedule.costs.all()} if schedule else {}
+    uncosted: dict[str, int] = defaultdict(int)
+    costs: dict[int, float] = defaultdict(float)
+
+    def add(episode_id: int, activity: str, count: int) -> None:
+        if activity in prices:
+            costs[episode_id] += prices[activity] * count
+        else:
+            uncosted[activity] += count
+
+    procedures: dict[int, str] = {}
+    events = EpisodeEvent.objects.filter(
+        episode__in=_chunked(ids),
+        kind__in=[EpisodeEvent.Kind.ASSESSMENT, EpisodeEvent.Kind.PROCEDURE],
+    ).values_list("episode_id", "kind", "procedure")
+    for episode_id, kind, procedure in events.iterator():
+        if kind == EpisodeEvent.Kind.ASSESSMENT:
+            add(episode_id, ASSESSMENT_EVENT, 1)
+        else:
+            add(episode_id, procedure, 1)
+            procedures.setdefault(episode_id, procedure)
+    attributed = ActivityRecord.objects.filter(episode__in=_chunked(ids)).values_list(
+        "episode_id", "activity_type", "count"
+    )
+    for episode_id, activity, count in attributed.iterator():
+        add(episode_id, activity, count)
+
+    # Activity counted for a provider's condition without episodes: spread evenly over that
+    # provider's episodes in the period (top-down costing, docs/value.md §2).
+    pooled: dict[int, float] = defaultdict(float)
+    unattributed = ActivityRecord.objects.filter(
+        episode__isnull=True,
+        condition=query.condition,
+        month__range=(start.replace(day=1), end),
+    ).values_list("provider_id", "activity_type", "count")
+    for provider_id, activity, count in unattributed.iterator():
+        if activity in prices:
+            pooled[provider_id] += prices[activity] * count
+        else:
+            uncosted[activity] += count
+    per_provider: dict[int, int] = defaultdict(int)
+    for row in episodes:
+        per_provider[row[1]] += 1
+
+    utilities: dict[int, dict[str, float | None]] = defaultdict(dict)
+    results = InstrumentResult.objects.filter(
+        instrument__code=EQ5D,
+        response__invitation__episode__pathway__condition__code=query.condition,
+        response__invitation__episode__referred_on__range=(start, end),
+        response__invitation__anchor_event__isnull=True,
+        response__invitation__timepoint__in=list(offsets),
+    ).values_list(
+        "response__invitation__episode_id",
+        "response__invitation__timepoint",
+        "scores",
+        "response__answers",
+    )
+    for episode_id, timepoint, scores, answers in results.iterator():
+        utilities[episode_id][timepoint] = _utility(
+            scores or {}, (answers or {}).get(EQ5D), query.value_set
+        )
+
+    follow_up_codes = [
+        code
+        for code, days in sorted(offsets.items(), key=lambda item: item[1])
+        if code != "baseline" and days <= offsets[query.timepoint]
+    ]
+    labels: dict[str, str] = {}
+    procedure_labels = activity_types()
+    records = []
+    for pk, provider_id, ods, name, decile in episodes:
+        if query.option_by == "provider":
+            option, label = ods, name
+        else:
+            option = procedures.get(pk) or NO_PROCEDURE
+            label = procedure_labels.get(option, "No procedure recorded")
+        labels[option] = label
+        seen = utilities.get(pk, {})
+        records.append(
+            econ.EpisodeRecord(
+                option=option,
+                cost=costs.get(pk, 0.0) + pooled.get(provider_id, 0.0) / per_provider[provider_id],
+                baseline=seen.get("baseline"),
+                follow_ups=tuple(
+                    ((offsets[c] - offsets["baseline"]) / econ.DAYS_PER_YEAR, seen.get(c))
+                    for c in follow_up_codes
+                ),
+                imd_quintile=None if decile is None else (decile + 1) // 2,
+            )
+        )
+    return Loaded(records, labels, dict(uncosted), schedule, start, end, horizon_days)
+
+
+def _chunked(ids: list[int]):
+    """Episode ids as a subquery-friendly list (SQLite allows 250k parameters; fine here)."""
+    return ids
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def _count(n: int | None) -> int | None:
+    """A published count: withheld (None) from 1 to min_cell − 1, else rounded."""
+    if n is None or 0 < n < disclosure.min_cell():
+        return None
+    return disclosure.round_count(n)
+
+
+def _interval(bounds, key: str) -> dict[str, float | None]:
+    low, high = bounds if bounds else (None, None)
+    return {f"{key}_lower": low, f"{key}_upper": high}
+
+
+def value_report(query: ValueQuery) -> dict[str, Any]:
+    """``{"meta", "results", "star", "equity", "reallocation_inputs"}`` for one condition."""
+    if query.option_by not in OPTION_GROUPINGS:
+        raise ValueQueryError(f"option_by: one of {', '.join(OPTION_GROUPINGS)}.")
+    loaded = episode_records(query)
+    horizon = loaded.horizon_days / econ.DAYS_PER_YEAR
+    years = ((loaded.referred_to - loaded.referred_from).days + 1) / econ.DAYS_PER_YEAR
+    threshold = disclosure.min_adjusted()
+    if query.counterfactual.kind == "cohort" and query.counterfactual.cohort not in loaded.labels:
+        raise ValueQueryError(
+            "cohort: the comparison cohort must be one of this condition's options: "
+            + ", ".join(sorted(loaded.labels))
+        )
+    estimates = econ.option_estimates(
+        loaded.records,
+        horizon=horizon,
+        counterfactual=query.counterfactual,
+        adjust=query.adjust,
+        years=years,
+        min_patients=threshold,
+    )
+    usable = [r for r in loaded.records if estimates[r.option].benefit_per_patient is not None]
+    boot = (
+        econ.bootstrap(
+            usable,
+            horizon=horizon,
+            counterfactual=query.counterfactual,
+            adjust=query.adjust,
+            years=years,
+            min_patients=threshold,
+            replicates=query.replicates,
+            seed=query.seed,
+        )
+        if usable
+        else None
+    )
+    sensitivity = _sensitivity(query, loaded.records, horizon, years, threshold)
+    ranks = econ._ranks({o: e.qalys_per_million for o, e in estimates.items()})
+
+    rows = []
+    for option, e in estimates.items():
+        shown = e.benefit_per_patient is not None
+        patients = _count(e.patients)
+        per_year = None if patients is None else patients / years
+        intervals = boot.intervals.get(option, {}) if boot and shown else {}
+        row = {
+            "option": option,
+            "option_label": loaded.labels[option],
+            "patients": patients,
+            "patients_per_year": per_year,
+            "with_qalys": _count(e.complete),
+            "without_qalys": _count(e.patients - e.complete),
+            "interpolated": _count(e.interpolated),
+            "cost_per_patient": e.cost_per_patient if patients is not None else None,
+            **_interval(intervals.get("cost_per_patient"), "cost_per_patient"),
+            "qaly_gain_per_patient": e.gain_per_patient,
+            "counterfactual_per_patient": e.counterfactual_per_patient,
+            "benefit_per_patient": e.benefit_per_patient,
+            **_interval(intervals.get("benefit_per_patient"), "benefit_per_patient"),
+            "total_cost": None,
+            "total_benefit": None,
+            "qalys_per_million": e.qalys_per_million,
+            **_interval(intervals.get("qalys_per_million"), "qalys_per_million"),
+            "cost_per_qaly": e.cost_per_qaly,
+            **_interval(intervals.get("cost_per_qaly"), "cost_per_qaly"),
+            "rank": ranks.get(option) if shown else None,
+            "rank_holds": boot.rank_holds.get(option) if boot and shown else None,
+            "benefit_per_patient_cf_low": sensitivity.get("low", {}).get(option),
+            "benefit_per_patient_cf_high": sensitivity.get("high", {}).get(option),
+            "suppressed": not shown,
+        }
+        if shown and per_year is not None:
+            row["total_cost"] = per_year * e.cost_per_patient
+            row["total_benefit"] = per_year * e.benefit_per_patient
+        rows.append(row)
+    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["option"]))
+
+    budget = (
+        budget_for(year=query.budget_year, condition=query.condition) if query.budget_year else None
+    )
+    curve = econ.star_curve(
+        {r["option"]: (r["total_cost"], r["total_benefit"]) for r in rows if not r["suppressed"]},
+        budget=float(budget) if budget is not None else None,
+    )
+    missing: dict[str, int] = defaultdict(int)
+    for e in estimates.values():
+        for reason, n in e.missing.items():
+            missing[reason] += n
+    meta = {
+        "condition": query.condition,
+        "option_by": query.option_by,
+        "timepoint": query.timepoint,
+        "horizon_years": round(horizon, 4),
+        "referred_from": loaded.referred_from.isoformat(),
+        "referred_to": loaded.referred_to.isoformat(),
+        "value_set": query.value_set,
+        "value_set_title": value_sets()[query.value_set],
+        "qalys": (
+            "Area under the EQ-5D-5L utility curve from baseline to the horizon (trapezium "
+            "rule), gain above the patient's own baseline"
+            + ("; baseline-adjusted (Manca et al. 2005)" if query.adjust else "; unadjusted")
+        ),
+        "baseline_adjusted": query.adjust,
+        "counterfactual": _counterfactual_meta(query.counterfactual),
+        "warning": query.counterfactual.warning,
+        "unit_costs": _schedule_meta(loaded.schedule),
+        "uncosted_activity": dict(sorted(loaded.uncosted.items())),
+        "budget_year": query.budget_year,
+        "budget": float(budget) if budget is not None else None,
+        "benefit_within_budget": curve.benefit_within_budget,
+        "episodes_without_qalys": {k: _count(v) for k, v in sorted(missing.items())},
+        "missing_follow_ups": (
+            "Episodes without a baseline or without the horizon follow-up have no QALYs and "
+            "are left out of benefit (complete-case); their costs still count. A missing "
+            "timepoint between the two is bridged by a straight line."
+        ),
+        "bootstrap": (
+            {
+                "replicates": boot.replicates,
+                "seed": boot.seed,
+                "level": boot.level,
+                "method": "patients resampled within each option; percentile intervals",
+            }
+            if boot
+            else None
+        ),
+        "assumption": CONSTANT_RETURNS,
+        "comparisons": (
+            "QALYs from EQ-5D-5L are preference-weighted and comparable across conditions; "
+            "condition-specific scores and the harmonised 0-100 scale are not, and are never "
+            "used for value."
+        ),
+        "disclosure": disclosure.policy() | {"min_patients_for_value": threshold},
+    }
+    return {
+        "meta": meta,
+        "results": rows,
+        "star": curve,
+        "equity": _equity(query, loaded, horizon, years, threshold),
+        "slopes": boot.slopes if boot else {},
+    }
+
+
+def _counterfactual_meta(counterfactual: econ.Counterfactual) -> dict[str, Any]:
+    return {
+        "kind": counterfactual.kind,
+        "change": counterfactual.change,
+        "low": counterfactual.low,
+        "high": counterfactual.high,
+        "cohort": counterfactual.cohort,
+        "label": counterfactual.label(),
+    }
+
+
+def _schedule_meta(schedule: UnitCostSchedule | None) -> dict[str, Any] | None:
+    if schedule is None:
+        return None
+    costs = list(schedule.costs.all())
+    return {
+        "version": schedule.version,
+        "name": schedule.name,
+        "illustrative": schedule.illustrative,
+        "price_years": sorted({c.price_year for c in costs}),
+        "sources": sorted({c.source for c in costs}),
+    }
+
+
+def _sensitivity(query, records, horizon, years, threshold) -> dict[str, dict[str, float]]:
+    """Benefit per patient at the low and high ends of an assumed counterfactual."""
+    cf = query.counterfactual
+    if cf.kind != "assumption" or cf.low is None or cf.high is None:
+        return {}
+    answer = {}
+    for end, change in (("low", cf.low), ("high", cf.high)):
+        estimates = econ.option_estimates(
+            records,
+            horizon=horizon,
+            counterfactual=econ.Counterfactual(kind="assumption", change=change),
+            adjust=query.adjust,
+            years=years,
+            min_patients=threshold,
+        )
+        answer[end] = {
+            o: e.benefit_per_patient
+            for o, e in estimates.items()
+            if e.benefit_per_patient is not None
+        }
+    return answer
+
+
+def _equity(query, loaded, horizon, years, threshold) -> list[dict[str, Any]]:
+    """Per option and deprivation fifth: patients, cost, benefit and QALYs per £1m."""
+    rows = []
+    for quintile in (1, 2, 3, 4, 5, None):
+        subset = [r for r in loaded.records if r.imd_quintile == quintile]
+        if not subset:
+            continue
+        counterfactual = query.counterfactual
+        estimates = (
+            econ.option_estimates(
+                subset,
+                horizon=horizon,
+                counterfactual=counterfactual,
+                adjust=query.adjust,
+                years=years,
+                min_patients=threshold,
+            )
+            if counterfactual.kind != "cohort"
+            or any(r.option == counterfactual.cohort for r in subset)
+            else econ.option_estimates(
+                subset,
+                horizon=horizon,
+                counterfactual=econ.Counterfactual(),
+                adjust=query.adjust,
+                years=years,
+                min_patients=10**9,
+            )
+        )
+        for option, e in estimates.items():
+            rows.append(
+                {
+                    "option": option,
+                    "option_label": loaded.labels[option],
+                    "imd_quintile": quintile,
+                    "patients": e.patients,
+                    "with_qalys": e.complete,
+                    "cost_per_patient": e.cost_per_patient,
+                    "benefit_per_patient": e.benefit_per_patient,
+                    "qalys_per_million": e.qalys_per_million,
+                }
+            )
+    # Counts of a option's fifths add up to its total: primary and secondary suppression.
+    withheld = disclosure.cells_to_withhold(
+        {index: row["patients"] for index, row in enumerate(rows)},
+        [lambda index: rows[index]["option"]],
+    )
+    published = []
+    for index, row in enumerate(rows):
+        hidden = index in withheld
+        figures = not hidden and row["benefit_per_patient"] is not None
+        published.append(
+            {
+                "option": row["option"],
+                "option_label": row["option_label"],
+                "imd_quintile": row["imd_quintile"],
+                "patients": None if hidden else disclosure.round_count(row["patients"]),
+                "with_qalys": None if hidden else _count(row["with_qalys"]),
+                "cost_per_patient": row["cost_per_patient"] if not hidden else None,
+                "benefit_per_patient": row["benefit_per_patient"] if figures else None,
+                "qalys_per_million": row["qalys_per_million"] if figures else None,
+                "suppressed": not figures,
+            }
+        )
+    return published
+
+
+def reallocation(
+    report: dict[str, Any], *, source: str, target: str, amount: float
+) -> dict[str, Any]:
+    """Move ``amount`` pounds a year from one option to another, at constant returns."""
+    rows = {r["option"]: r for r in report["results"] if not r["suppressed"]}
+    for name, option in (("from", source), ("to", target)):
+        if option not in rows:
+            raise ValueQueryError(
+                f"{name}: choose an option with published figures: {', '.join(sorted(rows))}."
+            )
+    if source == target:
+        raise ValueQueryError("to: choose a different option from the one money moves from.")
+    if not 0 < amount <= rows[source]["total_cost"]:
+        raise ValueQueryError(
+            f"amount: between £1 and the £{rows[source]['total_cost']:,.0f} a year spent on "
+            f"{rows[source]['option_label']}."
+        )
+    slope_from = rows[source]["qalys_per_million"] / 1_000_000
+    slope_to = rows[target]["qalys_per_million"] / 1_000_000
+    interval, probability = econ.reallocation_interval(
+        amount=amount,
+        slopes_from=report["slopes"][source],
+        slopes_to=report["slopes"][target],
+    )
+    return {
+        "from": source,
+        "to": target,
+        "amount": amount,
+        "qalys_change": econ.reallocation_change(
+            amount=amount, slope_from=slope_from, slope_to=slope_to
+        ),
+        "qalys_change_lower": interval[0] if interval else None,
+        "qalys_change_upper": interval[1] if interval else None,
+        "probability_gain": probability,
+        "assumption": CONSTANT_RETURNS,
+    }
+
+
+def money(value: Decimal | float | None) -> str:
+    return "" if value is None else f"£{value:,.0f}"
