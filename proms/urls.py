@@ -9,11 +9,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/v1/value/", include("value.urls")),
     path("api/v1/", include("analytics.urls")),
     path("api/v1/", include("outcomes.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("staff/notifications/", include("notifications.urls")),
     path("callbacks/notify/", include("notifications.urls_callbacks")),
+    path("staff/value/", include("value.urls_staff")),
     path("staff/", include("surveys.urls_staff")),
     path("q/", include("surveys.urls_patient")),
     path("l/", include("notifications.urls_letters")),  # the short code on a letter

@@ -173,7 +173,7 @@ def unit_costs_current() -> UnitCostSchedule | None:
     return UnitCostSchedule.objects.order_by("-version").first()
 
 
-# --- activity -------------------------------------------------------------------------------------
+# --- activity ---------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -255,7 +255,7 @@ def activity_import(
     return batch
 
 
-# --- budgets ----------------------------------------------------------------------------------------
+# --- budgets ----------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -304,7 +304,7 @@ def budget_for(*, year: int, condition: str) -> Decimal | None:
     return sum((b.amount for b in lines), Decimal(0)) if lines else None
 
 
-# --- workshop scenarios --------------------------------------------------------------------------------
+# --- workshop scenarios -------------------------------------------------------------------------
 
 
 def scenario_content_clean(content: Mapping[str, Any]) -> dict[str, Any]:
