@@ -296,7 +296,8 @@ def value_report(query: ValueQuery) -> dict[str, Any]:
             "with_qalys": _count(e.complete),
             "without_qalys": _count(e.patients - e.complete),
             "interpolated": _count(e.interpolated),
-            "cost_per_patient": e.cost_per_patient if patients is not None else None,
+            # A cost per patient is a value figure too: only beside a published benefit.
+            "cost_per_patient": e.cost_per_patient if shown and patients is not None else None,
             **_interval(intervals.get("cost_per_patient"), "cost_per_patient"),
             "qaly_gain_per_patient": e.gain_per_patient,
             "counterfactual_per_patient": e.counterfactual_per_patient,
@@ -490,7 +491,7 @@ def _equity(query, loaded, horizon, years, threshold) -> list[dict[str, Any]]:
                 "imd_quintile": row["imd_quintile"],
                 "patients": None if hidden else disclosure.round_count(row["patients"]),
                 "with_qalys": None if hidden else _count(row["with_qalys"]),
-                "cost_per_patient": row["cost_per_patient"] if not hidden else None,
+                "cost_per_patient": row["cost_per_patient"] if figures else None,
                 "benefit_per_patient": row["benefit_per_patient"] if figures else None,
                 "qalys_per_million": row["qalys_per_million"] if figures else None,
                 "suppressed": not figures,

@@ -58,15 +58,19 @@ def star_svg(report: dict[str, Any]) -> bytes:
                     alpha=0.35,
                     edgecolor=colour,
                     linewidth=1.5,
+                    label=f"{number + 1}. {labels.get(triangle.option, triangle.option)}",
                 )
             )
+            # The option's number inside its triangle, near the right-angle corner.
             axes.annotate(
-                f"{number + 1}. {labels.get(triangle.option, triangle.option)}",
-                ((triangle.x0 + triangle.x1) / 2000, (triangle.y0 + triangle.y1) / 2),
+                str(number + 1),
+                (triangle.x1 / 1000, triangle.y0 + triangle.benefit / 3),
                 textcoords="offset points",
-                xytext=(-4, 8),
+                xytext=(-10, 0),
                 ha="right",
-                fontsize=9,
+                va="center",
+                fontsize=11,
+                fontweight="bold",
             )
         points = curve.points
         axes.plot(
@@ -96,7 +100,7 @@ def star_svg(report: dict[str, Any]) -> bytes:
         axes.set_xlim(
             left=0, right=max([x for x, _ in points] + [curve.budget or 0]) / 1000 * 1.08 or 1
         )
-        axes.legend(loc="lower right", fontsize=9, frameon=False)
+        axes.legend(loc="upper left", fontsize=9, frameon=False)
         axes.spines[["top", "right"]].set_visible(False)
         if meta.get("warning"):
             figure.text(

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from outcomes.loading import catalogue
 from outcomes.scoring import parse_answers, score_answers
 from surveys import synthetic as base
-from surveys.models import Episode
+from surveys.models import Episode, Patient
 from value.analysis import EQ5D
 from value.models import ActivityRecord
 
@@ -109,15 +109,21 @@ def state_for(utility: float, rng: random.Random) -> dict[str, int]:
 
 
 def value_population_plan(
-    context: base.PopulationContext, *, truth: ValueTruth, patients: int, today: dt.date
+    context: base.PopulationContext,
+    *,
+    truth: ValueTruth,
+    patients: int,
+    today: dt.date,
+    exclude: frozenset[str] = frozenset(),
 ) -> Iterator[base.PatientPlan]:
-    """``patients`` plans of the truth's condition with the value layer applied."""
+    """``patients`` plans of the truth's condition with the value layer applied, skipping
+    NHS numbers in ``exclude`` (patients already stored, e.g. the demo's own)."""
     pathway = catalogue().pathway(truth.condition).code
     spec = catalogue().instrument(EQ5D)
     made = 0
     for plan in base.population_plan(context, patients=None, today=today):
         episode = plan.episodes[0]
-        if episode.pathway != pathway:
+        if episode.pathway != pathway or plan.nhs_number in exclude:
             continue
         rng = random.Random(f"{context.seed}:value:{plan.serial}")  # noqa: S311
         option = _pick_option(truth, rng)
@@ -169,7 +175,16 @@ def value_population_write(
 ) -> int:
     """Generate and store the population, then its per-episode activity; returns episodes."""
     context = base.context_from_database(seed)
-    plans = list(value_population_plan(context, truth=truth, patients=patients, today=today))
+    existing = frozenset(
+        Patient.objects.filter(nhs_number__gte=base.SYNTHETIC_NHS_FROM).values_list(
+            "nhs_number", flat=True
+        )
+    )
+    plans = list(
+        value_population_plan(
+            context, truth=truth, patients=patients, today=today, exclude=existing
+        )
+    )
     base.population_write(plans, context=context)
     numbers = [plan.nhs_number for plan in plans]
     activity = {o.provider: o.activity for o in truth.options}
