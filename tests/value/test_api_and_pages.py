@@ -10,11 +10,14 @@ import pytest
 import time_machine
 
 from outcomes.models import AuditEvent
+from surveys import reference, synthetic
+from surveys.models import Area, PostcodeArea, Practice, Provider
 from tests.factories import ProviderFactory, UserFactory
-from value.models import Scenario
+from value.models import ActivityRecord, Scenario, UnitCostSchedule
+from value.services import unit_costs_load
 from value.synthetic import value_population_write
 
-from .conftest import TODAY
+from .conftest import ILLUSTRATIVE, TODAY
 
 OPTIONS = "/api/v1/value/options/"
 QUERY = {
@@ -35,10 +38,30 @@ def frozen():
         yield
 
 
+@pytest.fixture(scope="module")
+def stored_population(django_db_setup, django_db_blocker):
+    """Written once for this module (committed), removed at its end: each test still runs in
+    its own transaction on top of it, so what a test writes is rolled back."""
+    with django_db_blocker.unblock():
+        with time_machine.travel(dt.datetime(2026, 11, 2, 12, tzinfo=dt.UTC), tick=False):
+            reference.areas_load()
+            reference.practices_load(mid_notts_only=True)
+            unit_costs_load(data=ILLUSTRATIVE.read_bytes(), name="Illustrative", illustrative=True)
+            value_population_write(patients=400, seed=5, today=TODAY)
+        yield
+        synthetic.population_delete()
+        ActivityRecord.objects.all().delete()
+        UnitCostSchedule.objects.all().delete()
+        AuditEvent.objects.filter(action__startswith="value.").delete()
+        PostcodeArea.objects.all().delete()
+        Practice.objects.all().delete()
+        Area.objects.all().delete()
+        Provider.objects.all().delete()
+
+
 @pytest.fixture
-def population(frozen, reference_data, unit_costs, settings):
+def population(stored_population, frozen, settings):
     settings.DISCLOSURE_MIN_ADJUSTED = 20
-    value_population_write(patients=400, seed=5, today=TODAY)
 
 
 @pytest.fixture
@@ -228,8 +251,15 @@ def test_a_scenario_with_a_bad_option_shows_the_problem(client, staff):
     client.force_login(staff)
     answer = client.post(
         "/staff/value/scenarios/",
-        {"name": "W", "condition": "back-pain", "change": "0.04", "low": "0", "high": "0.08",
-         "option-0-label": "X", "option-0-patients": "lots"},
+        {
+            "name": "W",
+            "condition": "back-pain",
+            "change": "0.04",
+            "low": "0",
+            "high": "0.08",
+            "option-0-label": "X",
+            "option-0-patients": "lots",
+        },
     )
     assert answer.status_code == 400
     assert "There is a problem" in answer.content.decode()

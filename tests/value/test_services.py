@@ -161,6 +161,9 @@ def test_a_scenario_option_without_a_cost_is_refused_and_nothing_is_saved(db):
 
 
 def test_a_scenario_counterfactual_outside_its_range_is_refused(db):
-    bad = {**CONTENT, "counterfactual": {"kind": "assumption", "change": 0.1, "low": 0, "high": 0.05}}
+    bad = {
+        **CONTENT,
+        "counterfactual": {"kind": "assumption", "change": 0.1, "low": 0, "high": 0.05},
+    }
     with pytest.raises(ValueInputError, match="within its low-high range"):
         scenario_save(content=bad, name="Workshop", condition="back-pain", by=None)
