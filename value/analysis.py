@@ -22,6 +22,7 @@ from outcomes.loading import catalogue
 from outcomes.scoring import eq5d
 from surveys.models import Episode as EpisodeModel
 from surveys.models import EpisodeEvent, InstrumentResult
+from value import crosswalk
 from value import economics as econ
 from value.activity import ASSESSMENT_EVENT, activity_types
 from value.models import ActivityRecord, UnitCostSchedule
@@ -65,8 +66,9 @@ def _eq5d_params() -> dict:
 
 
 def value_sets() -> dict[str, str]:
-    """Value set code -> title, from the EQ-5D-5L definition file."""
-    return {code: vs["title"] for code, vs in _eq5d_params()["value_sets"].items()}
+    """Value set code -> title: the EQ-5D-5L definition file's, then the 5L-to-3L crosswalk."""
+    sets = {code: vs["title"] for code, vs in _eq5d_params()["value_sets"].items()}
+    return sets | {crosswalk.CODE: crosswalk.TITLE}
 
 
 def _utility(scores: dict, answers: dict | None, value_set: str) -> float | None:
@@ -77,6 +79,8 @@ def _utility(scores: dict, answers: dict | None, value_set: str) -> float | None
     if not answers:
         return None
     values = {key: value for key, value in answers.items() if isinstance(value, int)}
+    if value_set == crosswalk.CODE:
+        return crosswalk.crosswalk_index(values)
     return eq5d.score(None, values, _eq5d_params(), {"value_set": value_set})["index"]
 
 

@@ -118,6 +118,13 @@ def test_the_uk_2026_value_set_rescores_the_answers(client, staff, population):
     assert uk["qaly_gain_per_patient"] != england["qaly_gain_per_patient"]
 
 
+def test_the_crosswalk_to_3l_is_offered_and_named(client, staff, population):
+    client.force_login(staff)
+    answer = client.get(OPTIONS, {**QUERY, "value_set": "crosswalk-3l-uk"}).json()
+    assert "van Hout 2012" in answer["meta"]["value_set_title"]
+    assert answer["results"][0]["qaly_gain_per_patient"] is not None
+
+
 def test_options_below_the_adjusted_threshold_are_withheld(client, staff, population, settings):
     settings.DISCLOSURE_MIN_ADJUSTED = 10_000
     client.force_login(staff)
