@@ -367,13 +367,17 @@ def _prefill(version) -> dict:
     if version is None:
         return {}
     content = version.content
-    values = {f"{k}": v for k, v in content["counterfactual"].items()}
+    # Strings, so a saved 0 shows as "0" and not as an empty box.
+    values = {
+        key: f"{value:g}" if isinstance(value, float | int) else str(value)
+        for key, value in content["counterfactual"].items()
+    }
     for i, option in enumerate(content["options"]):
         values |= {
             f"option-{i}-label": option["label"],
-            f"option-{i}-patients": option["patients_per_year"],
-            f"option-{i}-cost": option["cost_per_patient"],
-            f"option-{i}-benefit": option["benefit_per_patient"],
+            f"option-{i}-patients": f"{option['patients_per_year']:g}",
+            f"option-{i}-cost": f"{option['cost_per_patient']:g}",
+            f"option-{i}-benefit": f"{option['benefit_per_patient']:g}",
             f"option-{i}-basis": option["basis"],
         }
     return values

@@ -246,6 +246,7 @@ def test_a_scenario_saved_on_the_page_is_versioned_and_exported(client, staff, p
     assert AuditEvent.objects.filter(action="value.scenario_saved").count() == 2
     page = client.get(f"/staff/value/scenarios/{scenario.pk}/").content.decode()
     assert "workshop estimate" in page and "Group exercise classes" in page
+    assert 'id="low" name="low" value="0"' in page  # a saved 0 is shown, not blanked
     export = client.get(f"/staff/value/scenarios/{scenario.pk}/export.csv?version=1")
     rows = list(csv.DictReader(io.StringIO(export.content.decode())))
     workshop = next(r for r in rows if r["source"] == "workshop estimate")
