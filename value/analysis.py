@@ -9,12 +9,16 @@ ODS codes) or procedure types, and deprivation fifths.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from outcomes import disclosure
@@ -25,7 +29,7 @@ from surveys.models import EpisodeEvent, InstrumentResult
 from value import crosswalk
 from value import economics as econ
 from value.activity import ASSESSMENT_EVENT, activity_types
-from value.models import ActivityRecord, UnitCostSchedule
+from value.models import ActivityRecord, Budget, UnitCost, UnitCostSchedule
 from value.services import budget_for, unit_costs_current
 
 EQ5D = "eq-5d-5l"
@@ -389,6 +393,36 @@ def value_report(query: ValueQuery) -> dict[str, Any]:
         "equity": _equity(query, loaded, horizon, years, threshold),
         "slopes": boot.slopes if boot else {},
     }
+
+
+def cached_value_report(query: ValueQuery) -> dict[str, Any]:
+    """``value_report``, kept for ``VALUE_REPORT_CACHE_SECONDS`` (0 = off) under a key made of
+    the query, the disclosure rules and a version of every table the report reads, so new
+    responses, activity, costs or budgets are never answered from an older report. The page and
+    its chart share one computation."""
+    seconds = int(getattr(settings, "VALUE_REPORT_CACHE_SECONDS", 300) or 0)
+    if seconds <= 0:
+        return value_report(query)
+    identity = repr((query, disclosure.policy(), _data_version()))
+    key = "value-report:" + hashlib.sha256(identity.encode()).hexdigest()
+    report = cache.get(key)
+    if report is None:
+        report = value_report(query)
+        cache.set(key, report, seconds)
+    return report
+
+
+def _data_version() -> tuple:
+    from analytics.api import data_version
+
+    return (
+        data_version(),
+        EpisodeEvent.objects.aggregate(last=Max("pk"))["last"],
+        ActivityRecord.objects.aggregate(last=Max("pk"), n=Count("pk")),
+        UnitCostSchedule.objects.aggregate(last=Max("pk")),
+        UnitCost.objects.count(),
+        Budget.objects.aggregate(last=Max("entered_at"), n=Count("pk")),
+    )
 
 
 def _counterfactual_meta(counterfactual: econ.Counterfactual) -> dict[str, Any]:

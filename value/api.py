@@ -24,8 +24,8 @@ from value.analysis import (
     OPTION_GROUPINGS,
     ValueQuery,
     ValueQueryError,
+    cached_value_report,
     reallocation,
-    value_report,
     value_sets,
 )
 from value.economics import Counterfactual
@@ -205,7 +205,7 @@ class ValueOptionsView(ValueView):
         return super().get(request)
 
     def answer(self, params) -> dict[str, Any]:
-        report = value_report(params.query())
+        report = cached_value_report(params.query())
         return {"meta": public_meta(report), "results": labelled(report["results"], report["meta"])}
 
 
@@ -220,7 +220,7 @@ class ValueEquityView(ValueView):
         return super().get(request)
 
     def answer(self, params) -> dict[str, Any]:
-        report = value_report(params.query())
+        report = cached_value_report(params.query())
         return {"meta": public_meta(report), "results": labelled(report["equity"], report["meta"])}
 
 
@@ -242,7 +242,7 @@ class ValueReallocationView(ValueView):
 
     def answer(self, params) -> dict[str, Any]:
         data = params.validated_data
-        report = value_report(params.query())
+        report = cached_value_report(params.query())
         move = reallocation(
             report, source=data["source"], target=data["target"], amount=data["amount"]
         )

@@ -25,7 +25,7 @@ from surveys.models import Provider
 from surveys.views_staff import staff_required
 from value import reading
 from value.activity import activity_types
-from value.analysis import ValueQueryError, reallocation, value_report, value_sets
+from value.analysis import ValueQueryError, cached_value_report, reallocation, value_sets
 from value.api import ReallocationQuerySerializer, ValueQuerySerializer
 from value.charts import star_svg
 from value.models import ActivityImport, Budget, Scenario, UnitCostSchedule
@@ -71,7 +71,7 @@ def report(request):
         ]
         return render(request, "value/report.html", context, status=400)
     try:
-        answer = value_report(params.query())
+        answer = cached_value_report(params.query())
     except (ValueQueryError, ValueError) as error:
         context["error_summary"] = [("condition", str(error))]
         return render(request, "value/report.html", context, status=400)
@@ -115,7 +115,7 @@ def chart(request):
     if not params.is_valid():
         return HttpResponse("The query is not valid.", status=400, content_type="text/plain")
     try:
-        answer = value_report(params.query())
+        answer = cached_value_report(params.query())
     except (ValueQueryError, ValueError) as error:
         return HttpResponse(str(error), status=400, content_type="text/plain")
     response = HttpResponse(star_svg(answer), content_type="image/svg+xml")

@@ -23,3 +23,9 @@ def unit_costs(db):
     return unit_costs_load(
         data=ILLUSTRATIVE.read_bytes(), name="Illustrative", illustrative=True, by=None
     )
+
+
+@pytest.fixture(autouse=True)
+def value_report_cache_off(settings):
+    """Each test computes its report; the cache has its own test (test_api_and_pages.py)."""
+    settings.VALUE_REPORT_CACHE_SECONDS = 0

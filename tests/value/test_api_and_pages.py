@@ -272,3 +272,17 @@ def test_a_scenario_with_a_bad_option_shows_the_problem(client, staff):
     assert answer.status_code == 400
     assert "There is a problem" in answer.content.decode()
     assert not Scenario.objects.exists()
+
+
+def test_the_cached_report_is_not_served_after_new_unit_costs(client, staff, population, settings):
+    from django.core.cache import cache
+
+    settings.VALUE_REPORT_CACHE_SECONDS = 300
+    cache.clear()
+    client.force_login(staff)
+    first = client.get(OPTIONS, QUERY).json()["results"][0]["cost_per_patient"]
+    assert client.get(OPTIONS, QUERY).json()["results"][0]["cost_per_patient"] == first
+    doubled = ILLUSTRATIVE.read_bytes().replace(b"55.00", b"110.00").replace(b"120.00", b"240.00")
+    unit_costs_load(data=doubled, name="Dearer")
+    assert client.get(OPTIONS, QUERY).json()["results"][0]["cost_per_patient"] > first
+    cache.clear()
