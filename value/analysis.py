@@ -135,7 +135,6 @@ def episode_records(query: ValueQuery) -> Loaded:
             "pk", "provider_id", "provider__ods_code", "provider__name", "patient__area__imd_decile"
         )
     )
-    ids = [row[0] for row in episodes]
 
     schedule = unit_costs_current()
     prices = {c.activity_type: float(c.cost) for c in schedule.costs.all()} if schedule else {}
@@ -149,9 +148,13 @@ def episode_records(query: ValueQuery) -> Loaded:
             uncosted[activity] += count
 
     procedures: dict[int, str] = {}
+    # Filtered by join, not by a list of ids: a parameter per episode is slow to compile.
+    in_period = {
+        "episode__pathway__condition__code": query.condition,
+        "episode__referred_on__range": (start, end),
+    }
     events = EpisodeEvent.objects.filter(
-        episode__in=_chunked(ids),
-        kind__in=[EpisodeEvent.Kind.ASSESSMENT, EpisodeEvent.Kind.PROCEDURE],
+        **in_period, kind__in=[EpisodeEvent.Kind.ASSESSMENT, EpisodeEvent.Kind.PROCEDURE]
     ).values_list("episode_id", "kind", "procedure")
     for episode_id, kind, procedure in events.iterator():
         if kind == EpisodeEvent.Kind.ASSESSMENT:
@@ -159,7 +162,7 @@ def episode_records(query: ValueQuery) -> Loaded:
         else:
             add(episode_id, procedure, 1)
             procedures.setdefault(episode_id, procedure)
-    attributed = ActivityRecord.objects.filter(episode__in=_chunked(ids)).values_list(
+    attributed = ActivityRecord.objects.filter(**in_period).values_list(
         "episode_id", "activity_type", "count"
     )
     for episode_id, activity, count in attributed.iterator():
@@ -229,11 +232,6 @@ def episode_records(query: ValueQuery) -> Loaded:
             )
         )
     return Loaded(records, labels, dict(uncosted), schedule, start, end, horizon_days)
-
-
-def _chunked(ids: list[int]):
-    """Episode ids as a subquery-friendly list (SQLite allows 250k parameters; fine here)."""
-    return ids
 
 
 # --- the report --------------------------------------------------------------------------------
