@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from analytics.summaries import QueryError
 from outcomes import disclosure
 from outcomes.loading import catalogue
 from outcomes.scoring import eq5d
@@ -42,8 +43,9 @@ CONSTANT_RETURNS = (
 )
 
 
-class ValueQueryError(ValueError):
-    """A query that cannot be answered (the API says 400 with this message)."""
+class ValueQueryError(QueryError):
+    """A query that cannot be answered (the API says 400 with this message, as for every
+    aggregate query error)."""
 
 
 @dataclass(frozen=True)

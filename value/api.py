@@ -11,15 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from analytics.api import AGGREGATE_ERRORS
+from analytics.api import AGGREGATE_ERRORS, AggregateView
 from outcomes.loading import catalogue
-from outcomes.permissions import AggregateAccess
-from outcomes.throttling import ClientRateThrottle
 from value.analysis import (
     OPTION_GROUPINGS,
     ValueQuery,
@@ -164,28 +161,19 @@ VALUE_RESPONSE = inline_serializer(
 )
 
 
-class ValueView(APIView):
-    permission_classes = [AggregateAccess]
-    throttle_classes = [ClientRateThrottle]
-    throttle_scope = "aggregate"
+class ValueView(AggregateView):
+    """As analytics' aggregate views (access, throttle, 400 naming the field); the answer is
+    cached by ``cached_value_report`` instead, whose key also covers costs and activity."""
+
     query_serializer = ValueQuerySerializer
 
-    def answer(self, params) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def get(self, request: Request) -> Response:
-        params = self.query_serializer(data=request.query_params)
-        if not params.is_valid():
-            fields = {name: [str(e) for e in errors] for name, errors in params.errors.items()}
-            message = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in fields.items())
-            return Response(
-                {"error": f"The query is not valid. {message}", "fields": fields},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+    def cached_answer(self, params) -> dict[str, Any]:
         try:
-            return Response(self.answer(params))
-        except (ValueQueryError, ValueError) as error:
-            return Response({"error": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+            return self.answer(params)
+        except ValueError as error:  # e.g. a counterfactual the economics refuses
+            if isinstance(error, ValueQueryError):
+                raise
+            raise ValueQueryError(str(error)) from error
 
 
 class ValueOptionsView(ValueView):
