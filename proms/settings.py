@@ -277,6 +277,9 @@ DISCLOSURE_MIN_ADJUSTED = int(os.environ.get("DISCLOSURE_MIN_ADJUSTED", "30"))
 # Seconds to cache an aggregate answer (keyed by query and the newest response, invitation and
 # episode ids, so new data are never hidden). 0 = off (local runs, tests); 300 in production.
 OUTCOME_SUMMARY_CACHE_SECONDS = int(os.environ.get("OUTCOME_SUMMARY_CACHE_SECONDS", "0"))
+# Value reports (value/analysis.py): the page, its chart and the API share one computation; the
+# key changes with new responses, activity, unit costs and budgets (docs/value.md).
+VALUE_REPORT_CACHE_SECONDS = int(os.environ.get("VALUE_REPORT_CACHE_SECONDS", "300"))
 
 # Follow-up messages (notifications/; README "Follow-ups and notifications").
 # GOV.UK Notify sends SMS and e-mail when NOTIFY_API_KEY is set; otherwise SMS are written to the
