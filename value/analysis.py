@@ -479,26 +479,14 @@ def _equity(query, loaded, horizon, years, threshold) -> list[dict[str, Any]]:
         subset = [r for r in loaded.records if r.imd_quintile == quintile]
         if not subset:
             continue
-        counterfactual = query.counterfactual
-        estimates = (
-            econ.option_estimates(
-                subset,
-                horizon=horizon,
-                counterfactual=counterfactual,
-                adjust=query.adjust,
-                years=years,
-                min_patients=threshold,
-            )
-            if counterfactual.kind != "cohort"
-            or any(r.option == counterfactual.cohort for r in subset)
-            else econ.option_estimates(
-                subset,
-                horizon=horizon,
-                counterfactual=econ.Counterfactual(),
-                adjust=query.adjust,
-                years=years,
-                min_patients=10**9,
-            )
+        # With a cohort counterfactual, a fifth without enough of the cohort gets no benefit.
+        estimates = econ.option_estimates(
+            subset,
+            horizon=horizon,
+            counterfactual=query.counterfactual,
+            adjust=query.adjust,
+            years=years,
+            min_patients=threshold,
         )
         for option, e in estimates.items():
             rows.append(

@@ -351,3 +351,11 @@ def test_two_identical_options_hold_their_rank_about_half_the_time():
 
 def test_percentile_interval_is_undefined_when_a_replicate_has_no_value():
     assert econ.percentile_interval(np.array([1.0, math.nan, 2.0])) is None
+
+
+def test_a_cohort_counterfactual_without_the_cohort_gives_no_benefit():
+    records = _records("treated", [(0.5, 0.05)] * 3)
+    estimates = econ.option_estimates(
+        records, horizon=HALF_YEAR, counterfactual=Counterfactual(kind="cohort", cohort="waiting")
+    )
+    assert estimates["treated"].benefit_per_patient is None
