@@ -288,11 +288,12 @@ def value_report(query: ValueQuery) -> dict[str, Any]:
         else None
     )
     sensitivity = _sensitivity(query, loaded.records, horizon, years, threshold)
-    ranks = econ._ranks({o: e.qalys_per_million for o, e in estimates.items()})
+    ranks = econ.ranks(estimates, query.counterfactual)
 
     rows = []
     for option, e in estimates.items():
         shown = e.benefit_per_patient is not None
+        comparator = option == query.counterfactual.cohort
         patients = _count(e.patients)
         per_year = None if patients is None else patients / years
         intervals = boot.intervals.get(option, {}) if boot and shown else {}
@@ -321,6 +322,7 @@ def value_report(query: ValueQuery) -> dict[str, Any]:
             "rank_holds": boot.rank_holds.get(option) if boot and shown else None,
             "benefit_per_patient_cf_low": sensitivity.get("low", {}).get(option),
             "benefit_per_patient_cf_high": sensitivity.get("high", {}).get(option),
+            "comparator": comparator,
             "suppressed": not shown,
         }
         if shown and per_year is not None:
@@ -333,7 +335,11 @@ def value_report(query: ValueQuery) -> dict[str, Any]:
         budget_for(year=query.budget_year, condition=query.condition) if query.budget_year else None
     )
     curve = econ.star_curve(
-        {r["option"]: (r["total_cost"], r["total_benefit"]) for r in rows if not r["suppressed"]},
+        {
+            r["option"]: (r["total_cost"], r["total_benefit"])
+            for r in rows
+            if not r["suppressed"] and not r["comparator"]
+        },
         budget=float(budget) if budget is not None else None,
     )
     missing: dict[str, int] = defaultdict(int)
@@ -530,7 +536,9 @@ def reallocation(
     report: dict[str, Any], *, source: str, target: str, amount: float
 ) -> dict[str, Any]:
     """Move ``amount`` pounds a year from one option to another, at constant returns."""
-    rows = {r["option"]: r for r in report["results"] if not r["suppressed"]}
+    rows = {
+        r["option"]: r for r in report["results"] if not r["suppressed"] and not r["comparator"]
+    }
     for name, option in (("from", source), ("to", target)):
         if option not in rows:
             raise ValueQueryError(

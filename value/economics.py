@@ -452,7 +452,7 @@ def bootstrap(
         years=years,
         min_patients=min_patients,
     )
-    ranked = _ranks({o: e.qalys_per_million for o, e in observed.items()})
+    ranked = ranks(observed, counterfactual)
     names = sorted({r.option for r in records})
     columns = {}
     for option in names:
@@ -494,6 +494,7 @@ def bootstrap(
             cpq = None if benefit is None else cost_per_qaly(costs[option], benefit)
             draws[option][replicate] = [costs[option], _nan(benefit), _nan(slope), _nan(cpq)]
             slopes[option] = slope
+        slopes.pop(counterfactual.cohort, None)  # the comparator is not ranked
         for option, rank in _ranks(slopes).items():
             if ranked.get(option) == rank:
                 rank_hits[option] += 1
@@ -529,6 +530,16 @@ def _replicate_gains(gains, baselines, groups, names, adjust) -> dict[str, float
 
 def _nan(value: float | None) -> float:
     return math.nan if value is None else value
+
+
+def ranks(
+    estimates: Mapping[str, OptionEstimate], counterfactual: Counterfactual
+) -> dict[str, int]:
+    """Options ranked by QALYs per pound, 1 = most; a cohort counterfactual's own option is the
+    comparator (its benefit is zero by definition) and is not ranked."""
+    return _ranks(
+        {o: e.qalys_per_million for o, e in estimates.items() if o != counterfactual.cohort}
+    )
 
 
 def _ranks(values: Mapping[str, float | None]) -> dict[str, int]:

@@ -26,7 +26,7 @@ def _interval(row: dict, key: str, digits: int = 1) -> str:
 
 def report_reading(report: dict[str, Any]) -> list[str]:
     meta = report["meta"]
-    published = [r for r in report["results"] if not r["suppressed"]]
+    published = [r for r in report["results"] if not r["suppressed"] and not r["comparator"]]
     withheld = [r for r in report["results"] if r["suppressed"]]
     sentences = []
     if not published:

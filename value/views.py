@@ -98,7 +98,7 @@ def report(request):
         "report": answer,
         "meta": answer["meta"],
         "rows": answer["results"],
-        "published": [r for r in answer["results"] if not r["suppressed"]],
+        "published": [r for r in answer["results"] if not r["suppressed"] and not r["comparator"]],
         "equity": answer["equity"],
         "reading": reading.report_reading(answer),
         "move": move,

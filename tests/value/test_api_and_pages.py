@@ -286,3 +286,14 @@ def test_the_cached_report_is_not_served_after_new_unit_costs(client, staff, pop
     unit_costs_load(data=doubled, name="Dearer")
     assert client.get(OPTIONS, QUERY).json()["results"][0]["cost_per_patient"] > first
     cache.clear()
+
+
+def test_a_comparison_cohort_is_the_comparator_not_a_ranked_option(client, staff, population):
+    client.force_login(staff)
+    rows = client.get(OPTIONS, {**QUERY, "counterfactual": "cohort", "cohort": "DEMOIND"}).json()[
+        "results"
+    ]
+    cohort = next(r for r in rows if r["option"] == "DEMOIND")
+    assert cohort["comparator"] and cohort["rank"] is None
+    assert cohort["benefit_per_patient"] == pytest.approx(0.0)
+    assert next(r for r in rows if r["option"] == "DEMOCOM")["rank"] == 1
