@@ -45,9 +45,10 @@ def main() -> None:
     from outcomes.loading import catalogue
     from outcomes.services import definitions_load
     from surveys import reference
-    from value.analysis import ValueQuery, episode_records, value_report
+    from value.analysis import value_report
     from value.charts import star_svg
     from value.economics import Counterfactual
+    from value.selectors import ValueQuery, episode_records
     from value.services import unit_costs_load
     from value.synthetic import value_population_write
 

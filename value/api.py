@@ -17,15 +17,9 @@ from rest_framework.response import Response
 
 from analytics.api import AGGREGATE_ERRORS, AggregateView
 from outcomes.loading import catalogue
-from value.analysis import (
-    OPTION_GROUPINGS,
-    ValueQuery,
-    ValueQueryError,
-    cached_value_report,
-    reallocation,
-    value_sets,
-)
+from value.analysis import cached_value_report, reallocation
 from value.economics import Counterfactual
+from value.selectors import OPTION_GROUPINGS, ValueQuery, ValueQueryError, value_sets
 
 MAX_REPLICATES = 2000
 

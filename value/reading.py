@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from value import economics as econ
-from value.analysis import ValueQuery, value_report
+from value.analysis import value_report
 from value.models import Scenario, ScenarioVersion
+from value.selectors import ValueQuery
 
 
 def _pounds(value: float | None) -> str:

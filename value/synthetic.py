@@ -30,8 +30,8 @@ from outcomes.loading import catalogue
 from outcomes.scoring import parse_answers, score_answers
 from surveys import synthetic as base
 from surveys.models import Episode, Patient
-from value.analysis import EQ5D
 from value.models import ActivityRecord
+from value.selectors import EQ5D
 
 DIMENSIONS = ("mo", "sc", "ua", "pd", "ad")
 

@@ -25,10 +25,11 @@ from surveys.models import Provider
 from surveys.views_staff import staff_required
 from value import reading
 from value.activity import activity_types
-from value.analysis import ValueQueryError, cached_value_report, reallocation, value_sets
+from value.analysis import cached_value_report, reallocation
 from value.api import ReallocationQuerySerializer, ValueQuerySerializer
 from value.charts import star_svg
 from value.models import ActivityImport, Budget, Scenario, UnitCostSchedule
+from value.selectors import ValueQueryError, value_sets
 from value.services import (
     ValueInputError,
     activity_import,

@@ -19,7 +19,7 @@ import pytest
 
 from surveys.models import EpisodeEvent
 from tests.factories import EpisodeFactory, ProviderFactory, pathway_current
-from value.analysis import ValueQuery, episode_records
+from value.selectors import ValueQuery, episode_records
 from value.services import activity_import
 
 

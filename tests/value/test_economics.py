@@ -12,6 +12,7 @@ import pytest
 from scipy import stats
 
 from value import economics as econ
+from value import uncertainty
 from value.economics import Counterfactual, EpisodeRecord
 
 HALF_YEAR = 0.5
@@ -248,7 +249,7 @@ def test_a_negative_amount_is_refused():
 def test_reallocation_interval_uses_paired_replicates():
     slopes_from = np.array([1e-5, 2e-5, 3e-5, 4e-5])
     slopes_to = slopes_from + 1e-5
-    interval, probability = econ.reallocation_interval(
+    interval, probability = uncertainty.reallocation_interval(
         amount=100_000, slopes_from=slopes_from, slopes_to=slopes_to
     )
     assert interval == pytest.approx((1.0, 1.0))  # every replicate gains exactly 1 QALY
@@ -272,7 +273,7 @@ def _population(seed=7, n=400, gain=0.03, cost=500.0):
 def test_bootstrap_interval_of_a_mean_gain_matches_the_t_interval():
     records = _population()
     gains = np.array([(r.follow_ups[0][1] - r.baseline) / 4 for r in records])
-    summary = econ.bootstrap(
+    summary = uncertainty.bootstrap(
         records,
         horizon=HALF_YEAR,
         counterfactual=Counterfactual(),
@@ -301,7 +302,7 @@ def test_bootstrap_interval_of_qalys_per_pound_matches_the_delta_method():
     ) / len(g)
     z = stats.norm.ppf(0.975)
     delta = (ratio - z * math.sqrt(variance), ratio + z * math.sqrt(variance))
-    summary = econ.bootstrap(
+    summary = uncertainty.bootstrap(
         records,
         horizon=HALF_YEAR,
         counterfactual=Counterfactual(),
@@ -316,10 +317,10 @@ def test_bootstrap_interval_of_qalys_per_pound_matches_the_delta_method():
 
 def test_bootstrap_is_the_same_for_the_same_seed():
     records = _population(n=50)
-    first = econ.bootstrap(
+    first = uncertainty.bootstrap(
         records, horizon=HALF_YEAR, counterfactual=Counterfactual(), replicates=50, seed=1
     )
-    second = econ.bootstrap(
+    second = uncertainty.bootstrap(
         records, horizon=HALF_YEAR, counterfactual=Counterfactual(), replicates=50, seed=1
     )
     assert first.intervals == second.intervals
@@ -334,7 +335,7 @@ def test_a_clearly_better_option_keeps_its_rank():
         EpisodeRecord("A", r.cost, r.baseline, r.follow_ups) if r.option == "A" else r
         for r in records
     ]
-    summary = econ.bootstrap(
+    summary = uncertainty.bootstrap(
         records, horizon=HALF_YEAR, counterfactual=Counterfactual(), replicates=200, seed=2
     )
     assert summary.rank_holds["A"] > 0.99
@@ -343,14 +344,14 @@ def test_a_clearly_better_option_keeps_its_rank():
 def test_two_identical_options_hold_their_rank_about_half_the_time():
     base = _population(seed=4, n=300)
     records = base + [EpisodeRecord("B", r.cost, r.baseline, r.follow_ups) for r in base]
-    summary = econ.bootstrap(
+    summary = uncertainty.bootstrap(
         records, horizon=HALF_YEAR, counterfactual=Counterfactual(), replicates=400, seed=3
     )
     assert 0.35 < summary.rank_holds["A"] < 0.65
 
 
 def test_percentile_interval_is_undefined_when_a_replicate_has_no_value():
-    assert econ.percentile_interval(np.array([1.0, math.nan, 2.0])) is None
+    assert uncertainty.percentile_interval(np.array([1.0, math.nan, 2.0])) is None
 
 
 def test_a_cohort_counterfactual_without_the_cohort_gives_no_benefit():

@@ -8,8 +8,9 @@ import datetime as dt
 import pytest
 import time_machine
 
-from value.analysis import ValueQuery, value_report
+from value.analysis import value_report
 from value.economics import Counterfactual
+from value.selectors import ValueQuery
 from value.synthetic import DEMO_TRUTH, value_population_write
 
 from .conftest import TODAY
