@@ -102,15 +102,17 @@ def star_svg(report: dict[str, Any]) -> bytes:
         )
         axes.legend(loc="upper left", fontsize=9, frameon=False)
         axes.spines[["top", "right"]].set_visible(False)
+        # The counterfactual and any illustrative costs travel with the image itself.
+        footnote = f"Counterfactual: {meta['counterfactual']['label']}."
+        if (meta.get("unit_costs") or {}).get("illustrative"):
+            footnote += " ILLUSTRATIVE unit costs."
         if meta.get("warning"):
-            figure.text(
-                0.01,
-                0.01,
-                "Warning: no counterfactual; benefit overstated.",
-                color="#d5281b",
-                fontsize=9,
-            )
-        figure.tight_layout()
+            footnote = "Warning: no counterfactual, so benefit is overstated. " + footnote
+        figure.tight_layout(rect=(0, 0.05, 1, 1))
+        colour = "#d5281b" if meta.get("warning") else "#4c6272"
+        figure.text(0.01, 0.015, footnote, color=colour, fontsize=8)
         buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
+        # The title and footnote again as text in the SVG's metadata (the drawn text is paths).
+        title = f"STAR value for money: {meta['condition']} ({meta['value_set_title']}). {footnote}"
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Title": title})
     return without_inline_styles(buffer.getvalue()).encode()

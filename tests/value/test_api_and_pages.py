@@ -216,6 +216,8 @@ def test_the_chart_is_an_svg_without_inline_styles(client, staff, population):
     assert answer["Content-Type"] == "image/svg+xml"
     svg = answer.content.decode()
     assert "<svg" in svg and "style=" not in svg and "<style" not in svg
+    assert "England (Devlin et al. 2018)" in svg  # the value set travels with the image
+    assert "Scenario assumption" in svg and "ILLUSTRATIVE" in svg
 
 
 def test_only_programme_staff_may_load_unit_costs(client, staff):
