@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "care",
     "dashboard",
     "reports",
+    "value",
 ]
 
 MIDDLEWARE = [
@@ -396,6 +397,10 @@ OUTCOME_SUMMARY_CACHE_SECONDS = int(os.environ.get("OUTCOME_SUMMARY_CACHE_SECOND
 # Dashboard figures and chart images (docs/dashboard.md): keyed by the data version, so a new
 # response shows at once; the TTL bounds how long an edit (e.g. an expired invitation) waits.
 DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "300"))
+
+# Value reports (value/analysis.py): the page, its chart and the API share one computation; the
+# key changes with new responses, activity, unit costs and budgets (docs/value.md).
+VALUE_REPORT_CACHE_SECONDS = int(os.environ.get("VALUE_REPORT_CACHE_SECONDS", "300"))
 
 # Follow-up messages (notifications/; README "Follow-ups and notifications").
 # GOV.UK Notify sends SMS and e-mail when NOTIFY_API_KEY is set; otherwise SMS are written to the

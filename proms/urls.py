@@ -13,6 +13,7 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("contact/", views.contact, name="contact"),
     path("admin/", admin.site.urls),
+    path("api/v1/value/", include("value.urls")),
     path("api/v1/", include("analytics.urls")),
     path("api/v1/", include("outcomes.urls")),
     path("api/v1/", include("dashboard.urls_api")),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("callbacks/notify/", include("notifications.urls_callbacks")),
     path("staff/worklists/", include("care.urls")),
     path("staff/dashboard/", include("dashboard.urls")),
+    path("staff/value/", include("value.urls_staff")),
     path("staff/", include("surveys.urls_staff")),
     # "Please contact me" on the done page (care), under the link's own cookie path.
     path("q/<str:token>/contact/", contact_request, name="patient_contact_request"),

@@ -1,0 +1,118 @@
+"""Time the value report (value/analysis.py) beside the outcome summary it sits on.
+
+    .venv/bin/python bench/value_report.py --patients 4000 --runs 5
+
+Builds a throwaway in-memory database (nothing touches db.sqlite3) with the reference data,
+illustrative unit costs and ``--patients`` synthetic back-pain patients from value/synthetic.py,
+then times, ``--runs`` times each: the baseline (analytics' back-pain outcome summary, the SQL
+aggregate the API already serves), reading and costing the episodes, the whole value report with
+200 and with 1,000 bootstrap replicates, and drawing the STAR chart. Prints a Markdown table for
+docs/benchmarks.md; compare ratios, the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proms.settings")
+os.environ.pop("DATABASE_URL", None)  # the in-memory SQLite test database below
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--patients", type=int, default=4000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    setup_test_environment()
+    connection.creation.create_test_db(verbosity=0)
+    from analytics import summaries
+    from outcomes.loading import catalogue
+    from outcomes.services import definitions_load
+    from surveys import reference
+    from value.analysis import value_report
+    from value.charts import star_svg
+    from value.economics import Counterfactual
+    from value.selectors import ValueQuery, episode_records
+    from value.services import unit_costs_load
+    from value.synthetic import value_population_write
+
+    definitions_load(definitions=catalogue())
+    reference.areas_load()
+    reference.practices_load(mid_notts_only=True)
+    unit_costs_load(
+        data=(ROOT / "value" / "data" / "illustrative_unit_costs.csv").read_bytes(),
+        name="Illustrative",
+        illustrative=True,
+    )
+    today = dt.date.today()
+    started = time.perf_counter()
+    value_population_write(patients=args.patients, seed=1, today=today)
+    print(f"{args.patients} back-pain patients written in {time.perf_counter() - started:.1f} s")
+
+    window = {
+        "referred_from": today - dt.timedelta(days=730),
+        "referred_to": today - dt.timedelta(days=224),
+    }
+    counterfactual = Counterfactual(kind="assumption", change=0.04, low=0.0, high=0.08)
+
+    def query(replicates: int) -> ValueQuery:
+        return ValueQuery(
+            condition="back-pain",
+            counterfactual=counterfactual,
+            replicates=replicates,
+            **window,
+        )
+
+    baseline = summaries.OutcomeQuery(
+        condition="back-pain",
+        measure=summaries.measure_resolve("eq-5d-5l", "index", None),
+        timepoint="6-months",
+        baseline_timepoint="baseline",
+    )
+    report = value_report(query(200))
+    cases = [
+        (
+            "baseline: outcome summary, EQ-5D-5L index (analytics)",
+            lambda: summaries.outcome_summary(baseline),
+        ),
+        ("read and cost the episodes", lambda: episode_records(query(200))),
+        ("value report, 200 bootstrap replicates", lambda: value_report(query(200))),
+        ("value report, 1,000 bootstrap replicates", lambda: value_report(query(1000))),
+        ("STAR chart SVG (from a report)", lambda: star_svg(report)),
+    ]
+    rows = []
+    for label, run in cases:
+        run()  # warm-up
+        times = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            run()
+            times.append((time.perf_counter() - started) * 1000)
+        rows.append((label, statistics.median(times), max(times)))
+    base = rows[0][1]
+    episodes = len(episode_records(query(200)).records)
+    print(f"\n{episodes} episodes in the 18-month window; median of {args.runs} runs\n")
+    print("| case | median ms | max ms | × baseline |")
+    print("|---|---:|---:|---:|")
+    for label, median, worst in rows:
+        print(f"| {label} | {median:.0f} | {worst:.0f} | {median / base:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
