@@ -6,7 +6,7 @@ Draws the two charts the dashboard draws most (an XmR chart of 24 monthly points
 and a dot-and-interval chart of 6 groups) with each library, ``repeats`` times (default 30),
 and prints the median and 95th percentile milliseconds per chart and the SVG size. pygal is
 only needed for this comparison (``pip install pygal``); without it the pygal rows are skipped.
-No database is used. Figures are recorded in docs/adr/0001-dashboard-charts.md.
+No database is used. Figures are recorded in docs/adr/0004-dashboard-charts.md.
 """
 
 from __future__ import annotations

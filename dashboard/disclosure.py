@@ -2,7 +2,7 @@
 
 Figures taken from ``analytics.summaries`` arrive already protected. Every count the dashboard
 adds (activity, procedures, waits, loss to follow-up...) goes through :func:`protect` here, so
-a change of the service's rule (``outcomes.disclosure``) reaches every dashboard figure by
+a change of the service's rule (``analytics.disclosure``) reaches every dashboard figure by
 changing this module alone.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from outcomes import disclosure
+from analytics import disclosure
 
 
 def whole_table(row: dict[str, Any]) -> Hashable:
@@ -26,7 +26,7 @@ def protect(
     rounded_keys: Sequence[str] | None = None,
     keep_keys: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Primary and secondary suppression and rounding (outcomes.disclosure.protect_rows):
+    """Primary and secondary suppression and rounding (analytics.disclosure.protect_rows):
     ``partitions`` name the sets of rows that add up to a total someone can obtain."""
     return disclosure.protect_rows(
         rows,

@@ -67,6 +67,8 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return not_found_json(request)
     return views_patient.not_found(request, exception)
+
+
 def _may_read_metrics(request: HttpRequest) -> bool:
     """A monitoring system with ``METRICS_TOKEN`` (Bearer), or a verified staff session."""
     header = request.headers.get("Authorization", "")

@@ -10,7 +10,7 @@ import holidays
 
 @cache
 def _bank_holidays(year: int) -> frozenset[dt.date]:
-    # The "holidays" package (docs/adr/0002): England's list is England and Wales's, with
+    # The "holidays" package (docs/adr/0005): England's list is England and Wales's, with
     # substitute days ("observed") when a holiday falls at a weekend, and one-off days such as
     # a coronation; a hand-kept file would need editing every year.
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))

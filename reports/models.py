@@ -14,7 +14,7 @@ class BoardPack(models.Model):
 
     The PDF is kept in the database (``pdf``), not in MEDIA: a pack is a few hundred KB and a
     dozen a month, the web and worker containers share no file volume (docker-compose.yml), and
-    the row and its file are written, backed up and restored together (docs/adr/0002).
+    the row and its file are written, backed up and restored together (docs/adr/0005).
     """
 
     class Kind(models.TextChoices):

@@ -111,6 +111,11 @@ class Pack:
 # --- formatting ------------------------------------------------------------------------------
 
 
+def percent(value: Any) -> str:
+    """A published percentage, or "withheld" where its count is too small to publish."""
+    return "withheld" if value is None else f"{number(value)}%"
+
+
 def number(value: Any, places: int | None = None) -> str:
     """A figure as published: as the API gives it (its rounding), thousands separated."""
     if value is None:
@@ -181,7 +186,7 @@ def _overview(filters: PackFilters, titles: dict[str, str]) -> tuple[Section, di
                 number(row["mean_baseline"]),
                 number(row["mean_follow_up"]),
                 with_ci(row, "mean_change"),
-                f"{number(row['pct_improved'])}%",
+                percent(row["pct_improved"]),
                 number(earlier.get("mean_change")) if earlier else "–",
             ]
         )
@@ -226,7 +231,7 @@ def _providers(filters: PackFilters) -> Section:
                 name,
                 number(row["n"]),
                 with_ci(row, "mean_change"),
-                f"{number(row['pct_improved'])}%",
+                percent(row["pct_improved"]),
                 number(row.get("adjusted_change")),
                 position_words(row),
             ]
@@ -286,7 +291,7 @@ def _equity(filters: PackFilters) -> tuple[Section, Section]:
                 number(row["n"]),
                 number(row["mean_baseline"]),
                 with_ci(row, "mean_change"),
-                f"{number(row['pct_improved'])}%",
+                percent(row["pct_improved"]),
             ]
         )
     sii = next((r for r in results if r["table"] == "slope_index_of_inequality"), None)

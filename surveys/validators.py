@@ -131,7 +131,7 @@ def name_validator(value: str) -> None:
 
 
 # --- A number typed into an answer box --------------------------------------------------------
-# Decision (docs/adr/0009-typed-numbers.md): digits of any script count as the number they
+# Decision (docs/adr/0007-typed-numbers-and-names.md): digits of any script count as the number they
 # write, so a patient whose phone keyboard gives Arabic-Indic (٧٥) or full-width (７５) digits
 # has typed 75; the answer is stored as the integer. Nothing else is a number here: no sign, no
 # spaces inside, no underscores or decimal point (Python's int() would take "+7" and "7_5").

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Max
 
-from outcomes import disclosure
+from analytics import disclosure
 from surveys.models import EpisodeEvent
 from value import economics as econ
 from value import uncertainty

@@ -20,6 +20,8 @@ from analytics.summaries.comparison import outcome_summary
 from analytics.summaries.equity import outcome_equity
 from analytics.summaries.practices import practice_variation
 from analytics.summaries.query import (
+    DEFAULT_INSTRUMENT,
+    DEFAULT_OUTCOME,
     GROUPINGS,
     Measure,
     OutcomeQuery,
@@ -30,6 +32,8 @@ from analytics.summaries.query import (
 )
 
 __all__ = [
+    "DEFAULT_INSTRUMENT",
+    "DEFAULT_OUTCOME",
     "GROUPINGS",
     "Measure",
     "OutcomeQuery",

@@ -56,7 +56,10 @@ def test_the_pack_carries_the_provider_figures_the_api_gives_for_the_same_filter
     assert len(published) >= 3
     for row in published:
         assert ci(row, "mean_change") in text
-        assert f"{row['pct_improved']}%" in text
+        if row["pct_improved"] is None:  # a class count of 1-7 is withheld with its percentage
+            assert "withheld" in text
+        else:
+            assert f"{row['pct_improved']}%" in text
         if row["adjusted_change"] is not None:
             assert str(row["adjusted_change"]) in text
 
@@ -87,7 +90,8 @@ def test_the_pack_carries_the_equity_and_practice_figures_the_api_gives(built, a
     for row in by_quintile:
         assert ci(row, "mean_change") in text
     shown = [r for r in practices["results"] if r["mean_change"] is not None]
-    assert shown
+    if not shown:  # the test population's practices are all under the disclosure threshold
+        assert "withheld" in text
     for row in shown:
         assert ci(row, "mean_change") in text
 

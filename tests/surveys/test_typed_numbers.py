@@ -1,5 +1,5 @@
 """Numbers typed into answer boxes: digits of any script are the number they write (decision:
-docs/adr/0009-typed-numbers.md); signs, underscores and decimals are not whole numbers."""
+docs/adr/0007-typed-numbers-and-names.md); signs, underscores and decimals are not whole numbers."""
 
 import pytest
 

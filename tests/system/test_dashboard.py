@@ -6,13 +6,13 @@ img-src 'self' data:) that every HTML page is served with here."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 
 from dashboard.models import DashboardRole
 from surveys import reference, synthetic
 from tests.factories import UserFactory
+from tests.system import pages
 
 PASSWORD = "a-long-test-password"
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False}
@@ -74,12 +74,8 @@ def strict_page(context_factory, options):
 
 
 def log_in(page, live_server, user) -> None:
+    pages.staff_log_in(page, live_server.url, user, PASSWORD)
     page.goto(f"{live_server.url}/staff/dashboard/")
-    page.get_by_label(re.compile("user ?name", re.I)).fill(user.username)
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    with page.expect_navigation():
-        page.locator("main button[type=submit]").click()
-    assert page.url.endswith("/staff/dashboard/"), page.url
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280x800", "360x740"])

@@ -5,10 +5,10 @@ reallocation, a workshop scenario saved and shown beside the data; axe-core chec
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from surveys import reference
 from tests.factories import ProviderFactory, UserFactory
@@ -45,10 +45,8 @@ def check(page, axe_check, what: str) -> None:
 
 
 def test_staff_read_the_star_report_and_save_a_scenario(value_data, live_server, page, axe_check):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("user ?name", re.I)).fill("value.analyst")
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    pages.submit(page)
+    analyst = get_user_model().objects.get(username="value.analyst")
+    pages.staff_log_in(page, live_server.url, analyst, PASSWORD)
 
     page.goto(
         f"{live_server.url}/staff/value/?condition=back-pain&counterfactual=assumption"
@@ -91,10 +89,8 @@ def test_staff_read_the_star_report_and_save_a_scenario(value_data, live_server,
 
 def test_the_report_works_without_javascript(value_data, live_server, no_js_page):
     page = no_js_page
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("user ?name", re.I)).fill("value.analyst")
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    pages.submit(page)
+    analyst = get_user_model().objects.get(username="value.analyst")
+    pages.staff_log_in(page, live_server.url, analyst, PASSWORD)
     page.goto(f"{live_server.url}/staff/value/")
     page.get_by_label("Kind").select_option("assumption")
     page.get_by_label("Assumed change (e.g. 0.04)").fill("0.04")

@@ -53,10 +53,7 @@ def check(page, axe_check, what: str, width: int | None = None) -> None:
 
 
 def log_in(page, live_server, user) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("user ?name", re.I)).fill(user.username)
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    pages.submit(page)
+    pages.staff_log_in(page, live_server.url, user, PASSWORD)
 
 
 def enrol(provider, *, family_name: str, referred_days_ago: int = 0, **patient):

@@ -8,8 +8,11 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from accounts.services import backup_codes_issue
 from dashboard.models import DashboardRole
 from surveys.models import Practice, Provider
+
+DEMO_BACKUP_CODES = 5
 
 # user name -> (role, provider ODS code or None, what they are)
 DEMO_USERS = {
@@ -53,4 +56,7 @@ class Command(BaseCommand):
                 user=user, defaults={"role": role, "practice": lead_practice}
             )
             where = f", {lead_practice.ods_code}" if lead_practice else ""
+            # Staff pages need a second factor: one-time backup codes stand in for a phone.
+            codes = " ".join(backup_codes_issue(user=user, count=DEMO_BACKUP_CODES))
             self.stdout.write(f"  username: {username}  password: {password}  ({what}{where})")
+            self.stdout.write(f"    security codes (each works once): {codes}")

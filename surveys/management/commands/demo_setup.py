@@ -154,6 +154,7 @@ class Command(BaseCommand):
             (name, backup_codes_issue(user=users[name], count=DEMO_BACKUP_CODES))
             for name in usernames
         ]
+
     def _dashboard_users(self, base: str) -> list[str]:
         """The dashboard's demo log-ins, one per role, when the dashboard app is installed
         (by command name: surveys does not import the apps built on it)."""

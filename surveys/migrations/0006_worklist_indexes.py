@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("surveys", "0004_invitation_response_rate_index"),
+        ("surveys", "0005_patient_name_rule"),
     ]
 
     operations = [

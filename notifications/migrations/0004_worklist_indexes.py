@@ -5,8 +5,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0002_letter_batches_and_short_codes"),
-        ("surveys", "0005_worklist_indexes"),
+        ("notifications", "0003_letter_code_tries"),
+        ("surveys", "0006_worklist_indexes"),
     ]
 
     operations = [
