@@ -359,6 +359,14 @@ def _gain_by_procedure(answer):
     ]  # fmt: skip
 
 
+FUNNEL_POSITIONS = {
+    "above_99.8": "above the 99.8% limit",
+    "above_95": "above the 95% limit",
+    "below_95": "below the 95% limit",
+    "below_99.8": "below the 99.8% limit",
+}
+
+
 def _equity(answer):
     results = answer["results"]
     parts = []
@@ -427,8 +435,16 @@ def _funnel(answer):
             "their differences are what chance alone would give."
         )
     else:
-        names = ", ".join(f"{r['provider_name']} ({r['funnel_position']})" for r in flagged)
+        names = ", ".join(
+            f"{r['provider_name']} ({FUNNEL_POSITIONS.get(r['funnel_position'], 'outside')})"
+            for r in flagged
+        )
         reading = f"{len(flagged)} of {len(published)} providers lie outside the limits: {names}."
+    # Whether chance, over-dispersion or a real difference: the estimate published with the flags.
+    overdispersion = (answer["meta"].get("overdispersion") or {}).get("all") or {}
+    note = (overdispersion.get("adjusted_change") or {}).get("note")
+    if published and note:
+        reading += " " + note
     measure = answer["meta"]["measure"]["label"]
     title = f"Case-mix adjusted change by provider: {measure}"
     description = reading + " Funnel plot: x patients modelled, y adjusted change."

@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from analytics.access import aggregate_staff_required
 from reports import services
 from reports.forms import PackRequestForm
 from reports.models import BoardPack, ReportSubscription
-from surveys.models import Provider
 
 LISTED = 60  # packs on the page, newest first
 
 
-def reports_staff_required(view):
-    """MSK Together staff (a provider's staff, Django staff or a superuser), as for the
-    aggregate API (outcomes.permissions): packs hold aggregate figures only."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        user = request.user
-        if not (user.is_staff or user.is_superuser or Provider.objects.for_user(user).exists()):
-            return render(request, "staff/no_provider.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-@reports_staff_required
+@aggregate_staff_required
 @require_http_methods(["GET", "POST"])
 def pack_list(request: HttpRequest) -> HttpResponse:
     form = PackRequestForm(request.POST or None)
@@ -66,7 +48,7 @@ def pack_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@reports_staff_required
+@aggregate_staff_required
 def pack_download(request: HttpRequest, pk: int) -> HttpResponse:
     pack = get_object_or_404(BoardPack, pk=pk)
     if pack.status != BoardPack.Status.READY or not pack.pdf:
@@ -78,7 +60,7 @@ def pack_download(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@reports_staff_required
+@aggregate_staff_required
 @require_POST
 def subscription(request: HttpRequest) -> HttpResponse:
     subscribe = request.POST.get("subscribe") == "1"

@@ -20,9 +20,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from analytics.access import aggregate_staff_required
 from outcomes.loading import catalogue
 from surveys.models import Provider
-from surveys.views_staff import staff_required
 from value import reading
 from value.activity import activity_types
 from value.analysis import cached_value_report, reallocation
@@ -56,7 +56,7 @@ def _programme_staff(user) -> bool:
     return user.is_staff or user.is_superuser
 
 
-@staff_required
+@aggregate_staff_required
 def report(request):
     data = _params(request)
     params = ValueQuerySerializer(data=data)
@@ -110,7 +110,7 @@ def report(request):
     return render(request, "value/report.html", context)
 
 
-@staff_required
+@aggregate_staff_required
 def chart(request):
     params = ValueQuerySerializer(data=_params(request))
     if not params.is_valid():
@@ -124,7 +124,7 @@ def chart(request):
     return response
 
 
-@staff_required
+@aggregate_staff_required
 @require_http_methods(["GET", "POST"])
 def unit_costs(request):
     errors = []
@@ -165,7 +165,7 @@ def unit_costs(request):
     )
 
 
-@staff_required
+@aggregate_staff_required
 @require_http_methods(["GET", "POST"])
 def activity(request):
     providers = Provider.objects.for_user(request.user)
@@ -217,7 +217,7 @@ def _month(text: str) -> dt.date | None:
         return None
 
 
-@staff_required
+@aggregate_staff_required
 @require_http_methods(["GET", "POST"])
 def budgets(request):
     errors = []
@@ -285,7 +285,7 @@ def _scenario_content(post) -> dict:
     }
 
 
-@staff_required
+@aggregate_staff_required
 @require_http_methods(["GET", "POST"])
 def scenarios(request):
     errors = []
@@ -318,7 +318,7 @@ def scenarios(request):
     )
 
 
-@staff_required
+@aggregate_staff_required
 @require_http_methods(["GET", "POST"])
 def scenario(request, pk: int):
     item = get_object_or_404(Scenario, pk=pk)
@@ -384,7 +384,7 @@ def _prefill(version) -> dict:
     return values
 
 
-@staff_required
+@aggregate_staff_required
 def scenario_csv(request, pk: int):
     item = get_object_or_404(Scenario, pk=pk)
     versions = list(item.versions.all())

@@ -42,7 +42,11 @@ class Command(BaseCommand):
         for username, (role, ods_code, what) in DEMO_USERS.items():
             password = os.environ.get("DEMO_STAFF_PASSWORD") or secrets.token_urlsafe(12)
             user, _ = get_user_model().objects.get_or_create(username=username)
-            user.is_staff = user.is_superuser = False
+            # A programme analyst works for MSK Together, not for a provider: the staff flag
+            # is what makes them MSK Together staff for the aggregate API, board packs and
+            # value pages (outcomes.permissions); the admin stays for superusers only.
+            user.is_staff = role == DashboardRole.Role.ANALYST
+            user.is_superuser = False
             user.set_password(password)
             user.save()
             if ods_code:
