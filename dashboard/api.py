@@ -5,6 +5,8 @@ field."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -24,7 +26,9 @@ from outcomes.throttling import ClientRateThrottle
 
 from .access import viewer_for
 from .figures import FIGURES, figure_compute
-from .filters import conditions, filters_from, outcomes
+from .filters import Filters, conditions, filters_from, outcomes
+
+FILTER_NAMES = frozenset(field.name for field in dataclasses.fields(Filters))
 
 
 class DashboardAccess(AggregateAccess):
@@ -109,8 +113,12 @@ class FigureView(APIView):
         params = request.query_params.copy()
         params.pop("format", None)
         filters, form = filters_from(params, fields=FIGURES[name].filters)
-        if form.errors:
-            fields = {k: [str(e) for e in v] for k, v in form.errors.items()}
+        # A filter the figure does not use is still checked: a bad value is an error, not
+        # silently ignored (the schema lists every filter for every figure).
+        supplied = tuple(key for key in params if key in FILTER_NAMES)
+        errors = form.errors or filters_from(params, fields=supplied or None)[1].errors
+        if errors:
+            fields = {k: [str(e) for e in v] for k, v in errors.items()}
             message = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
             return Response(
                 {"error": f"The query is not valid. {message}", "fields": fields},
