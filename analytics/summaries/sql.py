@@ -108,7 +108,7 @@ def _period_where(period: Period, column: str, where: list[str], params: list[An
         params.append(_datetime_param(end))
 
 
-def _slot_sql(column: str, versions: dict[int, str], instrument: str, kind: str, name: str) -> str:
+def slot_sql(column: str, versions: dict[int, str], instrument: str, kind: str, name: str) -> str:
     """SQL for one measure in a paired-result array column, by the row's instrument version
     (NULL where a version lacks the measure). Only integers are interpolated."""
     slots = {}
@@ -140,7 +140,7 @@ def _pairs_from_read_model(
     measure = query.measure
 
     def slot(column: str, kind: str, name: str | None) -> str:
-        return _slot_sql(column, versions, measure.instrument, kind, name or "")
+        return slot_sql(column, versions, measure.instrument, kind, name or "")
 
     values = (
         f"{slot('baseline_values', measure.kind, measure.name)} AS b, "

@@ -10,10 +10,9 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from analytics import summaries
-from outcomes.loading import catalogue
+from analytics.summaries.sql import slot_sql  # noqa: F401 - the figures read pairs as analytics does
 from outcomes.models import Instrument, Pathway
 from surveys.models import Practice, Provider
-from surveys.pairs import measure_slots
 from surveys.sql import in_sql
 
 from ..filters import Filters
@@ -140,30 +139,6 @@ def greatest(*columns: str) -> str:
 
 def instrument_versions(code: str) -> dict[int, str]:
     return dict(Instrument.objects.filter(code=code).values_list("id", "version"))
-
-
-def slot_sql(column: str, versions: dict[int, str], instrument: str, kind: str, name: str) -> str:
-    """One measure of a paired-result array column (surveys/pairs.py), by instrument version."""
-    slots = {}
-    for pk, version in versions.items():
-        try:
-            layout = measure_slots(catalogue().instrument(instrument, version))
-        except KeyError:
-            continue
-        if (kind, name) in layout:
-            slots[pk] = layout.index((kind, name))
-
-    def element(slot: int) -> str:
-        if connection.vendor == "postgresql":
-            return f"pr.{column}[{int(slot) + 1}]"
-        return f"json_extract(pr.{column}, '$[{int(slot)}]')"
-
-    if not slots:
-        return "NULL"
-    if len(set(slots.values())) == 1 and len(slots) == len(versions):
-        return element(next(iter(slots.values())))
-    whens = " ".join(f"WHEN {int(pk)} THEN {element(slot)}" for pk, slot in slots.items())
-    return f"CASE pr.instrument_id {whens} END"
 
 
 def quintile(value: Any) -> str:
