@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -40,7 +41,17 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or INSECURE_SECRET_KEY
 # worker and beat (which seal patient links with it) and manage.py all stop here. Only the test
 # suite is let through (pytest sets PYTEST_VERSION); `check --deploy` reports proms.E001 for a
 # debug run on the development key (proms/checks.py).
-if not DEBUG and SECRET_KEY == INSECURE_SECRET_KEY and "PYTEST_VERSION" not in os.environ:
+# Commands that read the code and sign nothing (the migration check a build or a pre-commit hook
+# runs, static files at image build) also run without a key; a real deployment's processes
+# (gunicorn, Celery, migrate, every other command) still stop.
+KEYLESS_COMMANDS = frozenset({"makemigrations", "showmigrations", "sqlmigrate", "collectstatic"})
+_command = sys.argv[1] if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") else None
+if (
+    not DEBUG
+    and SECRET_KEY == INSECURE_SECRET_KEY
+    and "PYTEST_VERSION" not in os.environ
+    and _command not in KEYLESS_COMMANDS
+):
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Set it (a long random value, kept secret), or set DEBUG=true "
         "for local development."

@@ -120,3 +120,12 @@ def test_check_deploy_accepts_a_real_key():
         ids = {message.id for message in run_checks(include_deployment_checks=True)}
 
     assert not {"proms.E001", "proms.E002"} & ids
+
+
+def test_the_migration_check_runs_without_a_secret_key_because_it_signs_nothing():
+    result = _command_in_subprocess(
+        ["manage.py", "makemigrations", "--check", "--dry-run"], {"DEBUG": "false"}
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
