@@ -4,10 +4,12 @@ The full link (``/q/`` and a 43-character token) is for the QR code; typed by ha
 struggle. A letter also carries ``/l/ABCD-EFGH``: 8 characters from Crockford's base 32
 (digits and capitals without I, L, O and U, so nothing reads as something else), 40 random
 bits. Only a keyed hash of the code is stored (HMAC under SECRET_KEY: 40 bits alone could be
-searched from a copy of the database). The code only finds the letter's link: the date-of-birth
-check then applies as for any link, and wrong codes are limited per client: ``TRIES`` an hour,
-counted in the database (not the cache, so the limit holds through a Redis outage or restart)
-against the client's real address behind the proxy (proms/clients.py).
+searched from a copy of the database); a code is looked up under the current key and each key
+in SECRET_KEY_FALLBACKS, so a key rotation leaves printed letters working. The code only finds
+the letter's link: the date-of-birth check then applies as for any link, and wrong codes are
+limited per client: ``TRIES`` an hour, counted in the database (not the cache, so the limit
+holds through a Redis outage or restart) against the client's real address behind the proxy
+(proms/clients.py).
 """
 
 from __future__ import annotations
@@ -52,9 +54,17 @@ def code_normalise(typed: str) -> str | None:
     return code
 
 
-def code_hash(code: str) -> str:
-    key = hashlib.sha256(_PURPOSE + settings.SECRET_KEY.encode()).digest()
+def code_hash(code: str, *, secret: str | None = None) -> str:
+    """The hash stored for a new code: under the current SECRET_KEY (or ``secret``)."""
+    key = hashlib.sha256(_PURPOSE + (secret or settings.SECRET_KEY).encode()).digest()
     return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
+
+
+def code_hashes(code: str) -> list[str]:
+    """Every hash a printed code may be stored under: the current key's and each key in
+    SECRET_KEY_FALLBACKS, so rotating the key does not strand letters already posted."""
+    secrets_in_use = (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", []))
+    return [code_hash(code, secret=secret) for secret in secrets_in_use]
 
 
 def code_client(address: str) -> str:

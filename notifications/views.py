@@ -180,7 +180,7 @@ def letter_link_for_code(typed: str) -> str | None:
     sealed = (
         Notification.objects.filter(
             channel=Notification.Channel.LETTER,
-            short_code_hash=letter_codes.code_hash(code),
+            short_code_hash__in=letter_codes.code_hashes(code),
         )
         .exclude(short_code_hash="")
         .values_list("link_token", flat=True)

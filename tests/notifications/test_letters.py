@@ -93,6 +93,19 @@ def test_the_short_link_leads_to_the_date_of_birth_check(
     assert "date of birth" in client.get(found["Location"]).content.decode()
 
 
+def test_a_printed_code_still_leads_to_its_link_after_the_secret_key_is_rotated(
+    daytime, enrol, staff, client, monkeypatch, settings
+):
+    letter_patients(enrol, count=1)
+    _pdf, _pages, [content] = printed_with_contents(staff, monkeypatch)
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "x" * 50, [old_key]
+
+    found = client.post(reverse("letter:code"), {"code": content["code"]})
+
+    assert found.status_code == 302
+
+
 def test_a_code_typed_in_small_letters_with_a_space_and_an_o_for_zero_is_found(
     daytime, enrol, staff, client, monkeypatch
 ):
