@@ -30,7 +30,9 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -48,6 +50,26 @@ IMPROVE = "#41b6e6"  # improvement (MDC light blue)
 PALE = "#e8edee"
 FONT = ["DejaVu Sans", "Arial", "sans-serif"]
 WIDTH_IN = 6.4
+# A phone's chart: drawn narrower (not scaled down), so its text stays the size of the page's
+# small print on a 360 px screen; the pages offer it with <picture> (dashboard/_section.html).
+NARROW_WIDTH_IN = 3.7
+SIZES = {"wide": WIDTH_IN, "narrow": NARROW_WIDTH_IN}
+_width: ContextVar[float] = ContextVar("chart_width", default=WIDTH_IN)
+
+
+@contextmanager
+def drawn_at(size: str) -> Iterator[None]:
+    """Draw the charts made inside this block at ``size`` ("wide" or "narrow")."""
+    token = _width.set(SIZES[size])
+    try:
+        yield
+    finally:
+        _width.reset(token)
+
+
+def _narrow() -> bool:
+    return _width.get() < WIDTH_IN
+
 
 matplotlib.rcParams.update(
     {
@@ -81,10 +103,13 @@ def _figure(height: float, *, left: float = 0.6, bottom: float = 1.3) -> tuple[F
     every label in a second drawing pass and took most of the render time
     (bench/dashboard_charts.py); generous, since the reader's sans-serif may be wider than
     the font matplotlib measures with."""
-    figure = Figure(figsize=(WIDTH_IN, height))
+    width = _width.get()
+    if width < WIDTH_IN:  # the key wraps onto one more line
+        height, bottom = height + 0.3, bottom + 0.3
+    figure = Figure(figsize=(width, height))
     FigureCanvasSVG(figure)
     figure.subplots_adjust(
-        left=left / WIDTH_IN, right=1 - 0.25 / WIDTH_IN, top=1 - 0.15 / height,
+        left=min(left, 0.45 * width) / width, right=1 - 0.25 / width, top=1 - 0.15 / height,
         bottom=bottom / height,
     )  # fmt: skip
     return figure, figure.add_subplot()
@@ -115,11 +140,11 @@ def _svg(figure: Figure, title: str, description: str) -> str:
 
 def _legend(figure: Figure) -> None:
     """The key under the plot, so the plot keeps the full width on a phone."""
-    figure.legend(loc="lower center", ncols=3, frameon=False, fontsize=9)
+    figure.legend(loc="lower center", ncols=2 if _narrow() else 3, frameon=False, fontsize=9)
 
 
 def _period_ticks(axes, periods: Sequence[str]) -> None:
-    step = max(1, math.ceil(len(periods) / 12))
+    step = max(1, math.ceil(len(periods) / (6 if _narrow() else 12)))
     positions = list(range(0, len(periods), step))
     axes.set_xticks(positions)
     axes.set_xticklabels([periods[i] for i in positions], rotation=45, ha="right")
@@ -279,11 +304,14 @@ def funnel_svg(
             # Each unit's own limits (when they do not follow one curve): 95% thick, 99.8% thin.
             axes.plot([unit["n"]] * 2, [limits[1], limits[2]], color=DARK, linewidth=2.5)
             axes.plot([unit["n"]] * 2, [limits[0], limits[3]], color=DARK, linewidth=0.8)
+        # A label to the left of a point in the right half, so none runs off the chart.
+        right_half = unit["n"] > top / 2
         axes.annotate(
             unit["label"],
             (unit["n"], unit["value"]),
-            xytext=(5, 3),
+            xytext=(-5 if right_half else 5, 3),
             textcoords="offset points",
+            ha="right" if right_half else "left",
             fontsize=8,
             color=DARK,
         )

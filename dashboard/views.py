@@ -19,9 +19,9 @@ from outcomes.loading import catalogue
 from outcomes.renderers import CsvRenderer
 from surveys.models import Practice
 
-from . import presentation
+from . import charts, presentation
 from .access import viewer_for
-from .cache import cached
+from .cache import chart_cached
 from .figures import FIGURES, figure_compute
 from .figures.services import no_contact_episodes
 from .filters import Filters, filters_from
@@ -93,6 +93,8 @@ def _sections(filters: Filters, *names: str, only: dict[str, set] | None = None)
                         "anchor": slugify(f"{name}-{part.key or ''}"),
                         "chart_url": reverse("dashboard:chart", args=[name])
                         + _q(filters.query_string(part=part.key)),
+                        "narrow_chart_url": reverse("dashboard:chart", args=[name])
+                        + _q(filters.query_string(part=part.key, size="narrow")),
                     }
                     for part in parts
                 ],
@@ -320,8 +322,11 @@ CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors '
 @require_GET
 @dashboard_required
 def chart(request, name: str):
+    size = request.GET.get("size") or "wide"
     try:
-        answer, _form = _figure_for(request, name)
+        if size not in charts.SIZES:
+            raise LookupError
+        answer, form = _figure_for(request, name)
         if answer is None:
             return HttpResponse("The filters are not valid.", status=400, content_type="text/plain")
         part = presentation.figure_part(name, answer, request.GET.get("part") or None)
@@ -329,8 +334,7 @@ def chart(request, name: str):
             raise LookupError
     except (LookupError, summaries.QueryError):
         raise Http404("No such chart") from None
-    relevant = {k: v for k, v in request.GET.items() if k in FIGURES[name].filters}
-    svg = cached(f"chart:{name}:{part.key}", relevant, part.svg)
+    svg = chart_cached(name, filters=form.filters(), part=part, size=size)
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["Content-Security-Policy"] = CHART_POLICY
     response["X-Content-Type-Options"] = "nosniff"
