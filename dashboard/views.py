@@ -25,6 +25,7 @@ from .cache import chart_cached
 from .figures import FIGURES, figure_compute
 from .figures.services import no_contact_episodes
 from .filters import Filters, filters_from
+from .layout import OVERVIEW, SELF_CARE, VALUE_AREAS
 
 PAGES = (
     ("dashboard:overview", "Overview"),
@@ -125,7 +126,7 @@ def _page(request, template: str, context: dict, *, form, status: int | None = N
 @require_GET
 @dashboard_required
 def overview(request):
-    names = ("condition_activity", "equity_gap", "outcome_spc")
+    names = OVERVIEW
     filters, form = _filters(request, _fields(*names))
     return _page(
         request,
@@ -148,38 +149,6 @@ def conditions(request):
         {"conditions": catalogue().conditions.values()},
         form=filters_from({}, fields=())[1],
     )
-
-
-VALUE_AREAS = (
-    (
-        "Earlier effective services",
-        ("baseline_by_deprivation", "referral_to_assessment"),
-        "People from deprived areas reach hospital about 20 years earlier: are they referred "
-        "younger and worse, and how long do they wait to be assessed?",
-    ),
-    (
-        "Optimising key procedures",
-        ("procedure_rates", "gain_by_procedure"),
-        "How often each practice's and area's patients have a procedure, and what people gain "
-        "with and without one.",
-    ),
-    (
-        "Optimising general practice MSK care",
-        ("practice_deciles",),
-        "Each practice measure over time against the spread of all practices.",
-    ),
-    (
-        "Maximising self-care",
-        ("outcome_spc",),
-        "The outcomes 'understand my condition' and 'support to manage my condition'.",
-    ),
-    (
-        "Increasing equity",
-        ("equity",),
-        "Gain and access by deprivation, age and sex, with response rates beside them.",
-    ),
-)
-SELF_CARE = {"outcome_spc": {"understanding", "self-management"}}
 
 
 @require_GET

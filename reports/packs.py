@@ -10,6 +10,7 @@ returns it, and may carry a chart: see ``CHARTS``.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import math
 from collections.abc import Callable
@@ -95,6 +96,13 @@ class Section:
     notes: list[str] = field(default_factory=list)
     svg: str | None = None  # a chart of ``figure`` (see CHARTS), drawn above the table
 
+    @property
+    def image(self) -> str | None:
+        """The chart as a data: URI for an <img> (each SVG kept apart from the others')."""
+        if not self.svg:
+            return None
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode("ascii")
+
 
 @dataclass
 class Pack:
@@ -106,6 +114,9 @@ class Pack:
     methods: list[str]
     disclosure: list[str]
     made_at: dt.datetime | None = None
+    # The dashboard's overview and condition pages (reports/figures.py), and what they cover.
+    dashboard: list[Any] = field(default_factory=list)
+    dashboard_scope: str = ""
 
 
 # --- formatting ------------------------------------------------------------------------------
@@ -134,6 +145,15 @@ def with_ci(row: dict[str, Any], key: str) -> str:
         return "–"
     lower, upper = number(row.get(f"{key}_lower")), number(row.get(f"{key}_upper"))
     return f"{number(row[key])} ({lower} to {upper})"
+
+
+def funnel_limits(row: dict[str, Any]) -> str:
+    """The 95% funnel limits around the programme mean at this unit's size: the interval its
+    adjusted change is judged against (the 'interval' of the funnel plot)."""
+    lower, upper = row.get("funnel_lower_95"), row.get("funnel_upper_95")
+    if lower is None or upper is None:
+        return "–"
+    return f"{number(lower)} to {number(upper)}"
 
 
 def withheld(row: dict[str, Any], flag: str = "suppressed") -> bool:
@@ -224,7 +244,7 @@ def _providers(filters: PackFilters) -> Section:
     for row in figure["results"]:
         name = row.get("provider_name") or row.get("provider") or ""
         if withheld(row):
-            rows.append([name, "withheld", "", "", "", ""])
+            rows.append([name, "withheld", "", "", "", "", ""])
             continue
         rows.append(
             [
@@ -233,6 +253,7 @@ def _providers(filters: PackFilters) -> Section:
                 with_ci(row, "mean_change"),
                 percent(row["pct_improved"]),
                 number(row.get("adjusted_change")),
+                funnel_limits(row),
                 position_words(row),
             ]
         )
@@ -262,6 +283,7 @@ def _providers(filters: PackFilters) -> Section:
             "Mean change (95% CI)",
             "Improved",
             "Case-mix adjusted change",
+            "95% funnel limits",
             "Against the funnel limits",
         ],
         rows=rows,
@@ -564,6 +586,8 @@ def pack_summary(
 
 def pack_build(filters: PackFilters) -> Pack:
     """Compute every figure of a pack and the sentences that read them."""
+    from reports import figures as dashboard_part
+
     definitions = catalogue()
     titles = {code: outcome.title for code, outcome in definitions.outcomes.items()}
     condition = definitions.conditions[filters.condition].title
@@ -576,6 +600,12 @@ def pack_build(filters: PackFilters) -> Pack:
             section.svg = chart(section.figure)
     by_key = {section.key: section for section in sections}
     meta = by_key["providers"].figure["meta"]
+    on_dashboard = dashboard_part.dashboard_filters(filters)
+    groups = dashboard_part.dashboard_groups(on_dashboard)
+    summary = pack_summary(filters, by_key, previous)
+    flags = dashboard_part.spc_flags(on_dashboard)
+    if flags:  # beside the funnel flags, before the closing equity sentence
+        summary[-1:-1] = flags
     scope = [s for s in (filters.provider, filters.practice) if s]
     subtitle = f"Follow-ups at {_timepoint_label(filters)} submitted in {filters.describe()}"
     if scope:
@@ -584,8 +614,10 @@ def pack_build(filters: PackFilters) -> Pack:
         filters=filters,
         title=f"MSK Together board pack: {condition}",
         subtitle=subtitle,
-        summary=pack_summary(filters, by_key, previous),
+        summary=summary,
         sections=sections,
+        dashboard=groups,
+        dashboard_scope=dashboard_part.scope_words(on_dashboard),
         methods=[
             meta["method"]["summary"],
             meta["method"]["case_mix"],
@@ -597,6 +629,15 @@ def pack_build(filters: PackFilters) -> Pack:
             "flagged.",
             "Minimal important change: "
             + (meta["measure"].get("mic_source") or "see docs/methods.md"),
+            "Flagged over time: an outcome whose XmR chart (Making Data Count) shows special "
+            "cause variation, an improvement or a concern, by the rules on the dashboard's "
+            "methods page.",
+            *(
+                f"{title}: {method}"
+                for group in groups
+                for title, method in group.methods.items()
+                if method
+            ),
             "Full methods: docs/methods.md in the proms repository.",
         ],
         disclosure=[
