@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analytics import summaries
+from dashboard.templatetags.dashboard import cell
 from outcomes.loading import catalogue
 
 # The personal outcomes that are asked at baseline and follow-up, so have a paired change (the
@@ -128,7 +129,9 @@ def percent(value: Any) -> str:
 
 
 def number(value: Any, places: int | None = None) -> str:
-    """A figure as published: as the API gives it (its rounding), thousands separated."""
+    """A figure as published: as the API gives it (its rounding), written as the dashboard's
+    tables write it (thousands separated, no trailing zeros), so the page and the pack read
+    the same."""
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -137,7 +140,7 @@ def number(value: Any, places: int | None = None) -> str:
         return f"{int(value):,}"
     if places is not None:
         return f"{float(value):,.{places}f}"
-    return f"{float(value):,}"
+    return cell({"value": float(value)}, "value")
 
 
 def with_ci(row: dict[str, Any], key: str) -> str:
