@@ -80,6 +80,10 @@ def _image(svg: str) -> str:
 
 def _chart(name: str, part: presentation.Part, filters: Filters) -> Chart:
     rows, notes = part.rows, []
+    if rows and all(row.get("suppressed") for row in rows):
+        # Nothing to read in a table of "withheld": the sentence says so, the CSV has the rows.
+        notes.append(f"All {len(rows)} rows are withheld: too few patients to publish.")
+        rows = []
     if len(rows) > TABLE_PERIODS and all("period" in row for row in rows):
         notes.append(
             f"The latest {TABLE_PERIODS} of {len(rows)} periods; the dashboard's CSV has every one."
