@@ -30,6 +30,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -113,6 +114,13 @@ def _figure(height: float, *, left: float = 0.6, bottom: float = 1.3) -> tuple[F
         bottom=bottom / height,
     )  # fmt: skip
     return figure, figure.add_subplot()
+
+
+def _axis_label(text: str) -> str:
+    """An axis title that fits the chart's width (~0.085 in a character at 10 pt): a narrow
+    chart wraps a long one onto two lines rather than cutting it off."""
+    fits = int((_width.get() - 1.2) / 0.085)
+    return "\n".join(textwrap.wrap(text, fits)) if len(text) > fits else text
 
 
 def _label_margin(labels: Sequence[str]) -> float:
@@ -208,7 +216,9 @@ def intervals_svg(
 ) -> str:
     height = 0.9 + 0.36 * max(1, len(items))
     labels = [str(i["label"]) for i in items]
-    figure, axes = _figure(height, left=_label_margin(labels), bottom=0.55)
+    x_title = _axis_label(x_label)
+    bottom = 0.55 + 0.17 * x_title.count("\n")
+    figure, axes = _figure(height + bottom - 0.55, left=_label_margin(labels), bottom=bottom)
     ys = list(range(len(items)))[::-1]
     present = [
         v for i in items for v in (i.get("value"), i.get("lower"), i.get("upper")) if v is not None
@@ -242,7 +252,7 @@ def intervals_svg(
         axes.legend(loc="lower right", frameon=False, fontsize=8)
     axes.set_yticks(ys)
     axes.set_yticklabels(labels)
-    axes.set_xlabel(x_label)
+    axes.set_xlabel(x_title)
     if present:
         axes.set_xlim(min(present) - 0.05 * span, max(present) + 0.18 * span + 1e-9)
     axes.set_ylim(-0.7, len(items) - 0.3)
@@ -316,7 +326,7 @@ def funnel_svg(
             color=DARK,
         )
     axes.set_xlim(0, top)
-    axes.set_xlabel(x_label)
+    axes.set_xlabel(_axis_label(x_label))
     axes.set_ylabel(y_label)
     _legend(figure)
     return _svg(figure, title, description)
