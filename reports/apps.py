@@ -13,9 +13,3 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
     verbose_name = "Reports"
-
-    def ready(self) -> None:
-        from reports.figures import charts_register
-        from reports.packs import CHARTS
-
-        charts_register(CHARTS)

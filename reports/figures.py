@@ -185,7 +185,8 @@ def section_chart(name: str, key: str | None):
 
 
 def charts_register(charts: dict) -> None:
-    """Give the pack's sections the dashboard's charts (called from ReportsConfig.ready)."""
+    """Give the pack's sections the dashboard's charts, where none is registered already
+    (``pack_build`` calls this; a test may register its own first)."""
     charts.setdefault("providers", section_chart("provider_funnel", None))
     charts.setdefault("equity", section_chart("equity", "imd_quintile"))
     charts.setdefault("access", section_chart("equity", "response_rate"))
