@@ -37,7 +37,10 @@ QUERY = {"condition": "knee-pain"}  # the same filters on the page and in the AP
 def seen(population, django_db_blocker):
     """The pack's text, the overview and providers pages' text, and the API's figures, read
     once for the module (building a pack takes seconds)."""
+    from proms.celery import app
+
     static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, True
     with (
         django_db_blocker.unblock(),
         time_machine.travel(NOW, tick=False),
@@ -65,6 +68,7 @@ def seen(population, django_db_blocker):
         AuditEvent.objects.filter(actor=user).delete()
         pack.delete()
         user.delete()
+    app.conf.task_always_eager = eager
     return {"pdf": pdf, "pages": pages, "api": api}
 
 
