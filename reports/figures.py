@@ -78,11 +78,17 @@ def _image(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
+def _nothing_published(row: dict) -> bool:
+    """A row whose every figure is empty or zero (its text cells are only labels)."""
+    return all(value in (None, 0, False) for value in row.values() if not isinstance(value, str))
+
+
 def _chart(name: str, part: presentation.Part, filters: Filters) -> Chart:
     rows, notes = part.rows, []
-    if rows and all(row.get("suppressed") for row in rows):
-        # Nothing to read in a table of "withheld": the sentence says so, the CSV has the rows.
-        notes.append(f"All {len(rows)} rows are withheld: too few patients to publish.")
+    if rows and all(row.get("suppressed") or _nothing_published(row) for row in rows):
+        # Nothing to read in a table of "withheld" and "–": the sentence says so, the
+        # dashboard's table and CSV have the rows.
+        notes.append(f"None of the {len(rows)} rows has a figure to publish: too few patients.")
         rows = []
     if len(rows) > TABLE_PERIODS and all("period" in row for row in rows):
         notes.append(
