@@ -5,17 +5,29 @@
         --database-url postgres://postgres@127.0.0.1:5432/proms_bench_dashboard --responses 1000000
     # measure an already loaded database, with the query plans of the slowest answers:
     .venv/bin/python bench/dashboard.py --database-url ... --skip-load --explain
+    # as loaded only (skip the long nightly rebuild), or after the rebuild only:
+    .venv/bin/python bench/dashboard.py --database-url ... --skip-load --phase loaded
+    .venv/bin/python bench/dashboard.py --database-url ... --skip-load --phase rebuilt
 
 What is measured (each through Django's test client: middleware, authentication, validation,
 SQL, statistics, disclosure control, rendering):
 - every page under the ``dashboard`` URL namespace that takes no path argument (discovered from
   the URLconf, so pages added later are measured without editing this file), with
-  ``?condition=knee-pain``; ``--url`` adds more (e.g. a practice page);
+  ``?condition=knee-pain``; the condition page of each active condition; the practice page of
+  the practice with the most referrals; ``--url`` adds more;
+- one chart image (SVG) of each figure the overview, condition and providers pages draw
+  (found in their HTML), and ``/api/v1/dashboard/<figure>/`` for the same figures;
 - the aggregate API: summary, equity and practices for knee pain;
-- the staff reports page; and the time to build one board pack (figures and PDF).
+- the staff reports page; and the time to build one board pack (figures, charts and PDF).
 
-Pages and API answers: p50 and p95 uncached (``OUTCOME_SUMMARY_CACHE_SECONDS=0``: every request
-runs the SQL) and cached (300, as in production), after two warm-up requests each.
+Pages, charts and API answers: p50 and p95 uncached and cached, after two warm-up requests
+each. Uncached means nothing is kept between requests: the dashboard's figure and chart cache
+(``DASHBOARD_CACHE_SECONDS=0``, dashboard/cache.py) and the aggregate API's answer cache
+(``OUTCOME_SUMMARY_CACHE_SECONDS=0``) are off and the cache is emptied first, so every request
+runs its SQL and draws its charts. Cached: the dashboard's default (300 s, keyed by the data
+version) and the API answer cache on (300 s, as a deployment may set it). The board pack is
+timed uncached (the figures computed and the charts drawn for it) and after the dashboard's
+pages have filled the cache.
 
 The service's default settings apply, the throttle included: the bench signs in as an analyst
 with an API key for the API and as staff for the pages, and keeps to the documented rate
@@ -31,6 +43,8 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import re
+import secrets
 import statistics
 import sys
 import time
@@ -90,6 +104,93 @@ def dashboard_urls() -> list[tuple[str, str, dict]]:
 
     walk(resolver.url_patterns, "dashboard")
     return cases
+
+
+def second_factor_passed(client, user) -> None:
+    """Mark the bench's staff session as past the second factor (a backup-code device), as
+    after a real log-in: staff pages otherwise redirect to the code page."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Benchmark backup codes")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+PHASES = (("loaded", "as loaded"), ("rebuilt", "after the nightly rebuild"))
+
+
+def caches_set(settings, values: dict[str, int]) -> None:
+    """Set the cache lifetimes and empty the cache, so a mode starts from nothing."""
+    from django.core.cache import cache
+
+    for name, seconds in values.items():
+        setattr(settings, name, seconds)
+    cache.clear()
+
+
+def detail_pages() -> list[tuple[str, str, dict]]:
+    """The pages that take a path argument: each active condition's page, and the practice
+    page of the practice with the most referrals (the practice lead's view)."""
+    from django.db.models import Count
+    from django.urls import NoReverseMatch, reverse
+
+    from outcomes.loading import catalogue
+    from surveys.models import Practice
+
+    cases = []
+    try:
+        for condition in catalogue().conditions.values():
+            if condition.active:
+                url = reverse("dashboard:condition", args=[condition.code])
+                cases.append((f"dashboard condition {condition.code}", url, {}))
+        busiest = (
+            Practice.objects.annotate(referred=Count("patients__episodes"))
+            .order_by("-referred", "ods_code")
+            .values_list("ods_code", flat=True)
+            .first()
+        )
+        if busiest:
+            url = reverse("dashboard:practice", args=[busiest])
+            cases.append((f"dashboard practice {busiest}", url, {"condition": "knee-pain"}))
+    except NoReverseMatch:  # a branch without these pages
+        pass
+    return cases
+
+
+CHART_SRC = re.compile(r'<img[^>]+src="(/[^"]*/charts/([\w-]+)\.svg[^"]*)"')
+CHARTED_PAGES = ("dashboard overview", "dashboard condition knee-pain", "dashboard providers")
+
+
+def chart_cases(client, pages) -> list[tuple[str, str, dict]]:
+    """The first chart image of each figure drawn on the overview, the knee-pain condition
+    page and the providers page, as the browser asks for it (from the pages' HTML)."""
+    import html
+
+    cases, seen = [], set()
+    for label, url, params in pages:
+        if label not in CHARTED_PAGES:
+            continue
+        page = client.get(url, params)
+        for src, figure in CHART_SRC.findall(page.content.decode()):
+            if figure not in seen:
+                seen.add(figure)
+                cases.append((f"chart {figure}", html.unescape(src), {}))
+    return cases
+
+
+def dashboard_api_cases(pages) -> list[tuple[str, str, dict]]:
+    """``/api/v1/dashboard/<figure>/`` for the overview's figures and the provider funnel."""
+    try:
+        from dashboard.layout import OVERVIEW
+    except ImportError:
+        return []
+    names = (*OVERVIEW, "equity", "provider_funnel")
+    return [
+        (f"API dashboard {name}", f"/api/v1/dashboard/{name}/", {"condition": "knee-pain"})
+        for name in names
+    ]
 
 
 def percentile(timings: list[float], share: float) -> float:
@@ -156,17 +257,20 @@ def twelve_months(condition: str):
 
 
 def board_pack_seconds(condition: str) -> dict[str, float]:
-    """Wall and CPU seconds of one board pack: its figures, and figures with the PDF.
+    """Wall and CPU seconds of one board pack: its figures (with their charts), and figures
+    with the PDF, with the caches as the caller left them.
 
-    A first pack is built and thrown away: a worker pays WeasyPrint's start-up (fonts) once,
-    not per pack. CPU seconds are printed beside wall seconds because the machine is shared.
+    WeasyPrint lays out a small page first and throws it away: a worker pays its start-up
+    (fonts) once, not per pack. CPU seconds are printed beside wall seconds because the
+    machine is shared.
     """
     from django.utils import timezone
+    from weasyprint import HTML
 
     from reports.packs import pack_build
     from reports.services import board_pack_pdf
 
-    board_pack_pdf(pack_build(twelve_months(condition)))  # warm-up
+    HTML(string="<p>Warm-up</p>").write_pdf()  # fonts, once per process
     wall, cpu = time.perf_counter(), time.process_time()
     pack = pack_build(twelve_months(condition))
     figures, figures_cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -199,12 +303,21 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="cached requests per case")
     parser.add_argument("--requests-uncached", type=int, default=10)
     parser.add_argument("--skip-load", action="store_true")
-    parser.add_argument("--skip-rebuild", action="store_true", help="measure as loaded only")
+    parser.add_argument(
+        "--phase",
+        action="append",
+        choices=["loaded", "rebuilt"],
+        help="measure as loaded and/or after the nightly rebuild (default both; repeat)",
+    )
+    parser.add_argument("--skip-rebuild", action="store_true", help="the same as --phase loaded")
+    parser.add_argument("--skip-pack", action="store_true", help="do not time a board pack")
     parser.add_argument("--explain", action="store_true", help="print plans of slow queries")
     parser.add_argument("--url", action="append", default=[], help="another page to measure")
     args = parser.parse_args()
 
     os.environ["DATABASE_URL"] = args.database_url
+    # Production settings (DEBUG off) need a secret key: a throwaway one for this process.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proms.settings")
     import django
 
@@ -246,7 +359,16 @@ def main() -> None:
         username="bench-analyst", defaults={"is_staff": True}
     )
     staff = Client()
+    try:  # a programme analyst: every provider's figures (dashboard/access.py)
+        from dashboard.models import DashboardRole
+
+        DashboardRole.objects.get_or_create(
+            user=user, defaults={"role": DashboardRole.Role.ANALYST}
+        )
+    except ImportError:  # a branch without the dashboard
+        pass
     staff.force_login(user)
+    second_factor_passed(staff, user)
     _key, raw_key = api_key_issue(name="Benchmark analyst", providers=[])
     api = Client(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
     window = twelve_months("knee-pain")
@@ -261,16 +383,33 @@ def main() -> None:
             cases.append((label, url, query))
         return cases
 
-    pages = dashboard_urls() + [(f"page {u}", u, {}) for u in args.url]
+    pages = dashboard_urls() + detail_pages() + [(f"page {u}", u, {}) for u in args.url]
     pages.append(("reports page", "/staff/reports/", {}))
     if not dashboard_urls():
         print("No 'dashboard' URL namespace on this branch: measuring the API and reports.")
+    charts, figures = chart_cases(staff, pages), dashboard_api_cases(pages)
+    print(f"Measuring {len(pages)} pages, {len(charts)} charts and {len(figures)} figure answers")
 
     pacer_api, pacer_staff = RatePacer(rate), RatePacer(rate)  # the throttle's two clients
-    phases = ["as loaded"] + ([] if args.skip_rebuild else ["after the nightly rebuild"])
+    wanted = set(args.phase or (["loaded"] if args.skip_rebuild else ["loaded", "rebuilt"]))
+    phases = [name for key, name in PHASES if key in wanted]
+    defaults = {
+        "DASHBOARD_CACHE_SECONDS": settings.DASHBOARD_CACHE_SECONDS,
+        "OUTCOME_SUMMARY_CACHE_SECONDS": settings.OUTCOME_SUMMARY_CACHE_SECONDS,
+    }
+    modes = (
+        ("uncached", {"DASHBOARD_CACHE_SECONDS": 0, "OUTCOME_SUMMARY_CACHE_SECONDS": 0}),
+        (
+            "cached",
+            {
+                "DASHBOARD_CACHE_SECONDS": defaults["DASHBOARD_CACHE_SECONDS"] or 300,
+                "OUTCOME_SUMMARY_CACHE_SECONDS": 300,
+            },
+        ),
+    )
     results = {}
     for phase in phases:
-        if phase != "as loaded":
+        if phase != PHASES[0][1]:
             started = time.perf_counter()
             rebuild_paired_results()
             print(
@@ -278,19 +417,24 @@ def main() -> None:
                 f"{time.perf_counter() - started:,.0f} s"
             )
         print(f"\n== {phase} ==")
-        for mode, seconds, count in (
-            ("uncached", 0, args.requests_uncached),
-            ("cached", 300, args.requests),
-        ):
-            settings.OUTCOME_SUMMARY_CACHE_SECONDS = seconds
-            print(f" {mode}:")
+        for mode, values in modes:
+            count = args.requests_uncached if mode == "uncached" else args.requests
+            caches_set(settings, values)
+            print(f" {mode}: {', '.join(f'{k}={v}' for k, v in values.items())}")
             rows = measure(
                 api, pacer_api, api_cases(), count, explain=args.explain and mode == "uncached"
             )
+            rows += measure(api, pacer_api, figures, count)
             rows += measure(staff, pacer_staff, pages, count)
+            rows += measure(staff, pacer_staff, charts, count)
             results[(phase, mode)] = (count, rows)
-        pack = results[(phase, "pack")] = board_pack_seconds("knee-pain")
-        print(f" board pack, knee pain, 12 months: {pack_words(pack)}")
+            if args.skip_pack:
+                continue
+            if mode == "uncached":
+                caches_set(settings, values)  # empty: the pack computes and draws everything
+            pack = results[(phase, f"pack {mode}")] = board_pack_seconds("knee-pain")
+            print(f" board pack, knee pain, 12 months, {mode}: {pack_words(pack)}")
+        caches_set(settings, defaults)
 
     responses = Response.objects.count()
     results_count = InstrumentResult.objects.count()
@@ -311,7 +455,10 @@ def main() -> None:
         for label, p50, p95 in uncached:
             c50, c95 = cached[label]
             print(f"| {label} | {p50:.0f} | {p95:.0f} | {c50:.0f} | {c95:.0f} |")
-        print(f"\nBoard pack (knee pain, 12 months): {pack_words(results[(phase, 'pack')])}")
+        for mode in ("uncached", "cached"):
+            if (phase, f"pack {mode}") in results:
+                words = pack_words(results[(phase, f"pack {mode}")])
+                print(f"\nBoard pack (knee pain, 12 months), {mode}: {words}")
 
 
 if __name__ == "__main__":

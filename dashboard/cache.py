@@ -38,3 +38,18 @@ def cached(prefix: str, key_parts: Any, compute: Callable[[], Any]) -> Any:
         value = compute()
         cache.set(key, value, seconds)
     return value
+
+
+def chart_cached(name: str, *, filters, part, size: str = "wide") -> str:
+    """The SVG of one chart ``part`` of figure ``name`` for ``filters``, drawn once per data
+    version and size: the page's image, its phone version and the board pack share it."""
+    from . import charts
+    from .figures import FIGURES
+
+    relevant = {k: v for k, v in filters.describe().items() if k in FIGURES[name].filters}
+
+    def draw() -> str:
+        with charts.drawn_at(size):
+            return part.svg()
+
+    return cached(f"chart:{name}:{part.key or ''}:{size}", relevant, draw)

@@ -30,7 +30,10 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -48,6 +51,26 @@ IMPROVE = "#41b6e6"  # improvement (MDC light blue)
 PALE = "#e8edee"
 FONT = ["DejaVu Sans", "Arial", "sans-serif"]
 WIDTH_IN = 6.4
+# A phone's chart: drawn narrower (not scaled down), so its text stays the size of the page's
+# small print on a 360 px screen; the pages offer it with <picture> (dashboard/_section.html).
+NARROW_WIDTH_IN = 3.7
+SIZES = {"wide": WIDTH_IN, "narrow": NARROW_WIDTH_IN}
+_width: ContextVar[float] = ContextVar("chart_width", default=WIDTH_IN)
+
+
+@contextmanager
+def drawn_at(size: str) -> Iterator[None]:
+    """Draw the charts made inside this block at ``size`` ("wide" or "narrow")."""
+    token = _width.set(SIZES[size])
+    try:
+        yield
+    finally:
+        _width.reset(token)
+
+
+def _narrow() -> bool:
+    return _width.get() < WIDTH_IN
+
 
 matplotlib.rcParams.update(
     {
@@ -81,13 +104,23 @@ def _figure(height: float, *, left: float = 0.6, bottom: float = 1.3) -> tuple[F
     every label in a second drawing pass and took most of the render time
     (bench/dashboard_charts.py); generous, since the reader's sans-serif may be wider than
     the font matplotlib measures with."""
-    figure = Figure(figsize=(WIDTH_IN, height))
+    width = _width.get()
+    if width < WIDTH_IN:  # the key wraps onto one more line
+        height, bottom = height + 0.3, bottom + 0.3
+    figure = Figure(figsize=(width, height))
     FigureCanvasSVG(figure)
     figure.subplots_adjust(
-        left=left / WIDTH_IN, right=1 - 0.25 / WIDTH_IN, top=1 - 0.15 / height,
+        left=min(left, 0.45 * width) / width, right=1 - 0.25 / width, top=1 - 0.15 / height,
         bottom=bottom / height,
     )  # fmt: skip
     return figure, figure.add_subplot()
+
+
+def _axis_label(text: str) -> str:
+    """An axis title that fits the chart's width (~0.085 in a character at 10 pt): a narrow
+    chart wraps a long one onto two lines rather than cutting it off."""
+    fits = int((_width.get() - 1.2) / 0.085)
+    return "\n".join(textwrap.wrap(text, fits)) if len(text) > fits else text
 
 
 def _label_margin(labels: Sequence[str]) -> float:
@@ -115,11 +148,11 @@ def _svg(figure: Figure, title: str, description: str) -> str:
 
 def _legend(figure: Figure) -> None:
     """The key under the plot, so the plot keeps the full width on a phone."""
-    figure.legend(loc="lower center", ncols=3, frameon=False, fontsize=9)
+    figure.legend(loc="lower center", ncols=2 if _narrow() else 3, frameon=False, fontsize=9)
 
 
 def _period_ticks(axes, periods: Sequence[str]) -> None:
-    step = max(1, math.ceil(len(periods) / 12))
+    step = max(1, math.ceil(len(periods) / (6 if _narrow() else 12)))
     positions = list(range(0, len(periods), step))
     axes.set_xticks(positions)
     axes.set_xticklabels([periods[i] for i in positions], rotation=45, ha="right")
@@ -183,7 +216,9 @@ def intervals_svg(
 ) -> str:
     height = 0.9 + 0.36 * max(1, len(items))
     labels = [str(i["label"]) for i in items]
-    figure, axes = _figure(height, left=_label_margin(labels), bottom=0.55)
+    x_title = _axis_label(x_label)
+    bottom = 0.55 + 0.17 * x_title.count("\n")
+    figure, axes = _figure(height + bottom - 0.55, left=_label_margin(labels), bottom=bottom)
     ys = list(range(len(items)))[::-1]
     present = [
         v for i in items for v in (i.get("value"), i.get("lower"), i.get("upper")) if v is not None
@@ -217,7 +252,7 @@ def intervals_svg(
         axes.legend(loc="lower right", frameon=False, fontsize=8)
     axes.set_yticks(ys)
     axes.set_yticklabels(labels)
-    axes.set_xlabel(x_label)
+    axes.set_xlabel(x_title)
     if present:
         axes.set_xlim(min(present) - 0.05 * span, max(present) + 0.18 * span + 1e-9)
     axes.set_ylim(-0.7, len(items) - 0.3)
@@ -279,16 +314,19 @@ def funnel_svg(
             # Each unit's own limits (when they do not follow one curve): 95% thick, 99.8% thin.
             axes.plot([unit["n"]] * 2, [limits[1], limits[2]], color=DARK, linewidth=2.5)
             axes.plot([unit["n"]] * 2, [limits[0], limits[3]], color=DARK, linewidth=0.8)
+        # A label to the left of a point in the right half, so none runs off the chart.
+        right_half = unit["n"] > top / 2
         axes.annotate(
             unit["label"],
             (unit["n"], unit["value"]),
-            xytext=(5, 3),
+            xytext=(-5 if right_half else 5, 3),
             textcoords="offset points",
+            ha="right" if right_half else "left",
             fontsize=8,
             color=DARK,
         )
     axes.set_xlim(0, top)
-    axes.set_xlabel(x_label)
+    axes.set_xlabel(_axis_label(x_label))
     axes.set_ylabel(y_label)
     _legend(figure)
     return _svg(figure, title, description)

@@ -19,12 +19,13 @@ from outcomes.loading import catalogue
 from outcomes.renderers import CsvRenderer
 from surveys.models import Practice
 
-from . import presentation
+from . import charts, presentation
 from .access import viewer_for
-from .cache import cached
+from .cache import chart_cached
 from .figures import FIGURES, figure_compute
 from .figures.services import no_contact_episodes
 from .filters import Filters, filters_from
+from .layout import OVERVIEW, SELF_CARE, VALUE_AREAS
 
 PAGES = (
     ("dashboard:overview", "Overview"),
@@ -93,6 +94,8 @@ def _sections(filters: Filters, *names: str, only: dict[str, set] | None = None)
                         "anchor": slugify(f"{name}-{part.key or ''}"),
                         "chart_url": reverse("dashboard:chart", args=[name])
                         + _q(filters.query_string(part=part.key)),
+                        "narrow_chart_url": reverse("dashboard:chart", args=[name])
+                        + _q(filters.query_string(part=part.key, size="narrow")),
                     }
                     for part in parts
                 ],
@@ -123,7 +126,7 @@ def _page(request, template: str, context: dict, *, form, status: int | None = N
 @require_GET
 @dashboard_required
 def overview(request):
-    names = ("condition_activity", "equity_gap", "outcome_spc")
+    names = OVERVIEW
     filters, form = _filters(request, _fields(*names))
     return _page(
         request,
@@ -146,38 +149,6 @@ def conditions(request):
         {"conditions": catalogue().conditions.values()},
         form=filters_from({}, fields=())[1],
     )
-
-
-VALUE_AREAS = (
-    (
-        "Earlier effective services",
-        ("baseline_by_deprivation", "referral_to_assessment"),
-        "People from deprived areas reach hospital about 20 years earlier: are they referred "
-        "younger and worse, and how long do they wait to be assessed?",
-    ),
-    (
-        "Optimising key procedures",
-        ("procedure_rates", "gain_by_procedure"),
-        "How often each practice's and area's patients have a procedure, and what people gain "
-        "with and without one.",
-    ),
-    (
-        "Optimising general practice MSK care",
-        ("practice_deciles",),
-        "Each practice measure over time against the spread of all practices.",
-    ),
-    (
-        "Maximising self-care",
-        ("outcome_spc",),
-        "The outcomes 'understand my condition' and 'support to manage my condition'.",
-    ),
-    (
-        "Increasing equity",
-        ("equity",),
-        "Gain and access by deprivation, age and sex, with response rates beside them.",
-    ),
-)
-SELF_CARE = {"outcome_spc": {"understanding", "self-management"}}
 
 
 @require_GET
@@ -320,8 +291,11 @@ CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors '
 @require_GET
 @dashboard_required
 def chart(request, name: str):
+    size = request.GET.get("size") or "wide"
     try:
-        answer, _form = _figure_for(request, name)
+        if size not in charts.SIZES:
+            raise LookupError
+        answer, form = _figure_for(request, name)
         if answer is None:
             return HttpResponse("The filters are not valid.", status=400, content_type="text/plain")
         part = presentation.figure_part(name, answer, request.GET.get("part") or None)
@@ -329,8 +303,7 @@ def chart(request, name: str):
             raise LookupError
     except (LookupError, summaries.QueryError):
         raise Http404("No such chart") from None
-    relevant = {k: v for k, v in request.GET.items() if k in FIGURES[name].filters}
-    svg = cached(f"chart:{name}:{part.key}", relevant, part.svg)
+    svg = chart_cached(name, filters=form.filters(), part=part, size=size)
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["Content-Security-Policy"] = CHART_POLICY
     response["X-Content-Type-Options"] = "nosniff"

@@ -10,30 +10,44 @@ returns it, and may carry a chart: see ``CHARTS``.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from analytics import summaries
 from outcomes.loading import catalogue
+from reports.formatting import (
+    funnel_limits,
+    number,
+    percent,
+    position_words,
+    with_ci,
+    withheld,
+)
+from reports.sentences import (
+    access_sentence,
+    pack_summary,
+    quintile_label,
+    sii_sentence,
+    timepoint_label,
+)
 
 # The personal outcomes that are asked at baseline and follow-up, so have a paired change (the
 # care-experience outcomes are asked at follow-up only).
 PAIRED_OUTCOMES = ("quality-of-life", "pain", "understanding", "self-management")
-Z95 = 1.959964
 
 # --- the hook for charts -------------------------------------------------------------------------
 #
 # A section may carry an SVG string (``Section.svg``) that the PDF template draws above its
-# table (WeasyPrint renders inline SVG). ``CHARTS`` maps a section key ("overview", "providers",
-# "equity", "access", "practices") to a function that draws that section's figure dict
-# ({"meta", "results"}, exactly as the API returns it) as an SVG string, or returns None.
-# The dashboard registers its chart functions here, e.g. in its AppConfig.ready():
-#     from reports.packs import CHARTS
-#     CHARTS["providers"] = dashboard.charts.funnel_svg
-# so the pack shows the same charts as the pages, drawn from the same figures.
+# table, as an image. ``CHARTS`` maps a section key ("overview", "providers", "equity",
+# "access", "practices") to a function that draws that section's figure dict ({"meta",
+# "results"}, exactly as the API returns it) as an SVG string, or returns None.
+# ``reports.figures.charts_register`` fills it with the dashboard's own presenters and charts
+# (the funnel for "providers", deprivation intervals for "equity", response rates for
+# "access"), so the pack shows the same charts as the pages, drawn from the same figures.
+# The dashboard pages' figures follow the sections (``Pack.dashboard``, reports/figures.py).
 ChartFunction = Callable[[dict[str, Any]], str | None]
 CHARTS: dict[str, ChartFunction] = {}
 
@@ -95,6 +109,13 @@ class Section:
     notes: list[str] = field(default_factory=list)
     svg: str | None = None  # a chart of ``figure`` (see CHARTS), drawn above the table
 
+    @property
+    def image(self) -> str | None:
+        """The chart as a data: URI for an <img> (each SVG kept apart from the others')."""
+        if not self.svg:
+            return None
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode("ascii")
+
 
 @dataclass
 class Pack:
@@ -106,54 +127,9 @@ class Pack:
     methods: list[str]
     disclosure: list[str]
     made_at: dt.datetime | None = None
-
-
-# --- formatting ------------------------------------------------------------------------------
-
-
-def percent(value: Any) -> str:
-    """A published percentage, or "withheld" where its count is too small to publish."""
-    return "withheld" if value is None else f"{number(value)}%"
-
-
-def number(value: Any, places: int | None = None) -> str:
-    """A figure as published: as the API gives it (its rounding), thousands separated."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int) or (places == 0 and float(value).is_integer()):
-        return f"{int(value):,}"
-    if places is not None:
-        return f"{float(value):,.{places}f}"
-    return f"{float(value):,}"
-
-
-def with_ci(row: dict[str, Any], key: str) -> str:
-    if row.get(key) is None:
-        return "–"
-    lower, upper = number(row.get(f"{key}_lower")), number(row.get(f"{key}_upper"))
-    return f"{number(row[key])} ({lower} to {upper})"
-
-
-def withheld(row: dict[str, Any], flag: str = "suppressed") -> bool:
-    return bool(row.get(flag))
-
-
-POSITIONS = {
-    "above_99.8": "above the 99.8% limit: better than chance explains",
-    "above_95": "above the 95% limit only",
-    "within": "within the limits",
-    "below_95": "below the 95% limit only",
-    "below_99.8": "below the 99.8% limit: worse than chance explains",
-}
-
-
-def position_words(row: dict[str, Any]) -> str:
-    position = row.get("funnel_position")
-    if position is None:
-        return "too few patients to compare" if row.get("n") else "–"
-    return POSITIONS.get(position, position)
+    # The dashboard's overview and condition pages (reports/figures.py), and what they cover.
+    dashboard: list[Any] = field(default_factory=list)
+    dashboard_scope: str = ""
 
 
 # --- sections --------------------------------------------------------------------------------
@@ -196,7 +172,7 @@ def _overview(filters: PackFilters, titles: dict[str, str]) -> tuple[Section, di
         reading = (
             f"{titles[headline['outcome']]} rose by {number(headline['mean_change'])} points on "
             f"average (0-100, higher is better) for {number(headline['n'])} people who answered "
-            f"at referral and at {_timepoint_label(filters)}."
+            f"at referral and at {timepoint_label(filters)}."
         )
     section = Section(
         key="overview",
@@ -207,7 +183,7 @@ def _overview(filters: PackFilters, titles: dict[str, str]) -> tuple[Section, di
             "Outcome",
             "People",
             "Mean at referral",
-            f"Mean at {_timepoint_label(filters)}",
+            f"Mean at {timepoint_label(filters)}",
             "Mean change (95% CI)",
             "Improved",
             "Change, previous period",
@@ -224,7 +200,7 @@ def _providers(filters: PackFilters) -> Section:
     for row in figure["results"]:
         name = row.get("provider_name") or row.get("provider") or ""
         if withheld(row):
-            rows.append([name, "withheld", "", "", "", ""])
+            rows.append([name, "withheld", "", "", "", "", ""])
             continue
         rows.append(
             [
@@ -233,6 +209,7 @@ def _providers(filters: PackFilters) -> Section:
                 with_ci(row, "mean_change"),
                 percent(row["pct_improved"]),
                 number(row.get("adjusted_change")),
+                funnel_limits(row),
                 position_words(row),
             ]
         )
@@ -262,6 +239,7 @@ def _providers(filters: PackFilters) -> Section:
             "Mean change (95% CI)",
             "Improved",
             "Case-mix adjusted change",
+            "95% funnel limits",
             "Against the funnel limits",
         ],
         rows=rows,
@@ -281,7 +259,7 @@ def _equity(filters: PackFilters) -> tuple[Section, Section]:
     ]
     rows = []
     for row in by_deprivation:
-        label = _quintile_label(row["group"])
+        label = quintile_label(row["group"])
         if withheld(row):
             rows.append([label, "withheld", "", "", ""])
             continue
@@ -296,7 +274,7 @@ def _equity(filters: PackFilters) -> tuple[Section, Section]:
         )
     sii = next((r for r in results if r["table"] == "slope_index_of_inequality"), None)
     if sii and sii.get("sii") is not None:
-        reading = _sii_sentence(sii)
+        reading = sii_sentence(sii)
     else:
         reading = "Too few paired questionnaires to measure the gap between deprived and "
         reading += "less deprived areas in this period."
@@ -333,7 +311,7 @@ def _equity(filters: PackFilters) -> tuple[Section, Section]:
         age, rate = ages.get(group, {}), rates.get(group, {})
         access_rows.append(
             [
-                _quintile_label(group),
+                quintile_label(group),
                 "withheld" if withheld(age) else number(age.get("n")),
                 "withheld" if withheld(age) else with_ci(age, "mean_age"),
                 "withheld" if withheld(rate) else number(rate.get("invited")),
@@ -351,13 +329,13 @@ def _equity(filters: PackFilters) -> tuple[Section, Section]:
     access = Section(
         key="access",
         title="Access: age at referral and response by deprivation",
-        reading=_access_sentence(ages, rates, filters),
+        reading=access_sentence(ages, rates, filters),
         figure=figure,
         columns=[
             "Deprivation fifth (IMD 2025)",
             "People referred",
             "Mean age at referral (95% CI)",
-            f"Invited at {_timepoint_label(filters)}",
+            f"Invited at {timepoint_label(filters)}",
             "Answered (95% CI)",
         ],
         rows=access_rows,
@@ -421,149 +399,11 @@ def _practices(filters: PackFilters) -> Section:
     )
 
 
-# --- sentences ---------------------------------------------------------------------------------
-
-
-def _timepoint_label(filters: PackFilters) -> str:
-    try:
-        pathway = catalogue().pathway(filters.condition)
-    except KeyError:
-        return filters.timepoint
-    for timepoint in pathway.timepoints:
-        if timepoint.code == filters.timepoint:
-            return timepoint.label.lower().replace("your ", "")
-    return filters.timepoint
-
-
-def _quintile_label(group: Any) -> str:
-    return {
-        "1": "1 (most deprived)",
-        "5": "5 (least deprived)",
-        "unknown": "Not known",
-    }.get(str(group), str(group))
-
-
-def _sii_sentence(sii: dict[str, Any]) -> str:
-    gap = sii["sii"]
-    lower, upper = sii.get("sii_lower"), sii.get("sii_upper")
-    beyond_chance = lower is not None and upper is not None and (lower > 0 or upper < 0)
-    who = "less" if gap > 0 else "more"
-    verdict = (
-        "larger than chance would explain" if beyond_chance else "within what chance would explain"
-    )
-    return (
-        f"From the most to the least deprived areas, improvement differs by {number(abs(gap))} "
-        f"points (slope index of inequality {number(gap)}, 95% CI {number(lower)} to "
-        f"{number(upper)}): people in {who} deprived areas improve more, a gap {verdict}."
-    )
-
-
-def _access_sentence(ages: dict, rates: dict, filters: PackFilters) -> str:
-    most, least = ages.get("1"), ages.get("5")
-    parts = []
-    if most and least and not withheld(most) and not withheld(least):
-        years = float(least["mean_age"]) - float(most["mean_age"])
-        parts.append(
-            "People from the most deprived fifth of areas were referred at "
-            f"{number(most['mean_age'])} on average, {number(round(years, 1))} years "
-            f"{'younger' if years >= 0 else 'older'} than the least deprived fifth "
-            f"({number(least['mean_age'])})"
-        )
-    most, least = rates.get("1"), rates.get("5")
-    if (
-        most
-        and least
-        and most.get("response_rate_pct") is not None
-        and least.get("response_rate_pct") is not None
-    ):
-        parts.append(
-            f"{number(most['response_rate_pct'])}% of the most deprived answered at "
-            f"{_timepoint_label(filters)}, against {number(least['response_rate_pct'])}% of the "
-            "least deprived"
-        )
-    if not parts:
-        return "Too few referrals to compare age and response by deprivation in this period."
-    return "; ".join(parts) + "."
-
-
-def _standard_error(row: dict[str, Any], key: str) -> float | None:
-    lower, upper = row.get(f"{key}_lower"), row.get(f"{key}_upper")
-    if lower is None or upper is None:
-        return None
-    return (float(upper) - float(lower)) / (2 * Z95)
-
-
-def change_verdict(now: dict[str, Any], before: dict[str, Any] | None) -> tuple[str, bool]:
-    """Compare mean change with the previous period: words, and whether chance explains it.
-
-    The standard errors are recovered from the published 95% CIs (half-width / 1.96), and the
-    difference of two independent means is tested at the 5% level: an approximation that is
-    close for the hundreds of patients a period holds (docs/methods.md, board pack).
-    """
-    if not before or before.get("mean_change") is None or withheld(before):
-        return "no figure for the previous period to compare with", False
-    difference = float(now["mean_change"]) - float(before["mean_change"])
-    se_now, se_before = _standard_error(now, "mean_change"), _standard_error(before, "mean_change")
-    significant = False
-    if se_now is not None and se_before is not None:
-        se = math.hypot(se_now, se_before)
-        significant = se > 0 and abs(difference) > Z95 * se
-    direction = "up from" if difference > 0 else "down from" if difference < 0 else "the same as"
-    verdict = (
-        "a change larger than chance would explain"
-        if significant
-        else "a difference within what chance would explain"
-    )
-    return f"{direction} {number(before['mean_change'])} in the previous period, {verdict}", (
-        significant
-    )
-
-
-def pack_summary(
-    filters: PackFilters, sections: dict[str, Section], previous: dict[str, Any]
-) -> list[str]:
-    """What changed and what is flagged, each a sentence generated from the figures."""
-    titles = {code: outcome.title for code, outcome in catalogue().outcomes.items()}
-    lines = []
-    earlier = {row["outcome"]: row for row in previous["results"]}
-    for row in sections["overview"].figure["results"]:
-        name = titles[row["outcome"]]
-        if withheld(row) or row.get("mean_change") is None:
-            lines.append(f"{name}: too few paired questionnaires to publish.")
-            continue
-        words, _ = change_verdict(row, earlier.get(row["outcome"]))
-        words = words.replace("the previous period", filters.previous().describe())
-        lines.append(
-            f"{name}: people improved by {number(row['mean_change'])} points on average "
-            f"({number(row['pct_improved'])}% by at least the minimal important change), "
-            f"{words}."
-        )
-    for key in ("providers", "practices"):
-        section = sections.get(key)
-        if section is None:
-            continue
-        name_key = "provider_name" if key == "providers" else "practice_name"
-        for row in section.figure["results"]:
-            position = row.get("funnel_position") or ""
-            if row.get("outside_998"):
-                side = "above" if position.startswith("above") else "below"
-                limit = row.get("funnel_upper_998" if side == "above" else "funnel_lower_998")
-                lines.append(
-                    f"Flagged: {row.get(name_key) or row.get(key[:-1])} — case-mix adjusted "
-                    f"change {number(row.get('adjusted_change'))} is {side} the 99.8% limit "
-                    f"({number(limit)}): "
-                    "unlikely to be chance."
-                )
-    if not any(line.startswith("Flagged") for line in lines):
-        lines.append(
-            "Flagged: no provider or practice sits outside the 99.8% funnel limits this period."
-        )
-    lines.append(sections["equity"].reading)
-    return lines
-
-
 def pack_build(filters: PackFilters) -> Pack:
     """Compute every figure of a pack and the sentences that read them."""
+    from reports import figures as dashboard_part
+
+    dashboard_part.charts_register(CHARTS)  # here, not at start-up: matplotlib loads on use
     definitions = catalogue()
     titles = {code: outcome.title for code, outcome in definitions.outcomes.items()}
     condition = definitions.conditions[filters.condition].title
@@ -576,16 +416,24 @@ def pack_build(filters: PackFilters) -> Pack:
             section.svg = chart(section.figure)
     by_key = {section.key: section for section in sections}
     meta = by_key["providers"].figure["meta"]
+    on_dashboard = dashboard_part.dashboard_filters(filters)
+    groups = dashboard_part.dashboard_groups(on_dashboard)
+    summary = pack_summary(filters, by_key, previous)
+    flags = dashboard_part.spc_flags(on_dashboard)
+    if flags:  # beside the funnel flags, before the closing equity sentence
+        summary[-1:-1] = flags
     scope = [s for s in (filters.provider, filters.practice) if s]
-    subtitle = f"Follow-ups at {_timepoint_label(filters)} submitted in {filters.describe()}"
+    subtitle = f"Follow-ups at {timepoint_label(filters)} submitted in {filters.describe()}"
     if scope:
         subtitle += f"; only {' and '.join(scope)}"
     return Pack(
         filters=filters,
         title=f"MSK Together board pack: {condition}",
         subtitle=subtitle,
-        summary=pack_summary(filters, by_key, previous),
+        summary=summary,
         sections=sections,
+        dashboard=groups,
+        dashboard_scope=dashboard_part.scope_words(on_dashboard),
         methods=[
             meta["method"]["summary"],
             meta["method"]["case_mix"],
@@ -597,6 +445,15 @@ def pack_build(filters: PackFilters) -> Pack:
             "flagged.",
             "Minimal important change: "
             + (meta["measure"].get("mic_source") or "see docs/methods.md"),
+            "Flagged over time: an outcome whose XmR chart (Making Data Count) shows special "
+            "cause variation, an improvement or a concern, by the rules on the dashboard's "
+            "methods page.",
+            *(
+                f"{title}: {method}"
+                for group in groups
+                for title, method in group.methods.items()
+                if method
+            ),
             "Full methods: docs/methods.md in the proms repository.",
         ],
         disclosure=[

@@ -143,3 +143,25 @@ def test_someone_without_a_role_or_provider_is_refused(client, db):
 def test_a_visitor_who_is_not_logged_in_is_sent_to_log_in(client, db):
     response = client.get(reverse("dashboard:overview"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def _view_box_width(svg: str) -> float:
+    return float(re.search(r'viewBox="0 0 ([\d.]+) ', svg)[1])
+
+
+def test_a_phone_gets_the_same_chart_drawn_narrower(client, analyst, demo_population):
+    client.force_login(analyst)
+    page = client.get(reverse("dashboard:condition", args=["knee-pain"])).content.decode()
+    narrow_url = re.search(r'<source media="\(max-width: 40em\)" srcset="([^"]+)"', page)[1]
+    narrow = client.get(narrow_url.replace("&amp;", "&")).content.decode()
+    wide = client.get(narrow_url.replace("&amp;", "&").replace("size=narrow", "")).content.decode()
+
+    assert _view_box_width(narrow) < 0.7 * _view_box_width(wide)
+    title = re.search(r"<title[^>]*>(.*?)</title>", wide)[1]
+    assert f">{title}</title>" in narrow
+
+
+def test_an_unknown_chart_size_is_not_found(client, analyst, demo_population):
+    client.force_login(analyst)
+    url = reverse("dashboard:chart", args=["provider_funnel"]) + "?size=huge"
+    assert client.get(url).status_code == 404

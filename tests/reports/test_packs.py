@@ -10,7 +10,7 @@ from analytics import summaries
 from outcomes.models import AuditEvent
 from reports import services
 from reports.models import BoardPack
-from reports.packs import PAIRED_OUTCOMES, PackFilters, pack_build
+from reports.packs import PAIRED_OUTCOMES, PackFilters, number, pack_build
 from surveys.models import Invitation
 from surveys.services import response_submit
 from tests.factories import UserFactory
@@ -43,7 +43,8 @@ def built(population, django_capture_on_commit_callbacks):
 
 
 def ci(row, key):
-    return f"{row[key]} ({row[key + '_lower']} to {row[key + '_upper']})"
+    """A figure and its interval as the pack (and the dashboard's tables) write them."""
+    return f"{number(row[key])} ({number(row[key + '_lower'])} to {number(row[key + '_upper'])})"
 
 
 def test_the_pack_carries_the_provider_figures_the_api_gives_for_the_same_filters(
@@ -59,9 +60,9 @@ def test_the_pack_carries_the_provider_figures_the_api_gives_for_the_same_filter
         if row["pct_improved"] is None:  # a class count of 1-7 is withheld with its percentage
             assert "withheld" in text
         else:
-            assert f"{row['pct_improved']}%" in text
+            assert f"{number(row['pct_improved'])}%" in text
         if row["adjusted_change"] is not None:
-            assert str(row["adjusted_change"]) in text
+            assert number(row["adjusted_change"]) in text
 
 
 def test_the_pack_carries_each_outcome_overall_as_the_api_gives_it(built, analyst_client):
@@ -80,7 +81,10 @@ def test_the_pack_carries_the_equity_and_practice_figures_the_api_gives(built, a
     text = pdf_text(bytes(built.pdf))
 
     sii = next(r for r in equity["results"] if r["table"] == "slope_index_of_inequality")
-    assert f"slope index of inequality {sii['sii']}, 95% CI {sii['sii_lower']} to" in text
+    assert (
+        f"slope index of inequality {number(sii['sii'])}, 95% CI {number(sii['sii_lower'])} to"
+        in text
+    )
     by_quintile = [
         r
         for r in equity["results"]

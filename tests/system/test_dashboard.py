@@ -24,7 +24,9 @@ STRICT_CSP = (
 PAGES = [
     "/staff/dashboard/",
     "/staff/dashboard/conditions/",
+    "/staff/dashboard/conditions/back-pain/",
     "/staff/dashboard/conditions/knee-pain/",
+    "/staff/dashboard/conditions/fibromyalgia/",
     "/staff/dashboard/providers/",
     "/staff/dashboard/practices/",
     "/staff/dashboard/practices/C84009/",
@@ -100,6 +102,15 @@ def test_every_dashboard_page_chart_and_csv_in_the_browser(
         page.policy["on"] = True
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= size["viewport"]["width"], f"{what}: page wider than the screen"
+        # Every chart fits the screen whole (a phone gets the narrow drawing): none is cut off
+        # at the right or needs scrolling sideways.
+        cut = page.evaluate(
+            "() => [...document.querySelectorAll('img.dash-chart')].filter(i => "
+            "i.getBoundingClientRect().right > document.documentElement.clientWidth "
+            "|| i.parentElement.parentElement.scrollWidth > "
+            "i.parentElement.parentElement.clientWidth).map(i => i.currentSrc)"
+        )
+        assert not cut, f"{what}: charts wider than the screen: {cut}"
         downloads.update(
             page.eval_on_selector_all("a[href*='/data/'][download]", "els => els.map(e => e.href)")
         )

@@ -13,6 +13,7 @@ from tests.system import pages
 
 PASSWORD = "a-long-test-password"
 LAPTOP = {"viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False}
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +37,7 @@ def lead(definitions):
 def test_staff_make_and_download_a_board_pack(
     context_factory, live_server, axe_check, lead, device
 ):
-    page = context_factory(**(LAPTOP if device == "laptop" else {})).new_page()
+    page = context_factory(**(LAPTOP if device == "laptop" else PHONE)).new_page()
     pages.staff_log_in(page, live_server.url, lead, PASSWORD)  # password, then second factor
     page.goto(f"{live_server.url}/staff/reports/")
     axe_check(page, f"board packs page ({device})")
@@ -56,6 +57,10 @@ def test_staff_make_and_download_a_board_pack(
     text = pdf_text(pdf)
     assert "MSK Together board pack: Back pain" in text
     assert "What changed and what is flagged" in text
+    assert "The triple aim at a glance" in text  # the dashboard's pages, charts and tables
+    assert "Methods" in text and "Disclosure control" in text
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    assert overflow <= page.viewport_size["width"], f"reports page wider than the screen ({device})"
 
     page.get_by_role("button", name="E-mail me when a pack is ready").click()
     assert "Stop these e-mails" in page.content()

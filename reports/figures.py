@@ -1,0 +1,198 @@
+"""The dashboard in a board pack: the overview and condition pages' charts, readings and tables.
+
+Every figure is ``dashboard.figures.figure_compute`` for the dashboard filters the pack maps to
+(``dashboard_filters``), drawn by ``dashboard.presentation`` and ``dashboard.charts``: the dict
+the page, its CSV and ``/api/v1/dashboard/<figure>/`` give, the SVG the page shows (from the
+same cache, keyed by the data version), the page's reading, and its table cells formatted by
+the page's own ``cell`` tag. So a number in this part of the PDF is the number on the page and
+in the API for the same filters (tests/reports/test_consistency.py).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+
+from analytics import summaries
+from dashboard import presentation
+from dashboard.cache import cached, chart_cached
+from dashboard.figures import figure_compute
+from dashboard.filters import Filters
+from dashboard.layout import OVERVIEW, SELF_CARE, VALUE_AREAS
+from dashboard.templatetags.dashboard import cell
+
+# A chart over time keeps its latest periods in the PDF's table; every period is in the
+# dashboard's CSV (the pack says so under the table).
+TABLE_PERIODS = 12
+
+
+@dataclass
+class Chart:
+    """One chart of a dashboard figure as the pack prints it."""
+
+    figure: str
+    key: str | None
+    title: str
+    reading: str
+    image: str | None  # a data: URI of the page's SVG (WeasyPrint draws it as an image)
+    description: str
+    columns: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChartGroup:
+    title: str
+    intro: str
+    charts: list[Chart]
+    methods: dict[str, str] = field(default_factory=dict)  # figure title -> its method
+
+
+def dashboard_filters(pack_filters) -> Filters:
+    """The dashboard filters that show what a pack covers: its condition, provider, practice
+    and timepoint, and its months as the dashboard's period when they are one calendar month
+    or quarter; a longer window has no dashboard period, so the pack shows every month to
+    date, as the dashboard does by default (the charts over time show the window's months)."""
+    start, months = pack_filters.date_from, pack_filters.months
+    period = None
+    if months == 1:
+        period = f"{start:%Y-%m}"
+    elif months == 3 and start.month % 3 == 1:
+        period = f"{start.year}Q{(start.month + 2) // 3}"
+    return Filters(
+        condition=pack_filters.condition,
+        provider=pack_filters.provider,
+        practice=pack_filters.practice,
+        period=period,
+        timepoint=pack_filters.timepoint,
+    )
+
+
+def scope_words(filters: Filters) -> str:
+    period = f"period {filters.period}" if filters.period else "every month to date"
+    return f"{period}, as the dashboard shows them for the same filters"
+
+
+def _image(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+
+
+def _nothing_published(row: dict) -> bool:
+    """A row whose every figure is empty or zero (its text cells are only labels)."""
+    return all(value in (None, 0, False) for value in row.values() if not isinstance(value, str))
+
+
+def _chart(name: str, part: presentation.Part, filters: Filters) -> Chart:
+    rows, notes = part.rows, []
+    if rows and all(row.get("suppressed") or _nothing_published(row) for row in rows):
+        # Nothing to read in a table of "withheld" and "–": the sentence says so, the
+        # dashboard's table and CSV have the rows.
+        notes.append(f"None of the {len(rows)} rows has a figure to publish: too few patients.")
+        rows = []
+    if len(rows) > TABLE_PERIODS and all("period" in row for row in rows):
+        notes.append(
+            f"The latest {TABLE_PERIODS} of {len(rows)} periods; the dashboard's CSV has every one."
+        )
+        rows = rows[-TABLE_PERIODS:]
+    svg = chart_cached(name, filters=filters, part=part) if part.has_chart else None
+    return Chart(
+        figure=name,
+        key=part.key,
+        title=part.title,
+        reading=part.reading,
+        image=_image(svg) if svg else None,
+        description=part.description or part.title,
+        columns=[label for _key, label in part.columns],
+        rows=[[cell(row, key) for key, _label in part.columns] for row in rows],
+        notes=notes,
+    )
+
+
+def _group(
+    title: str,
+    intro: str,
+    names: tuple[str, ...],
+    filters: Filters,
+    *,
+    only: dict[str, set] | None = None,
+    shown: set[tuple[str, str | None]],
+) -> ChartGroup:
+    group = ChartGroup(title=title, intro=intro, charts=[])
+    for name in names:
+        try:
+            answer = figure_compute(name, filters=filters)
+        except summaries.QueryError as error:
+            group.intro += f" {error}"
+            continue
+        method = answer["meta"].get("method") or ""
+        if isinstance(method, dict):  # the analytics figures: their summary sentence
+            method = method.get("summary") or ""
+        group.methods[answer["meta"].get("title") or name] = method
+        for part in presentation.figure_parts(name, answer):
+            if only and name in only and part.key not in only[name]:
+                continue
+            if (name, part.key) in shown:  # printed once, under the first page that shows it
+                group.intro += f" {part.title}: shown above."
+                continue
+            shown.add((name, part.key))
+            group.charts.append(_chart(name, part, filters))
+    return group
+
+
+def dashboard_groups(filters: Filters) -> list[ChartGroup]:
+    """The overview page, then the condition page's five value areas."""
+    shown: set[tuple[str, str | None]] = set()
+    groups = [
+        _group(
+            "The triple aim at a glance",
+            "People enrolled and answering, the equity gap, and each agreed outcome over time.",
+            OVERVIEW,
+            filters,
+            shown=shown,
+        )
+    ]
+    for title, names, intro in VALUE_AREAS:
+        groups.append(_group(title, intro, names, filters, only=SELF_CARE, shown=shown))
+    return groups
+
+
+def spc_flags(filters: Filters) -> list[str]:
+    """Sentences for the summary: each outcome whose XmR chart shows special cause variation
+    in its latest months (the icon the overview page shows beside the chart)."""
+    try:
+        answer = figure_compute("outcome_spc", filters=filters)
+    except summaries.QueryError:
+        return []
+    lines = []
+    for chart in answer["meta"].get("charts", {}).values():
+        variation: str = chart.get("variation") or ""
+        if variation.startswith(("improvement", "concern")):
+            words = (chart.get("variation_text") or variation).lower()
+            lines.append(f"Flagged: {chart['title']} by month on the dashboard: {words}.")
+    return lines
+
+
+def section_chart(name: str, key: str | None):
+    """A ``reports.packs.CHARTS`` function: the dashboard's chart ``key`` of figure ``name``
+    (its presenter and SVG), drawn from a pack section's own figure dict, which has the shape
+    of that dashboard figure (``provider_funnel`` and ``equity`` are ``outcome_summary`` and
+    ``outcome_equity`` as the API answers)."""
+
+    def draw(figure: dict) -> str | None:
+        for part in presentation.figure_parts(name, figure):
+            if part.key == key and part.has_chart:
+                meta = figure["meta"]
+                identity = [meta.get("filters"), meta.get("measure")]
+                return cached(f"pack-chart:{name}:{key}", identity, part.svg)
+        return None
+
+    return draw
+
+
+def charts_register(charts: dict) -> None:
+    """Give the pack's sections the dashboard's charts, where none is registered already
+    (``pack_build`` calls this; a test may register its own first)."""
+    charts.setdefault("providers", section_chart("provider_funnel", None))
+    charts.setdefault("equity", section_chart("equity", "imd_quintile"))
+    charts.setdefault("access", section_chart("equity", "response_rate"))
