@@ -6,11 +6,13 @@ window, so the scheduler and staff pages read state instead of recomputing timel
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from outcomes.models import Instrument, Pathway
@@ -200,6 +202,11 @@ class Episode(models.Model):
     referred_on = models.DateField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     closed_on = models.DateField(null=True, blank=True)
+    # Denormalised (surveys/contact.py): the latest of the referral, any message sent, any
+    # answer, any event and any contact staff recorded, moved forward by each of those writers.
+    last_contact_at = models.DateTimeField(
+        help_text=_("Latest referral, message sent, answer, event or staff contact")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -216,9 +223,26 @@ class Episode(models.Model):
                 name="episode_once_per_referral",
             )
         ]
+        indexes = [
+            # "No contact for N weeks" (worklist, staff home count, dashboard): active episodes
+            # of a provider by last contact, one index range.
+            models.Index(
+                fields=["provider", "last_contact_at"],
+                name="episode_active_last_contact",
+                condition=Q(status="active"),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Episode {self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.last_contact_at is None and self.referred_on is not None:
+            # A new episode's last contact is its referral (bulk writers set it themselves).
+            self.last_contact_at = timezone.make_aware(
+                dt.datetime.combine(self.referred_on, dt.time())
+            )
+        super().save(*args, **kwargs)
 
 
 class EpisodeEvent(models.Model):
