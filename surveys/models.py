@@ -226,8 +226,11 @@ class Episode(models.Model):
         indexes = [
             # "No contact for N weeks" (worklist, staff home count, dashboard): active episodes
             # of a provider by last contact, one index range.
+            # (With the id: the overdue worklist's join reads a provider's active episodes from
+            # the index alone on PostgreSQL.)
             models.Index(
                 fields=["provider", "last_contact_at"],
+                include=["id"],
                 name="episode_active_last_contact",
                 condition=Q(status="active"),
             )
@@ -326,12 +329,17 @@ class Invitation(models.Model):
                 name="invitation_due",
                 condition=Q(status__in=["scheduled", "sent", "opened", "partial"]),
             ),
-            # Worklists (care/worklists.py): questionnaires past their due date still outstanding,
-            # and links locked by wrong dates of birth, without reading the scheduled future.
+            # Worklists (care/worklists.py): questionnaires past their due date still outstanding
+            # and not locked, without reading the scheduled future; the window and the episode
+            # come from the index itself (PostgreSQL: an index-only scan, no wide rows read),
+            # and links locked by wrong dates of birth.
             models.Index(
                 fields=["due_on"],
-                name="invitation_outstanding_due",
-                condition=Q(status__in=["scheduled", "sent", "opened", "partial"]),
+                include=["opens_on", "closes_on", "episode", "id"],
+                name="invitation_overdue",
+                condition=Q(
+                    status__in=["scheduled", "sent", "opened", "partial"], locked_at__isnull=True
+                ),
             ),
             models.Index(
                 fields=["locked_at"],

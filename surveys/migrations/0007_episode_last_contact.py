@@ -44,6 +44,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("status", "active")),
                 fields=["provider", "last_contact_at"],
+                include=("id",),
                 name="episode_active_last_contact",
             ),
         ),
