@@ -30,7 +30,8 @@ def demo_history_write(*, episode_ids=None, now: dt.datetime | None = None) -> d
     now = now or timezone.now()
     episodes = Episode.objects.all()
     if episode_ids is not None:
-        episodes = episodes.filter(pk__in=list(episode_ids))
+        episode_ids = list(episode_ids)  # read twice: the history, then the last contact
+        episodes = episodes.filter(pk__in=episode_ids)
     locked, bounced = _unlucky(episodes, now)
     messages = _messages(episodes, now, bounced)
     # The messages were written in bulk, without the outbox: their episodes' last contact is
