@@ -224,6 +224,10 @@ class Episode(models.Model):
             )
         ]
         indexes = [
+            # The staff home's recent enrolments of a provider, newest referral first.
+            models.Index(
+                fields=["provider", "-referred_on", "-created_at", "-id"], name="episode_recent"
+            ),
             # "No contact for N weeks" (worklist, staff home count, dashboard): active episodes
             # of a provider by last contact, one index range.
             # (With the id: the overdue worklist's join reads a provider's active episodes from
@@ -233,7 +237,7 @@ class Episode(models.Model):
                 include=["id"],
                 name="episode_active_last_contact",
                 condition=Q(status="active"),
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -95,18 +95,22 @@ def _enrollable_patient(request, pk):
 
 @staff_required
 def home(request):
-    episodes = Episode.objects.for_user(request.user)
-    # Newest referral first (date order staff expect), then the latest enrolled that day.
-    recent = episodes.select_related("patient", "pathway", "provider").order_by(
-        "-referred_on", "-created_at", "-pk"
-    )[:20]
+    providers = list(Provider.objects.for_user(request.user))
+    # Newest referral first (date order staff expect), then the latest enrolled that day: for
+    # one provider the first 20 entries of the index episode_recent, for several a top-20 sort
+    # of theirs (not a sort of every episode joined to the staff table).
+    recent = (
+        Episode.objects.filter(provider__in=[provider.pk for provider in providers])
+        .select_related("patient", "pathway", "provider")
+        .order_by("-referred_on", "-created_at", "-pk")[:20]
+    )
     return render(
         request,
         "staff/home.html",
         {
             "find_form": FindPatientForm(),
             "recent": recent,  # the worklist counts come from care's template tag
-            "providers": Provider.objects.for_user(request.user),
+            "providers": providers,
             "held_pathways": pathways_awaiting_wording(),
         },
     )
