@@ -31,14 +31,6 @@ class Migration(migrations.Migration):
                 help_text="Latest referral, message sent, answer, event or staff contact",
             ),
         ),
-        migrations.RunPython(from_referral, migrations.RunPython.noop, elidable=True),
-        migrations.AlterField(
-            model_name="episode",
-            name="last_contact_at",
-            field=models.DateTimeField(
-                help_text="Latest referral, message sent, answer, event or staff contact"
-            ),
-        ),
         migrations.AddIndex(
             model_name="episode",
             index=models.Index(
@@ -46,6 +38,17 @@ class Migration(migrations.Migration):
                 fields=["provider", "last_contact_at"],
                 include=("id",),
                 name="episode_active_last_contact",
+            ),
+        ),
+        # The index first, then the fill: rows updated after the index exists keep it usable at
+        # once (an index built over rows just updated in place waits, on PostgreSQL, for every
+        # older transaction on the server to end before the planner may use it).
+        migrations.RunPython(from_referral, migrations.RunPython.noop, elidable=True),
+        migrations.AlterField(
+            model_name="episode",
+            name="last_contact_at",
+            field=models.DateTimeField(
+                help_text="Latest referral, message sent, answer, event or staff contact"
             ),
         ),
     ]
