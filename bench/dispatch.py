@@ -93,6 +93,7 @@ def build(episodes: int) -> None:
                 pathway=pathway,
                 provider=providers[patient.pk % 5],
                 referred_on=today - dt.timedelta(days=7),
+                last_contact_at=timezone.now() - dt.timedelta(days=7),
             )
             for patient in patients
         )

@@ -164,6 +164,15 @@ def main() -> None:
     Provider.objects.get(pk=provider[0]).staff.set([user])
     client = Client()
     client.force_login(user)
+    # Staff pages need the second factor (accounts/): verified by a backup-code device, as
+    # tests/conftest.py verified_session does after a real code page.
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Bench backup codes")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     print()
     print(f"Pages for a user of {provider[1]} ({provider[2]:,} episodes), {args.requests} requests")
     print()

@@ -14,6 +14,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from care.alerts import alerts_raise_all
+from care.contact import last_contact_refresh
 from care.models import Alert, AlertChange, ContactRequest
 from notifications.models import Notification
 from notifications.services import channel_for
@@ -29,10 +30,15 @@ def demo_history_write(*, episode_ids=None, now: dt.datetime | None = None) -> d
     now = now or timezone.now()
     episodes = Episode.objects.all()
     if episode_ids is not None:
-        episodes = episodes.filter(pk__in=list(episode_ids))
+        episode_ids = list(episode_ids)  # read twice: the history, then the last contact
+        episodes = episodes.filter(pk__in=episode_ids)
     locked, bounced = _unlucky(episodes, now)
+    messages = _messages(episodes, now, bounced)
+    # The messages were written in bulk, without the outbox: their episodes' last contact is
+    # worked out again from the whole history (one UPDATE).
+    last_contact_refresh(episode_ids=episode_ids)
     return {
-        "messages": _messages(episodes, now, bounced),
+        "messages": messages,
         "alerts": alerts_history_write(episodes, now),
         "contact_requests": _contact_requests(episodes, now),
         "locked": Invitation.objects.filter(pk__in=locked).update(

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from care.models import ContactRequest, StaffContact
 from outcomes.services import audit_record
+from surveys.contact import episode_contacted
 from surveys.models import Episode, Invitation
 from surveys.services import JourneyError
 
@@ -71,6 +72,7 @@ def contact_request_done(*, contact_request: ContactRequest, by, note: str) -> C
         by=by,
         note=note,
     )
+    episode_contacted(episode_ids=[request.episode_id], at=request.done_at)
     audit_record(
         actor=by,
         action="contact_request.done",
@@ -87,6 +89,7 @@ def staff_contact_record(*, episode: Episode, by, note: str) -> StaffContact:
     contact = StaffContact.objects.create(
         episode=episode, provider_id=episode.provider_id, at=timezone.now(), by=by, note=note
     )
+    episode_contacted(episode_ids=[episode.pk], at=contact.at)
     audit_record(
         actor=by, action="staff_contact.recorded", obj=contact, details={"episode": episode.pk}
     )

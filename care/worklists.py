@@ -13,9 +13,10 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
-from care.models import Alert, ContactRequest, StaffContact
+from care.models import Alert, ContactRequest
 from notifications.models import Notification
-from surveys.models import Episode, EpisodeEvent, Invitation, Provider
+from surveys.contact import no_contact_since
+from surveys.models import Episode, Invitation, Provider
 
 # A questionnaire is overdue once its due date has passed and the last reminder went out (the
 # pathways remind 3 and 7 days after the first message) with no answer: time to phone.
@@ -77,28 +78,17 @@ def failed_messages(user):
 
 
 def no_contact(user, weeks: int, now: dt.datetime | None = None):
-    """Active episodes with nothing from or to the patient for ``weeks``: no message sent, no
-    answer, no event and no contact recorded by staff since then (referred before then)."""
-    now = now or timezone.now()
-    since = now - dt.timedelta(weeks=weeks)
-    since_day = timezone.localdate(since)
-    episode = OuterRef("pk")
-    return (
-        Episode.objects.filter(
-            provider__in=provider_ids(user),
-            status=Episode.Status.ACTIVE,
-            referred_on__lt=since_day,
-        )
-        # Every message sent is a notification (the link, reminders, new links), so "sent" is
-        # read there (index notification_sent); answers are the invitations completed.
-        .exclude(Exists(Invitation.objects.filter(episode=episode, completed_at__gte=since)))
-        .exclude(
-            Exists(Notification.objects.filter(invitation__episode=episode, sent_at__gte=since))
-        )
-        .exclude(Exists(EpisodeEvent.objects.filter(episode=episode, occurred_on__gte=since_day)))
-        .exclude(Exists(StaffContact.objects.filter(episode=episode, at__gte=since)))
-        .order_by("referred_on", "pk")
-    )
+    """Active episodes with nothing from or to the patient for ``weeks``: their last contact
+    (surveys/contact.py: referral, message sent, answer, event or contact recorded by staff)
+    is before the start of the day ``weeks`` weeks ago. Longest silence first; one range of
+    the index ``episode_active_last_contact``. The dashboard's no-contact figure counts the
+    same episodes."""
+    today = timezone.localdate(now) if now else timezone.localdate()
+    return Episode.objects.filter(
+        provider__in=provider_ids(user),
+        status=Episode.Status.ACTIVE,
+        last_contact_at__lt=no_contact_since(weeks, today),
+    ).order_by("last_contact_at", "pk")
 
 
 def contact_requests(user):

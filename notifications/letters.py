@@ -23,6 +23,7 @@ from notifications.sending import patient_link
 from notifications.services import may_contact
 from notifications.wording import wording_files
 from outcomes.services import audit_record
+from surveys.contact import episode_contacted
 from surveys.models import Invitation
 
 logger = logging.getLogger(__name__)
@@ -203,6 +204,8 @@ def letters_print(*, by, now: dt.datetime | None = None) -> tuple[bytes, int] | 
             "updated_at",
         ],
     )
+    # Each letter printed is a message sent (surveys/contact.py): one UPDATE for the batch.
+    episode_contacted(episode_ids={letter.invitation.episode_id for letter in letters}, at=now)
     audit_record(
         actor=by,
         action="notification.letters_printed",

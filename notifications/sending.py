@@ -29,6 +29,7 @@ from notifications.models import Notification, NotificationAttempt
 from notifications.sealing import unseal
 from notifications.services import hold_until, may_contact, uk_zone
 from notifications.wording import notify_template_id, wording_files
+from surveys.contact import episode_contacted
 from surveys.models import Invitation
 
 logger = logging.getLogger(__name__)
@@ -270,6 +271,8 @@ def _finish(notification: Notification, finished, *, provider_id="", error=None)
             Notification.objects.filter(pk=notification.pk, sent_at__isnull=True).update(
                 sent_at=finished, updated_at=finished
             )
+        # A message sent is contact with the patient (surveys/contact.py: the no-contact lists).
+        episode_contacted(episode_ids=[notification.invitation.episode_id], at=finished)
         _attempt_close(notification, finished, NotificationAttempt.Outcome.ACCEPTED)
         logger.info("Notification %s sent by %s", notification.pk, notification.channel)
         return

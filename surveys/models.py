@@ -6,11 +6,13 @@ window, so the scheduler and staff pages read state instead of recomputing timel
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from outcomes.models import Instrument, Pathway
@@ -200,6 +202,11 @@ class Episode(models.Model):
     referred_on = models.DateField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     closed_on = models.DateField(null=True, blank=True)
+    # Denormalised (surveys/contact.py): the latest of the referral, any message sent, any
+    # answer, any event and any contact staff recorded, moved forward by each of those writers.
+    last_contact_at = models.DateTimeField(
+        help_text=_("Latest referral, message sent, answer, event or staff contact")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -216,9 +223,33 @@ class Episode(models.Model):
                 name="episode_once_per_referral",
             )
         ]
+        indexes = [
+            # The staff home's recent enrolments of a provider, newest referral first.
+            models.Index(
+                fields=["provider", "-referred_on", "-created_at", "-id"], name="episode_recent"
+            ),
+            # "No contact for N weeks" (worklist, staff home count, dashboard): active episodes
+            # of a provider by last contact, one index range.
+            # (With the id: the overdue worklist's join reads a provider's active episodes from
+            # the index alone on PostgreSQL.)
+            models.Index(
+                fields=["provider", "last_contact_at"],
+                include=["id"],
+                name="episode_active_last_contact",
+                condition=Q(status="active"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Episode {self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.last_contact_at is None and self.referred_on is not None:
+            # A new episode's last contact is its referral (bulk writers set it themselves).
+            self.last_contact_at = timezone.make_aware(
+                dt.datetime.combine(self.referred_on, dt.time())
+            )
+        super().save(*args, **kwargs)
 
 
 class EpisodeEvent(models.Model):
@@ -302,12 +333,17 @@ class Invitation(models.Model):
                 name="invitation_due",
                 condition=Q(status__in=["scheduled", "sent", "opened", "partial"]),
             ),
-            # Worklists (care/worklists.py): questionnaires past their due date still outstanding,
-            # and links locked by wrong dates of birth, without reading the scheduled future.
+            # Worklists (care/worklists.py): questionnaires past their due date still outstanding
+            # and not locked, without reading the scheduled future; the window and the episode
+            # come from the index itself (PostgreSQL: an index-only scan, no wide rows read),
+            # and links locked by wrong dates of birth.
             models.Index(
                 fields=["due_on"],
-                name="invitation_outstanding_due",
-                condition=Q(status__in=["scheduled", "sent", "opened", "partial"]),
+                include=["opens_on", "closes_on", "episode", "id"],
+                name="invitation_overdue",
+                condition=Q(
+                    status__in=["scheduled", "sent", "opened", "partial"], locked_at__isnull=True
+                ),
             ),
             models.Index(
                 fields=["locked_at"],

@@ -23,6 +23,7 @@ from outcomes.scoring import AnswerError, parse_answers, score_answers
 from outcomes.selectors import pathways_awaiting_wording
 from outcomes.services import audit_record
 from surveys import scheduling
+from surveys.contact import day_start, episode_contacted
 from surveys.links import invitation_for_token  # noqa: F401 - patient pages read it here
 from surveys.models import (
     Episode,
@@ -218,6 +219,7 @@ def event_record(
     event = EpisodeEvent.objects.create(
         episode=episode, kind=kind, occurred_on=occurred_on, procedure=procedure, recorded_by=by
     )
+    episode_contacted(episode_ids=[episode.pk], at=day_start(occurred_on))
     details: dict = {"kind": kind}
     if kind in EpisodeEvent.CLOSING:
         closing = [episode]
@@ -510,6 +512,8 @@ def _response_store(*, invitation: Invitation, answers, mode: str, by) -> Submis
         next_action_at=None,
         token_hash=None if mode != Response.Mode.SELF_PHONE else invitation.token_hash,
     )
+    # An answer is contact (surveys/contact.py): the hot path's one statement for it.
+    episode_contacted(episode_ids=[invitation.episode_id], at=response.submitted_at)
     # A first response in its episode has nothing to pair with, and no pairs to replace.
     if getattr(invitation, "episode_responded", True):
         paired_results_refresh(episode_ids=[invitation.episode_id])

@@ -398,6 +398,15 @@ class EpisodePlan:
     invitations: list[InvitationPlan] = field(default_factory=list)
     gain: float = 0.0  # the latent improvement this episode was given (for tests)
 
+    @property
+    def last_contact_at(self) -> dt.datetime:
+        """Episode.last_contact_at for what the load writes (surveys/contact.py): the latest of
+        the referral, the events and the answers. The messages that carried the links are the
+        demo history's (care/demo.py), which moves it on again."""
+        days = [self.referred_on, *(event.occurred_on for event in self.events)]
+        answers = [i.response.submitted_at for i in self.invitations if i.response is not None]
+        return max([_at(max(days), 0), *answers])
+
 
 @dataclass
 class PatientPlan:
@@ -967,6 +976,7 @@ def _write_batch_services(batch: list[PatientPlan], keys: _Keys, stats: WriteSta
             referred_on=e.referred_on,
             status=e.status,
             closed_on=e.closed_on,
+            last_contact_at=e.last_contact_at,
         )
         for e, patient in episode_plans
     )
@@ -1017,8 +1027,10 @@ def _write_batch_services(batch: list[PatientPlan], keys: _Keys, stats: WriteSta
         # Dated when the synthetic patient answered, not when the demo was built.
         Response.objects.filter(pk=submission.response.pk).update(submitted_at=plan.submitted_at)
         Invitation.objects.filter(pk=invitation.pk).update(completed_at=plan.submitted_at)
-    # Re-dated above, so the pairs' follow-up dates are written again.
+    # Re-dated above, so the pairs' follow-up dates are written again, and the last contact
+    # (response_submit moved it to now) is the planned one.
     paired_results_refresh(episode_ids=[episode.pk for episode in episodes])
+    Episode.objects.bulk_update(episodes, ["last_contact_at"], batch_size=500)
     stats.results += InstrumentResult.objects.filter(
         response__invitation__in=[i for i, _ in response_plans]
     ).count()
@@ -1061,6 +1073,7 @@ COPY_COLUMNS = {
         "referred_on",
         "status",
         "closed_on",
+        "last_contact_at",
         "created_at",
         "created_by_id",
     ],
@@ -1218,6 +1231,7 @@ def _write_batch_rows(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) 
                     e.referred_on,
                     e.status,
                     e.closed_on,
+                    e.last_contact_at,
                     now,
                     None,
                 )

@@ -2,8 +2,16 @@ from django import template
 
 from care import worklists
 from care.models import Alert, ContactRequest
+from surveys.views_staff import works_for_a_provider
 
 register = template.Library()
+
+
+@register.filter
+def cares_for_patients(user) -> bool:
+    """Whether the staff menu offers the worklists: not to programme analysts (no provider,
+    so no patients on any list)."""
+    return works_for_a_provider(user)
 
 
 @register.simple_tag

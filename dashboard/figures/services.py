@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Exists, Max, OuterRef
+from django.db import connection
 from django.utils import timezone
 
+from surveys.contact import no_contact_since
 from surveys.models import Provider
 
 from .. import disclosure
 from ..filters import Filters
 from .base import envelope, rate_columns
 from .condition import QUINTILES, _by_dimension, _histogram_rows
-from .sql import date_of, date_range, days_between, fetch, greatest, quintile, scope
+from .sql import date_range, days_between, fetch, quintile, scope
 
 INTERVALS = {
     "referral-to-assessment": "Referral to first assessment",
@@ -85,36 +85,28 @@ def event_intervals(*, filters: Filters) -> dict[str, Any]:
 
 
 def _last_contact_sql() -> str:
-    """The latest of: referral, any recorded event, any answered questionnaire."""
-    return greatest(
-        "e.referred_on",
-        "(SELECT MAX(ev.occurred_on) FROM surveys_episodeevent ev WHERE ev.episode_id = e.id)",
-        f"(SELECT MAX({date_of('i.completed_at')}) FROM surveys_invitation i "  # noqa: S608
-        "WHERE i.episode_id = e.id AND i.status = 'completed')",
-    )
-
-
-def _cutoff(filters: Filters) -> dt.date:
-    return timezone.localdate() - dt.timedelta(weeks=filters.weeks)
+    """The episode's last contact: one stored column, the definition in surveys/contact.py
+    (referral, message sent, answered questionnaire, event, contact recorded by staff), the
+    same the staff's "no contact" worklist reads."""
+    return "e.last_contact_at"
 
 
 def no_contact(*, filters: Filters) -> dict[str, Any]:
-    """Open episodes with no recorded contact (referral, event or answered questionnaire) for
-    ``weeks`` weeks or more, by provider and by deprivation fifth."""
+    """Open episodes with no contact (surveys/contact.py) for ``weeks`` weeks or more, by
+    provider and by deprivation fifth."""
     where, params = scope(filters)
     sql = f"""
-        SELECT provider_id, imd, COUNT(*), SUM(CASE WHEN last_contact < %s THEN 1 ELSE 0 END)
-        FROM (
-            SELECT e.provider_id AS provider_id, (a.imd_decile + 1) / 2 AS imd,
-                   {_last_contact_sql()} AS last_contact
-            FROM surveys_episode e
-            JOIN surveys_patient p ON p.id = e.patient_id
-            LEFT JOIN surveys_area a ON a.id = p.area_id
-            WHERE e.status = 'active' AND {" AND ".join(where)}
-        ) AS open_episodes GROUP BY provider_id, imd
+        SELECT e.provider_id, (a.imd_decile + 1) / 2, COUNT(*),
+               SUM(CASE WHEN {_last_contact_sql()} < %s THEN 1 ELSE 0 END)
+        FROM surveys_episode e
+        JOIN surveys_patient p ON p.id = e.patient_id
+        LEFT JOIN surveys_area a ON a.id = p.area_id
+        WHERE e.status = 'active' AND {" AND ".join(where)}
+        GROUP BY e.provider_id, (a.imd_decile + 1) / 2
     """  # noqa: S608
+    cutoff = connection.ops.adapt_datetimefield_value(no_contact_since(filters.weeks))
     totals: dict[tuple[str, Any], list[int]] = defaultdict(lambda: [0, 0])
-    for provider_id, imd, active, silent in fetch(sql, [_cutoff(filters), *params]):
+    for provider_id, imd, active, silent in fetch(sql, [cutoff, *params]):
         for key in (("provider", provider_id), ("imd_quintile", quintile(imd))):
             totals[key][0] += int(active)
             totals[key][1] += int(silent or 0)
@@ -145,9 +137,11 @@ def no_contact(*, filters: Filters) -> dict[str, Any]:
         results,
         title=f"Open episodes with no contact for {filters.weeks} weeks or more",
         method=(
-            "Open (active) episodes whose latest recorded contact — the referral, any recorded "
-            "event, or an answered questionnaire — is at least the given number of weeks ago, "
-            "by provider and IMD quintile, with Wilson 95% intervals."
+            "Open (active) episodes whose last contact is at least the given number of weeks "
+            "ago, by provider and IMD quintile, with Wilson 95% intervals. Last contact is the "
+            "latest of the referral, any message sent to the patient, any answered "
+            "questionnaire, any recorded event and any contact recorded by staff: the same "
+            "definition as the staff's no-contact worklist."
         ),
         weeks=filters.weeks,
     )
@@ -166,60 +160,28 @@ def _contact_row(dimension: str, group: str, name: str, active: int, silent: int
 
 def no_contact_episodes(*, filters: Filters, providers, practice: str | None = None, limit=100):
     """Patient-level: the open episodes behind ``no_contact`` at ``providers`` only (and, for a
-    practice lead, their practice's patients only), oldest referral first, and how many there
-    are. Never published: for the drill-down of staff who care for these patients.
+    practice lead, their practice's patients only), longest without contact first, and how
+    many there are. Never published: for the drill-down of staff who care for these patients.
 
-    "No contact since the cutoff" is two NOT EXISTS probes per episode (indexed by episode),
-    so the whole list is never annotated; the last contact is worked out for the rows shown."""
-    from surveys.models import Episode, EpisodeEvent, Invitation
+    One range of the index ``episode_active_last_contact`` per provider, as the staff's
+    no-contact worklist (care/worklists.py) reads it: the same episodes, the same count."""
+    from surveys.models import Episode
 
-    cutoff = _cutoff(filters)
-    since = timezone.make_aware(dt.datetime.combine(cutoff, dt.time()))
-    episodes = (
-        Episode.objects.filter(
-            status=Episode.Status.ACTIVE,
-            provider__in=providers,
-            pathway__condition__code=filters.condition,
-            referred_on__lt=cutoff,
-        )
-        .exclude(
-            Exists(EpisodeEvent.objects.filter(episode=OuterRef("pk"), occurred_on__gte=cutoff))
-        )
-        .exclude(
-            Exists(
-                Invitation.objects.filter(
-                    episode=OuterRef("pk"),
-                    status=Invitation.Status.COMPLETED,
-                    completed_at__gte=since,
-                )
-            )
-        )
+    episodes = Episode.objects.filter(
+        status=Episode.Status.ACTIVE,
+        provider__in=providers,
+        pathway__condition__code=filters.condition,
+        last_contact_at__lt=no_contact_since(filters.weeks),
     )
     if filters.provider:
         episodes = episodes.filter(provider__ods_code=filters.provider)
     if practice or filters.practice:
         episodes = episodes.filter(patient__practice__ods_code=practice or filters.practice)
-    shown = (
-        episodes.annotate(
-            last_event=Max("events__occurred_on"),
-        )
-        .select_related("provider")
-        .order_by("referred_on", "pk")[:limit]
-    )
-    answered = dict(
-        Invitation.objects.filter(
-            episode__in=[e.pk for e in shown], status=Invitation.Status.COMPLETED
-        )
-        .values("episode")
-        .annotate(last=Max("completed_at"))
-        .values_list("episode", "last")
-    )
+    shown = episodes.select_related("provider").order_by("last_contact_at", "pk")[:limit]
     today = timezone.localdate()
     found = []
     for episode in shown:
-        answer = answered.get(episode.pk)
-        days = [episode.referred_on, episode.last_event, answer and timezone.localdate(answer)]
-        last = max(d for d in days if d)
+        last = timezone.localdate(episode.last_contact_at)
         found.append({"episode": episode, "last_contact": last, "weeks": (today - last).days // 7})
     return found, episodes.count()
 

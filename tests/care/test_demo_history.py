@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db.models import Max
 from django.utils import timezone
 
 from care.demo import ALERTS_OPEN_DAYS, demo_history_write
 from care.models import Alert
 from surveys import reference, synthetic
-from surveys.models import Invitation
+from surveys.models import Episode, Invitation
 
 
 @pytest.fixture
@@ -45,3 +46,13 @@ def test_no_alert_raised_weeks_ago_is_still_waiting_for_someone(demo):
 def test_the_demo_has_something_on_each_worklist(demo):
     assert Invitation.objects.filter(locked_at__isnull=False).exists()
     assert Invitation.objects.filter(notifications__status="permanent-failure").exists()
+
+
+def test_the_messages_of_the_history_count_as_each_episodes_last_contact(demo):
+    latest = Episode.objects.annotate(sent=Max("invitations__notifications__sent_at")).filter(
+        sent__isnull=False
+    )
+
+    assert latest.exists()
+    for episode in latest:
+        assert episode.last_contact_at >= episode.sent, episode.pk

@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 from outcomes.loading import catalogue
 from outcomes.scoring import score_answers
 from surveys import reference, synthetic
+from surveys.contact import day_start
 from surveys.models import Episode, InstrumentResult, Invitation, Patient, Response
 from surveys.validators import nhs_number_normalise, postcode_normalise
 
@@ -197,6 +198,7 @@ def stored_population() -> list[tuple]:
                 episode.provider.ods_code,
                 episode.referred_on,
                 episode.status,
+                episode.last_contact_at,
                 invitation.timepoint,
                 invitation.status,
                 invitation.completed_at,
@@ -236,6 +238,20 @@ def test_the_bulk_path_stores_exactly_what_response_submit_stores(reference_data
 
     assert stored_population() == through_services
     assert any(row[-1] for row in through_services)
+
+
+@pytest.mark.parametrize("via_services", [False, True], ids=["bulk", "services"])
+def test_a_loaded_episodes_last_contact_is_its_latest_referral_event_or_answer(
+    reference_data, via_services
+):
+    write(5, 30, via_services=via_services)
+
+    episodes = Episode.objects.prefetch_related("events", "invitations")
+    for episode in episodes:
+        days = [episode.referred_on, *(event.occurred_on for event in episode.events.all())]
+        answers = [i.completed_at for i in episode.invitations.all() if i.completed_at]
+        assert episode.last_contact_at == max([day_start(max(days)), *answers]), episode.pk
+    assert any(episode.last_contact_at > day_start(episode.referred_on) for episode in episodes)
 
 
 @pytest.mark.parametrize("model", list(synthetic.COPY_COLUMNS), ids=lambda m: m.__name__)

@@ -58,12 +58,13 @@ def test_the_final_submit_reads_once_and_writes_response_results_and_invitation(
 ):
     answer_all(client, confirmed)
 
-    # SELECT ... FOR UPDATE, INSERT response, INSERT results, UPDATE invitation; the test's own
-    # transaction turns the view's BEGIN/COMMIT into one SAVEPOINT and its RELEASE. Then the
-    # score-alert rules (care, on surveys.signals.response_stored, in the same transaction) read
-    # the episode, the response, its results and their instruments: 4 reads that could reuse
-    # the objects just written (a known follow-up, docs/benchmarks.md).
-    with django_assert_num_queries(10) as captured:
+    # SELECT ... FOR UPDATE, INSERT response, INSERT results, UPDATE invitation, UPDATE the
+    # episode's last contact (surveys/contact.py); the test's own transaction turns the view's
+    # BEGIN/COMMIT into one SAVEPOINT and its RELEASE. Then the score-alert rules (care, on
+    # surveys.signals.response_stored, in the same transaction) read the episode, the response,
+    # its results and their instruments: 4 reads that could reuse the objects just written (a
+    # known follow-up, docs/benchmarks.md).
+    with django_assert_num_queries(11) as captured:
         response = client.post(confirmed.url("submit"))
 
     assert response["Location"] == confirmed.url("done")
