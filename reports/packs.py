@@ -106,6 +106,12 @@ class Pack:
     methods: list[str]
     disclosure: list[str]
     made_at: dt.datetime | None = None
+    # The same layout serves other reports made of sections (value/pdf.py): what it is called
+    # in the page footer, the summary's heading, the note after "Figures as of", the page shape.
+    kind: str = "board pack"
+    summary_title: str = "What changed and what is flagged"
+    asof_note: str = "Higher scores are better on every 0-100 outcome."
+    landscape: bool = False
 
 
 # --- formatting ------------------------------------------------------------------------------
