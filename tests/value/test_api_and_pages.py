@@ -81,6 +81,16 @@ def test_the_crosswalk_to_3l_is_offered_and_named(client, staff, population):
     assert answer["results"][0]["qaly_gain_per_patient"] is not None
 
 
+def test_the_nice_dsu_mapping_to_3l_is_offered_and_named(client, staff, population):
+    client.force_login(staff)
+    dsu = client.get(OPTIONS, {**QUERY, "value_set": "dsu-3l-uk"}).json()
+    walk = client.get(OPTIONS, {**QUERY, "value_set": "crosswalk-3l-uk"}).json()
+    assert "NICE DSU mapping (Hernández Alava et al. 2023)" in dsu["meta"]["value_set_title"]
+    assert all(row["value_set"] == "dsu-3l-uk" for row in dsu["results"])
+    gain = dsu["results"][0]["qaly_gain_per_patient"]
+    assert gain is not None and gain != walk["results"][0]["qaly_gain_per_patient"]
+
+
 def test_options_below_the_adjusted_threshold_are_withheld(client, staff, population, settings):
     settings.DISCLOSURE_MIN_ADJUSTED = 10_000
     client.force_login(staff)
