@@ -77,15 +77,16 @@ def _options(report: dict[str, Any]) -> Section:
                     "",
                     "",
                     "",
+                    "",
                 ]
             )
             continue
-        benefit = _range(r, "benefit_per_patient", _benefit)
-        if r["benefit_per_patient_cf_low"] is not None:
-            benefit += (
-                f"; sensitivity {_benefit(r['benefit_per_patient_cf_high'])} to "
-                f"{_benefit(r['benefit_per_patient_cf_low'])}"
-            )
+        sensitivity = (
+            f"{_benefit(r['benefit_per_patient_cf_high'])} to "
+            f"{_benefit(r['benefit_per_patient_cf_low'])}"
+            if r["benefit_per_patient_cf_low"] is not None
+            else "–"
+        )
         rows.append(
             [
                 rank,
@@ -93,7 +94,8 @@ def _options(report: dict[str, Any]) -> Section:
                 _whole(r["patients_per_year"]),
                 r["with_qalys"] if r["with_qalys"] is not None else "–",
                 _range(r, "cost_per_patient", pounds),
-                benefit,
+                _range(r, "benefit_per_patient", _benefit),
+                sensitivity,
                 pounds(r["total_cost"]),
                 num(r["total_benefit"], 1),
                 _range(r, "qalys_per_million", _slope),
@@ -113,6 +115,7 @@ def _options(report: dict[str, Any]) -> Section:
             "With QALYs",
             "Cost per patient (95% interval)",
             "Benefit per patient, QALYs (95% interval)",
+            "Benefit across the counterfactual's range",
             "Total cost a year",
             "QALYs a year",
             "QALYs per £1m (95% interval)",
@@ -245,8 +248,8 @@ def _warnings(meta: dict[str, Any]) -> list[str]:
         lines.append("Warning: no unit costs are loaded, so every cost is £0.")
     elif costs["illustrative"]:
         lines.append(
-            f"Warning: the unit costs ({costs['name']}, version {costs['version']}) are "
-            "ILLUSTRATIVE, made up for the demo. Do not use these figures for decisions."
+            f"Warning: ILLUSTRATIVE unit costs ({costs['name']}, version {costs['version']}), "
+            "made up for the demo. Do not use these figures for decisions."
         )
     return lines
 
