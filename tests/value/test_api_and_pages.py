@@ -143,6 +143,23 @@ def test_equity_rows_are_by_deprivation_fifth(client, staff, population):
     assert {row["imd_quintile"] for row in rows} <= {1, 2, 3, 4, 5, None}
 
 
+def test_equity_rows_carry_intervals_in_the_json_and_the_csv(client, staff, population, settings):
+    settings.DISCLOSURE_MIN_ADJUSTED = 10
+    client.force_login(staff)
+    rows = client.get("/api/v1/value/equity/", QUERY).json()["results"]
+    shown = [r for r in rows if not r["suppressed"]]
+    assert shown
+    for row in shown:
+        assert row["benefit_per_patient_lower"] <= row["benefit_per_patient"]
+        assert row["benefit_per_patient"] <= row["benefit_per_patient_upper"]
+    text = client.get("/api/v1/value/equity/", {**QUERY, "format": "csv"}).content.decode()
+    table = list(csv.DictReader(io.StringIO(text)))
+    first = next(r for r in table if r["suppressed"] in ("False", "false"))
+    assert float(first["qalys_per_million_lower"]) == pytest.approx(
+        shown[0]["qalys_per_million_lower"]
+    )
+
+
 # --- pages ------------------------------------------------------------------------------------
 
 
