@@ -58,6 +58,9 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=4000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url", help="PostgreSQL server and database name to use")
+    parser.add_argument(
+        "--profile", action="store_true", help="also profile one 1,000-replicate report"
+    )
     args = parser.parse_args()
 
     setup_test_environment()
@@ -167,6 +170,17 @@ def run(args) -> None:
     print("|---|---:|---:|---:|")
     for label, median, worst in rows:
         print(f"| {label} | {median:.0f} | {worst:.0f} | {median / base:.1f} |")
+
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        value_report(query(1000))
+        profiler.disable()
+        print("\nWhere one 1,000-replicate report spends its time (cumulative):\n")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
 
 
 if __name__ == "__main__":

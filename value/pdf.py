@@ -284,7 +284,7 @@ def value_pack(
         + (", ".join(f"{k} ({v})" for k, v in meta["uncosted_activity"].items()) or "none")
         + ".",
         (
-            f"Uncertainty: {boot['replicates']} bootstrap replicates, seed {boot['seed']}, "
+            f"Uncertainty: {boot['replicates']:,} bootstrap replicates, seed {boot['seed']}, "
             f"{boot['method']}. Rank holds: the share of replicates in which the option keeps "
             "its rank by QALYs per £1m."
             if boot

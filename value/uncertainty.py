@@ -21,9 +21,9 @@ from value.economics import (
     adjusted_mean_gains,
     cost_per_qaly,
     counterfactual_gain,
-    episode_qalys,
     option_estimates,
     qalys_per_million,
+    record_qalys,
 )
 
 # --- bootstrap --------------------------------------------------------------------------------
@@ -83,10 +83,7 @@ def bootstrap(
     columns = {}
     for option in names:
         rows = [r for r in records if r.option == option]
-        results = [
-            episode_qalys(baseline=r.baseline, follow_ups=r.follow_ups, horizon=horizon)
-            for r in rows
-        ]
+        results = [record_qalys(r, horizon) for r in rows]
         columns[option] = (
             np.array([r.cost for r in rows], dtype=float),
             np.array([np.nan if q.gain is None else q.gain for q in results], dtype=float),
