@@ -18,8 +18,8 @@ from django.db.models import Count, Max
 
 from analytics import disclosure
 from surveys.models import EpisodeEvent
+from value import crosswalk, uncertainty
 from value import economics as econ
-from value import uncertainty
 from value.models import ActivityRecord, Budget, UnitCost, UnitCostSchedule
 from value.selectors import (
     OPTION_GROUPINGS,
@@ -156,6 +156,7 @@ def value_report(query: ValueQuery) -> dict[str, Any]:
         "referred_to": loaded.referred_to.isoformat(),
         "value_set": query.value_set,
         "value_set_title": value_sets()[query.value_set],
+        "value_set_note": crosswalk.NOTES.get(query.value_set),
         "qalys": (
             "Area under the EQ-5D-5L utility curve from baseline to the horizon (trapezium "
             "rule), gain above the patient's own baseline"

@@ -31,6 +31,18 @@ DSU_SOURCE = (
     "doi:10.1007/s40273-022-01218-7"
 )
 DSU_TABLE = Path(__file__).resolve().parent / "data" / "eq5d5l_to_3l_uk_dsu_2023.csv"
+# What a reader of a figure needs to know about each mapping, stated beside the figure.
+NOTES = {
+    CODE: (
+        "EQ-5D-5L answers valued on the UK EQ-5D-3L set by the van Hout 2012 crosswalk; NICE's "
+        "2022 manual prefers the DSU mapping (value set dsu-3l-uk)."
+    ),
+    DSU_CODE: (
+        "EQ-5D-5L answers valued on the UK EQ-5D-3L set by the NICE DSU mapping (Hernández "
+        "Alava et al. 2023), by age band and sex when answered; answers from people under 18 or "
+        "recorded as neither female nor male have no value on this set."
+    ),
+}
 # The DSU's age bands (lower bounds, years); 65+ is open-ended. The model covers adults only.
 DSU_AGE_BANDS = ((65, "65+"), (55, "55-64"), (45, "45-54"), (35, "35-44"), (18, "18-34"))
 DSU_SEXES = ("female", "male")

@@ -267,7 +267,8 @@ def value_pack(
     costs = meta["unit_costs"]
     boot = meta["bootstrap"]
     methods = [
-        f"Value set: {meta['value_set_title']} (stated on every figure).",
+        f"Value set: {meta['value_set_title']} (stated on every figure). "
+        + (meta.get("value_set_note") or ""),
         f"Counterfactual: {meta['counterfactual']['label']}. Observed change is not effect: "
         "each benefit is the QALY gain minus the gain expected without care.",
         meta["qalys"] + f"; horizon {meta['horizon_years']:.2f} years.",

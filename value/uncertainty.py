@@ -158,7 +158,8 @@ def _replicate_gains(gains, baselines, names, adjust) -> dict[str, float]:
     if not adjust:
         return {option: float(gain.mean()) for option, gain, _ in present}
     pooled = np.concatenate([baseline for _, _, baseline in present])
-    spread = pooled - pooled.mean()
+    centre = float(pooled.mean())
+    spread = pooled - centre
     within_xy = within_xx = 0.0
     centres = {}
     for option, gain, baseline in present:
@@ -167,7 +168,7 @@ def _replicate_gains(gains, baselines, names, adjust) -> dict[str, float]:
         within_xy += float(deviation @ (gain - mean_gain))
         within_xx += float(deviation @ deviation)
         centres[option] = (float(mean_gain), float(mean_baseline))
-    if np.allclose(spread, 0):
+    if float(np.abs(spread).max()) <= 1e-8:  # as np.allclose(spread, 0), at a fraction of its cost
         return {option: mean_gain for option, (mean_gain, _) in centres.items()}
     if within_xx <= 1e-12 * float(spread @ spread):
         means, _ = adjusted_mean_gains(
@@ -177,7 +178,6 @@ def _replicate_gains(gains, baselines, names, adjust) -> dict[str, float]:
         )
         return means
     slope = within_xy / within_xx
-    centre = float(pooled.mean())
     return {
         option: mean_gain - slope * (mean_baseline - centre)
         for option, (mean_gain, mean_baseline) in centres.items()

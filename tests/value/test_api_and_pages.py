@@ -86,6 +86,8 @@ def test_the_nice_dsu_mapping_to_3l_is_offered_and_named(client, staff, populati
     dsu = client.get(OPTIONS, {**QUERY, "value_set": "dsu-3l-uk"}).json()
     walk = client.get(OPTIONS, {**QUERY, "value_set": "crosswalk-3l-uk"}).json()
     assert "NICE DSU mapping (Hernández Alava et al. 2023)" in dsu["meta"]["value_set_title"]
+    assert "by age band and sex" in dsu["meta"]["value_set_note"]
+    assert "prefers the DSU mapping" in walk["meta"]["value_set_note"]
     assert all(row["value_set"] == "dsu-3l-uk" for row in dsu["results"])
     gain = dsu["results"][0]["qaly_gain_per_patient"]
     assert gain is not None and gain != walk["results"][0]["qaly_gain_per_patient"]
