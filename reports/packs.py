@@ -130,6 +130,12 @@ class Pack:
     # The dashboard's overview and condition pages (reports/figures.py), and what they cover.
     dashboard: list[Any] = field(default_factory=list)
     dashboard_scope: str = ""
+    # The same layout serves other reports made of sections (value/pdf.py): what it is called
+    # in the page footer, the summary's heading, the note after "Figures as of", the page shape.
+    kind: str = "board pack"
+    summary_title: str = "What changed and what is flagged"
+    asof_note: str = "Higher scores are better on every 0-100 outcome."
+    landscape: bool = False
 
 
 # --- sections --------------------------------------------------------------------------------

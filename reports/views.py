@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from analytics.access import aggregate_staff_required
+from outcomes.loading import catalogue
 from reports import services
 from reports.forms import PackRequestForm
 from reports.models import BoardPack, ReportSubscription
@@ -43,6 +44,9 @@ def pack_list(request: HttpRequest) -> HttpResponse:
             "monthly": [p for p in packs if p.kind == BoardPack.Kind.MONTHLY],
             "on_demand": [p for p in packs if p.kind == BoardPack.Kind.ON_DEMAND],
             "subscribed": ReportSubscription.objects.filter(user=request.user).exists(),
+            "value_conditions": sorted(
+                (c for c in catalogue().conditions.values() if c.active), key=lambda c: c.order
+            ),
         },
         status=400 if form.errors else 200,
     )

@@ -18,8 +18,8 @@ from django.db.models import Count, Max
 
 from analytics import disclosure
 from surveys.models import EpisodeEvent
+from value import crosswalk, uncertainty
 from value import economics as econ
-from value import uncertainty
 from value.models import ActivityRecord, Budget, UnitCost, UnitCostSchedule
 from value.selectors import (
     OPTION_GROUPINGS,
@@ -156,6 +156,7 @@ def value_report(query: ValueQuery) -> dict[str, Any]:
         "referred_to": loaded.referred_to.isoformat(),
         "value_set": query.value_set,
         "value_set_title": value_sets()[query.value_set],
+        "value_set_note": crosswalk.NOTES.get(query.value_set),
         "qalys": (
             "Area under the EQ-5D-5L utility curve from baseline to the horizon (trapezium "
             "rule), gain above the patient's own baseline"
@@ -280,32 +281,84 @@ def _sensitivity(query, records, horizon, years, threshold) -> dict[str, dict[st
 
 
 def _equity(query, loaded, horizon, years, threshold) -> list[dict[str, Any]]:
-    """Per option and deprivation fifth: patients, cost, benefit and QALYs per £1m."""
+    return equity_rows(
+        loaded.records,
+        loaded.labels,
+        horizon=horizon,
+        years=years,
+        counterfactual=query.counterfactual,
+        adjust=query.adjust,
+        threshold=threshold,
+        replicates=query.replicates,
+        seed=query.seed,
+    )
+
+
+EQUITY_FIGURES = ("cost_per_patient", "benefit_per_patient", "qalys_per_million")
+
+
+def equity_rows(
+    records: list[econ.EpisodeRecord],
+    labels: dict[str, str],
+    *,
+    horizon: float,
+    years: float,
+    counterfactual: econ.Counterfactual,
+    adjust: bool,
+    threshold: int,
+    replicates: int,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """Per option and deprivation fifth: patients, cost, benefit and QALYs per £1m, each with
+    the bootstrap interval the options have, computed within the fifth exactly as the option
+    figures are (the baseline adjustment and a cohort counterfactual are fitted within it too).
+
+    Each fifth is resampled on its own, seeded with ``seed`` + its number (0 for not known), so
+    the intervals are reproducible. A figure and its interval are published only where the
+    option has ``threshold`` patients with QALYs in that fifth and the counts survive primary
+    and secondary suppression.
+    """
     rows = []
     for quintile in (1, 2, 3, 4, 5, None):
-        subset = [r for r in loaded.records if r.imd_quintile == quintile]
+        subset = [r for r in records if r.imd_quintile == quintile]
         if not subset:
             continue
         # With a cohort counterfactual, a fifth without enough of the cohort gets no benefit.
         estimates = econ.option_estimates(
             subset,
             horizon=horizon,
-            counterfactual=query.counterfactual,
-            adjust=query.adjust,
+            counterfactual=counterfactual,
+            adjust=adjust,
             years=years,
             min_patients=threshold,
+        )
+        usable = [r for r in subset if estimates[r.option].benefit_per_patient is not None]
+        boot = (
+            uncertainty.bootstrap(
+                usable,
+                horizon=horizon,
+                counterfactual=counterfactual,
+                adjust=adjust,
+                years=years,
+                min_patients=threshold,
+                replicates=replicates,
+                seed=seed + (quintile or 0),
+            )
+            if usable
+            else None
         )
         for option, e in estimates.items():
             rows.append(
                 {
                     "option": option,
-                    "option_label": loaded.labels[option],
+                    "option_label": labels[option],
                     "imd_quintile": quintile,
                     "patients": e.patients,
                     "with_qalys": e.complete,
                     "cost_per_patient": e.cost_per_patient,
                     "benefit_per_patient": e.benefit_per_patient,
                     "qalys_per_million": e.qalys_per_million,
+                    "intervals": boot.intervals.get(option, {}) if boot else {},
                 }
             )
     # Counts of a option's fifths add up to its total: primary and secondary suppression.
@@ -317,19 +370,18 @@ def _equity(query, loaded, horizon, years, threshold) -> list[dict[str, Any]]:
     for index, row in enumerate(rows):
         hidden = index in withheld
         figures = not hidden and row["benefit_per_patient"] is not None
-        published.append(
-            {
-                "option": row["option"],
-                "option_label": row["option_label"],
-                "imd_quintile": row["imd_quintile"],
-                "patients": None if hidden else disclosure.round_count(row["patients"]),
-                "with_qalys": None if hidden else _count(row["with_qalys"]),
-                "cost_per_patient": row["cost_per_patient"] if figures else None,
-                "benefit_per_patient": row["benefit_per_patient"] if figures else None,
-                "qalys_per_million": row["qalys_per_million"] if figures else None,
-                "suppressed": not figures,
-            }
-        )
+        entry = {
+            "option": row["option"],
+            "option_label": row["option_label"],
+            "imd_quintile": row["imd_quintile"],
+            "patients": None if hidden else disclosure.round_count(row["patients"]),
+            "with_qalys": None if hidden else _count(row["with_qalys"]),
+        }
+        for figure in EQUITY_FIGURES:
+            entry[figure] = row[figure] if figures else None
+            entry |= _interval(row["intervals"].get(figure) if figures else None, figure)
+        entry["suppressed"] = not figures
+        published.append(entry)
     return published
 
 

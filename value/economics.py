@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -144,6 +145,14 @@ class EpisodeRecord:
     imd_quintile: int | None = None
 
 
+@lru_cache(maxsize=65536)
+def record_qalys(record: EpisodeRecord, horizon: float) -> QalyResult:
+    """``episode_qalys`` of one record, remembered: a report asks for the same episode's QALYs
+    for its options, both ends of the sensitivity range, each deprivation fifth and each
+    bootstrap (a pure function of a frozen record, so a remembered answer is the answer)."""
+    return episode_qalys(baseline=record.baseline, follow_ups=record.follow_ups, horizon=horizon)
+
+
 @dataclass(frozen=True)
 class Counterfactual:
     """The expected change without the intervention (``docs/value.md`` §3).
@@ -246,13 +255,7 @@ def option_estimates(
     for record in records:
         by_option.setdefault(record.option, []).append(record)
 
-    qalys = {
-        option: [
-            episode_qalys(baseline=r.baseline, follow_ups=r.follow_ups, horizon=horizon)
-            for r in rows
-        ]
-        for option, rows in by_option.items()
-    }
+    qalys = {option: [record_qalys(r, horizon) for r in rows] for option, rows in by_option.items()}
     usable = {
         option for option, results in qalys.items() if _complete(results) >= max(min_patients, 1)
     }

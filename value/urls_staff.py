@@ -6,6 +6,7 @@ app_name = "value"
 urlpatterns = [
     path("", views.report, name="report"),
     path("star.svg", views.chart, name="chart"),
+    path("report.pdf", views.report_pdf, name="report_pdf"),
     path("unit-costs/", views.unit_costs, name="unit_costs"),
     path("activity/", views.activity, name="activity"),
     path("budgets/", views.budgets, name="budgets"),

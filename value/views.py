@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from analytics.access import aggregate_staff_required
 from outcomes.loading import catalogue
+from reports.services import board_pack_pdf
 from surveys.models import Provider
 from value import reading
 from value.activity import activity_types
@@ -29,6 +30,7 @@ from value.analysis import cached_value_report, reallocation
 from value.api import ReallocationQuerySerializer, ValueQuerySerializer
 from value.charts import star_svg
 from value.models import ActivityImport, Budget, Scenario, UnitCostSchedule
+from value.pdf import value_pack
 from value.selectors import ValueQueryError, value_sets
 from value.services import (
     ValueInputError,
@@ -76,24 +78,7 @@ def report(request):
     except (ValueQueryError, ValueError) as error:
         context["error_summary"] = [("condition", str(error))]
         return render(request, "value/report.html", context, status=400)
-    move = None
-    if request.GET.get("source"):
-        moving = ReallocationQuerySerializer(data=data)
-        if moving.is_valid():
-            try:
-                move = reallocation(
-                    answer,
-                    source=moving.validated_data["source"],
-                    target=moving.validated_data["target"],
-                    amount=moving.validated_data["amount"],
-                )
-            except ValueQueryError as error:
-                context["move_error"] = str(error)
-        else:
-            context["move_error"] = " ".join(
-                f"{name}: {' '.join(str(e) for e in errors)}"
-                for name, errors in moving.errors.items()
-            )
+    move, context["move_error"] = _reallocation(answer, data)
     query_string = data.urlencode()
     context |= {
         "report": answer,
@@ -108,6 +93,52 @@ def report(request):
         "chart_alt": reading.chart_alt(answer),
     }
     return render(request, "value/report.html", context)
+
+
+def _reallocation(answer, data) -> tuple[dict | None, str | None]:
+    """The what-if move the query asks for (``source``, ``target``, ``amount``), or why not."""
+    if not data.get("source"):
+        return None, None
+    moving = ReallocationQuerySerializer(data=data)
+    if not moving.is_valid():
+        return None, " ".join(
+            f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in moving.errors.items()
+        )
+    try:
+        move = reallocation(
+            answer,
+            source=moving.validated_data["source"],
+            target=moving.validated_data["target"],
+            amount=moving.validated_data["amount"],
+        )
+    except ValueQueryError as error:
+        return None, str(error)
+    return move, None
+
+
+@aggregate_staff_required
+def report_pdf(request):
+    """The page's report as a PDF, for the same query: the same report dict (cached), laid out
+    by the board pack's WeasyPrint template (value/pdf.py)."""
+    params = ValueQuerySerializer(data=_params(request))
+    if not params.is_valid():
+        problems = "; ".join(
+            f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in params.errors.items()
+        )
+        return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")
+    try:
+        answer = cached_value_report(params.query())
+    except (ValueQueryError, ValueError) as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    move, _ = _reallocation(answer, _params(request))
+    pdf, _pages = board_pack_pdf(value_pack(answer, move=move, made_at=timezone.now()))
+    meta = answer["meta"]
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="value-{meta["condition"]}-{meta["referred_to"]}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @aggregate_staff_required

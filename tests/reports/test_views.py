@@ -165,3 +165,9 @@ def test_staff_without_an_email_address_cannot_subscribe(staff):
 
 def test_the_staff_menu_links_to_the_board_packs(staff):
     assert 'href="/staff/reports/"' in staff.get("/staff/").content.decode()
+
+
+def test_the_reports_page_lists_a_value_report_pdf_for_each_active_condition(staff):
+    page = staff.get(PAGE).content.decode()
+    assert 'href="/staff/value/report.pdf?condition=back-pain"' in page
+    assert 'href="/staff/value/report.pdf?condition=knee-pain"' in page

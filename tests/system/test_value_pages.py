@@ -97,3 +97,29 @@ def test_the_report_works_without_javascript(value_data, live_server, no_js_page
     with page.expect_navigation():
         page.get_by_role("button", name="Show value").click()
     assert "Scenario assumption" in page.content()
+
+
+LAPTOP = {"viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False}
+
+
+@pytest.mark.parametrize("device", ["laptop", "phone"])
+def test_staff_download_the_value_report_as_a_pdf(
+    value_data, live_server, context_factory, axe_check, device
+):
+    from tests.reports.conftest import pdf_text
+
+    page = context_factory(**(LAPTOP if device == "laptop" else {})).new_page()
+    analyst = get_user_model().objects.get(username="value.analyst")
+    pages.staff_log_in(page, live_server.url, analyst, PASSWORD)
+    page.goto(
+        f"{live_server.url}/staff/value/?condition=back-pain&counterfactual=assumption"
+        "&counterfactual_change=0.04&counterfactual_low=0&counterfactual_high=0.08"
+    )
+    check(page, axe_check, f"value report ({device})")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download this report (PDF)").click()
+    assert download.value.suggested_filename.startswith("value-back-pain-")
+    text = pdf_text(download.value.path().read_bytes())
+    assert "MSK Together value for money: Back pain" in text
+    assert "gives the most health for the money" in text
+    assert "Equity: who gains for the money, by deprivation fifth" in text

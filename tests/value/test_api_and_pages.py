@@ -7,15 +7,10 @@ import datetime as dt
 import io
 
 import pytest
-import time_machine
 
 from outcomes.models import AuditEvent
-from surveys import reference, synthetic
-from surveys.models import Area, PostcodeArea, Practice, Provider
-from tests.factories import ProviderFactory, UserFactory
-from value.models import ActivityRecord, Scenario, UnitCostSchedule
+from value.models import Scenario
 from value.services import unit_costs_load
-from value.synthetic import value_population_write
 
 from .conftest import ILLUSTRATIVE, TODAY
 
@@ -30,45 +25,6 @@ QUERY = {
     "referred_to": (TODAY - dt.timedelta(days=224)).isoformat(),
     "replicates": "200",
 }
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(dt.datetime(2026, 11, 2, 12, tzinfo=dt.UTC), tick=False):
-        yield
-
-
-@pytest.fixture(scope="module")
-def stored_population(django_db_setup, django_db_blocker):
-    """Written once for this module (committed), removed at its end: each test still runs in
-    its own transaction on top of it, so what a test writes is rolled back."""
-    with django_db_blocker.unblock():
-        with time_machine.travel(dt.datetime(2026, 11, 2, 12, tzinfo=dt.UTC), tick=False):
-            reference.areas_load()
-            reference.practices_load(mid_notts_only=True)
-            unit_costs_load(data=ILLUSTRATIVE.read_bytes(), name="Illustrative", illustrative=True)
-            value_population_write(patients=400, seed=5, today=TODAY)
-        yield
-        synthetic.population_delete()
-        ActivityRecord.objects.all().delete()
-        UnitCostSchedule.objects.all().delete()
-        AuditEvent.objects.filter(action__startswith="value.").delete()
-        PostcodeArea.objects.all().delete()
-        Practice.objects.all().delete()
-        Area.objects.all().delete()
-        Provider.objects.all().delete()
-
-
-@pytest.fixture
-def population(stored_population, frozen, settings):
-    settings.DISCLOSURE_MIN_ADJUSTED = 20
-
-
-@pytest.fixture
-def staff(db):
-    user = UserFactory()
-    ProviderFactory().staff.add(user)
-    return user
 
 
 def test_the_value_api_needs_a_key_or_staff(client, db):
@@ -125,6 +81,18 @@ def test_the_crosswalk_to_3l_is_offered_and_named(client, staff, population):
     assert answer["results"][0]["qaly_gain_per_patient"] is not None
 
 
+def test_the_nice_dsu_mapping_to_3l_is_offered_and_named(client, staff, population):
+    client.force_login(staff)
+    dsu = client.get(OPTIONS, {**QUERY, "value_set": "dsu-3l-uk"}).json()
+    walk = client.get(OPTIONS, {**QUERY, "value_set": "crosswalk-3l-uk"}).json()
+    assert "NICE DSU mapping (Hernández Alava et al. 2023)" in dsu["meta"]["value_set_title"]
+    assert "by age band and sex" in dsu["meta"]["value_set_note"]
+    assert "prefers the DSU mapping" in walk["meta"]["value_set_note"]
+    assert all(row["value_set"] == "dsu-3l-uk" for row in dsu["results"])
+    gain = dsu["results"][0]["qaly_gain_per_patient"]
+    assert gain is not None and gain != walk["results"][0]["qaly_gain_per_patient"]
+
+
 def test_options_below_the_adjusted_threshold_are_withheld(client, staff, population, settings):
     settings.DISCLOSURE_MIN_ADJUSTED = 10_000
     client.force_login(staff)
@@ -175,6 +143,23 @@ def test_equity_rows_are_by_deprivation_fifth(client, staff, population):
     client.force_login(staff)
     rows = client.get("/api/v1/value/equity/", QUERY).json()["results"]
     assert {row["imd_quintile"] for row in rows} <= {1, 2, 3, 4, 5, None}
+
+
+def test_equity_rows_carry_intervals_in_the_json_and_the_csv(client, staff, population, settings):
+    settings.DISCLOSURE_MIN_ADJUSTED = 10
+    client.force_login(staff)
+    rows = client.get("/api/v1/value/equity/", QUERY).json()["results"]
+    shown = [r for r in rows if not r["suppressed"]]
+    assert shown
+    for row in shown:
+        assert row["benefit_per_patient_lower"] <= row["benefit_per_patient"]
+        assert row["benefit_per_patient"] <= row["benefit_per_patient_upper"]
+    text = client.get("/api/v1/value/equity/", {**QUERY, "format": "csv"}).content.decode()
+    table = list(csv.DictReader(io.StringIO(text)))
+    first = next(r for r in table if r["suppressed"] in ("False", "false"))
+    assert float(first["qalys_per_million_lower"]) == pytest.approx(
+        shown[0]["qalys_per_million_lower"]
+    )
 
 
 # --- pages ------------------------------------------------------------------------------------

@@ -360,3 +360,17 @@ def test_a_cohort_counterfactual_without_the_cohort_gives_no_benefit():
         records, horizon=HALF_YEAR, counterfactual=Counterfactual(kind="cohort", cohort="waiting")
     )
     assert estimates["treated"].benefit_per_patient is None
+
+
+def test_each_replicates_closed_form_adjustment_equals_the_least_squares_fit():
+    rng = np.random.default_rng(1)
+    names = ["A", "B", "C"]
+    gains = [rng.normal(0.05, 0.03, n) for n in (40, 25, 60)]
+    baselines = [rng.uniform(0.2, 0.9, len(g)) for g in gains]
+    fast = uncertainty._replicate_gains(gains, baselines, names, True)
+    fitted, _ = econ.adjusted_mean_gains(
+        gains=np.concatenate(gains),
+        baselines=np.concatenate(baselines),
+        groups=[name for name, g in zip(names, gains, strict=True) for _ in g],
+    )
+    assert fast == pytest.approx(fitted, abs=1e-12)
