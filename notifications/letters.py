@@ -23,6 +23,7 @@ from notifications.sending import patient_link
 from notifications.services import may_contact
 from notifications.wording import wording_files
 from outcomes.services import audit_record
+from surveys.cohorts import cohorts_refresh
 from surveys.models import Invitation
 
 logger = logging.getLogger(__name__)
@@ -202,6 +203,14 @@ def letters_print(*, by, now: dt.datetime | None = None) -> tuple[bytes, int] | 
             "attempts",
             "updated_at",
         ],
+    )
+    # Invitation letters printed: their questionnaires count as invited by letter.
+    cohorts_refresh(
+        episode_ids=[
+            letter.invitation.episode_id
+            for letter in letters
+            if letter.kind == Notification.Kind.INVITE
+        ]
     )
     audit_record(
         actor=by,

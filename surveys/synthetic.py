@@ -52,6 +52,7 @@ from outcomes.models import Instrument, Pathway
 from outcomes.scoring import parse_answers, score_answers
 from outcomes.specs import InstrumentSpec, Item
 from surveys import reference, scheduling
+from surveys.cohorts import cohorts_refresh
 from surveys.models import (
     Area,
     Episode,
@@ -1019,6 +1020,7 @@ def _write_batch_services(batch: list[PatientPlan], keys: _Keys, stats: WriteSta
         Invitation.objects.filter(pk=invitation.pk).update(completed_at=plan.submitted_at)
     # Re-dated above, so the pairs' follow-up dates are written again.
     paired_results_refresh(episode_ids=[episode.pk for episode in episodes])
+    cohorts_refresh(episode_ids=[episode.pk for episode in episodes])
     stats.results += InstrumentResult.objects.filter(
         response__invitation__in=[i for i, _ in response_plans]
     ).count()
@@ -1284,6 +1286,7 @@ def _write_batch_rows(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) 
         sink.write(Response, response_rows)
         sink.write(InstrumentResult, result_rows)
     paired_results_refresh(episode_ids=episode_ids)
+    cohorts_refresh(episode_ids=episode_ids)
     stats.patients += len(batch)
     stats.episodes += len(episodes)
     stats.invitations += len(invitations)
