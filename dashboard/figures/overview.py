@@ -31,38 +31,36 @@ def condition_activity(*, filters: Filters) -> dict[str, Any]:
     """Per condition: people enrolled (referred in the period), questionnaires answered
     (submitted in the period) and the response rate (invitations due in the period whose
     window has closed or that were answered; cancelled ones left out)."""
-    where, params = scope(filters, condition=False)
+    # From the cohort read models (surveys/cohorts.py): each episode and invitation with its
+    # provider and its patient's practice copied in, so no join.
+    where, params = scope(filters, episode="c", patient="c", condition=False)
     by_pathway = pathway_conditions()
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
-    dates, date_params = date_range("e.referred_on", filters)
-    patient_join = "JOIN surveys_patient p ON p.id = e.patient_id" if filters.practice else ""
+    dates, date_params = date_range("c.referred_on", filters)
     sql = f"""
-        SELECT e.pathway_id, COUNT(*) FROM surveys_episode e
-        {patient_join}
-        WHERE {" AND ".join(["1 = 1", *where, *dates])} GROUP BY e.pathway_id
+        SELECT c.pathway_id, COUNT(*) FROM surveys_episodecohort c
+        WHERE {" AND ".join(["1 = 1", *where, *dates])} GROUP BY c.pathway_id
     """  # noqa: S608
     for pathway, count in fetch(sql, [*params, *date_params]):
         totals[by_pathway.get(pathway)]["enrolled"] += int(count)
 
     # One pass over invitations: those due in the period (response rate) and those answered
     # in the period (an answered invitation's completed_at is its response's submitted_at).
-    due, due_params = date_range("i.due_on", filters)
-    done, done_params = moment_range("i.completed_at", filters)
+    due, due_params = date_range("c.due_on", filters)
+    done, done_params = moment_range("c.completed_at", filters)
     due_sql = " AND ".join(["1 = 1", *due])
     done_sql = " AND ".join(["1 = 1", *done])
     sql = f"""
-        SELECT e.pathway_id,
-               SUM(CASE WHEN i.status <> 'cancelled'
-                         AND (i.status = 'completed' OR i.closes_on < %s) AND {due_sql}
+        SELECT c.pathway_id,
+               SUM(CASE WHEN c.status <> 'cancelled'
+                         AND (c.status = 'completed' OR c.closes_on < %s) AND {due_sql}
                         THEN 1 ELSE 0 END),
-               SUM(CASE WHEN i.status = 'completed' AND {due_sql} THEN 1 ELSE 0 END),
-               SUM(CASE WHEN i.status = 'completed' AND {done_sql} THEN 1 ELSE 0 END)
-        FROM surveys_invitation i
-        JOIN surveys_episode e ON e.id = i.episode_id
-        {patient_join}
+               SUM(CASE WHEN c.status = 'completed' AND {due_sql} THEN 1 ELSE 0 END),
+               SUM(CASE WHEN c.status = 'completed' AND {done_sql} THEN 1 ELSE 0 END)
+        FROM surveys_invitationcohort c
         WHERE {" AND ".join(["1 = 1", *where])}
-        GROUP BY e.pathway_id
+        GROUP BY c.pathway_id
     """  # noqa: S608
     params_in_order = [timezone.localdate(), *due_params, *due_params, *done_params, *params]
     for pathway, invited, responded, answered in fetch(sql, params_in_order):
