@@ -579,7 +579,51 @@ class InvitationCohort(models.Model):
                 ],
                 name="invitation_cohort_lookup",
             ),
+            # A refresh reads the rows of its episodes (the tally's differences).
+            models.Index(fields=["episode"], name="invitation_cohort_episode"),
+            # Invitations not answered whose window closed this month (activity, with the
+            # tally's closing months).
+            models.Index(
+                fields=["closes_on"],
+                include=["pathway", "provider", "practice", "due_on"],
+                condition=Q(status__in=["scheduled", "sent", "opened", "partial", "expired"]),
+                name="invitation_cohort_unanswered",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Invitation cohort {self.pk}"
+
+
+class InvitationTally(models.Model):
+    """How many invitations share a pathway, provider, practice, status and due, closing and
+    completion months: the invitation cohort counted ahead, for activity figures over every
+    condition and all time (2.5 million invitations at a million responses; about 135,000 of
+    these rows). ``surveys.cohorts`` appends a row of differences (n may be negative) for
+    every change and compacts them on a rebuild, so no two writers ever update one row.
+    """
+
+    pathway = models.ForeignKey(
+        Pathway, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    provider = models.ForeignKey(
+        Provider, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    practice = models.ForeignKey(
+        Practice,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    status = models.CharField(max_length=12)
+    due_month = models.DateField(help_text=_("First day of the due date's month"))
+    closes_month = models.DateField(help_text=_("First day of the closing date's month"))
+    completed_month = models.DateField(
+        null=True, help_text=_("First day of the local month it was completed in")
+    )
+    n = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"Invitation tally {self.pk}"

@@ -52,7 +52,7 @@ from outcomes.models import Instrument, Pathway
 from outcomes.scoring import parse_answers, score_answers
 from outcomes.specs import InstrumentSpec, Item
 from surveys import reference, scheduling
-from surveys.cohorts import cohorts_refresh
+from surveys.cohorts import cohorts_forget, cohorts_refresh
 from surveys.models import (
     Area,
     Episode,
@@ -1304,6 +1304,9 @@ def population_delete() -> int:
 def patients_delete(patients) -> int:
     """Delete these patients with everything of theirs (responses are protected, so first)."""
     PairedResult.objects.filter(episode__patient__in=patients).delete()
+    cohorts_forget(
+        episode_ids=Episode.objects.filter(patient__in=patients).values_list("pk", flat=True)
+    )
     InstrumentResult.objects.filter(response__invitation__episode__patient__in=patients).delete()
     Response.objects.filter(invitation__episode__patient__in=patients).delete()
     Invitation.objects.filter(episode__patient__in=patients).delete()

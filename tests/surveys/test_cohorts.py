@@ -9,7 +9,7 @@ import time_machine
 
 from notifications.models import Notification
 from surveys import cohorts, services
-from surveys.models import EpisodeCohort, EpisodeEvent, InvitationCohort
+from surveys.models import EpisodeCohort, EpisodeEvent, InvitationCohort, InvitationTally
 from tests.factories import (
     AreaFactory,
     PatientFactory,
@@ -23,11 +23,20 @@ pytestmark = pytest.mark.django_db
 REFERRED = dt.date(2026, 1, 5)
 
 
-def cohort_rows() -> tuple[list[dict], list[dict]]:
-    """Every episode and invitation cohort row, in key order."""
+def tally() -> dict[tuple, int]:
+    """The tally's counts by key, its appended differences summed (zeros left out)."""
+    counts: dict[tuple, int] = {}
+    for *key, n in InvitationTally.objects.values_list(*cohorts.TALLY_COLUMNS, "n"):
+        counts[tuple(key)] = counts.get(tuple(key), 0) + n
+    return {key: n for key, n in counts.items() if n}
+
+
+def cohort_rows() -> tuple[list[dict], list[dict], dict[tuple, int]]:
+    """Every episode and invitation cohort row, in key order, and the tally's counts."""
     return (
         list(EpisodeCohort.objects.order_by("pk").values()),
         list(InvitationCohort.objects.order_by("pk").values()),
+        tally(),
     )
 
 
@@ -195,6 +204,7 @@ def test_a_refresh_of_more_episodes_than_a_chunk_writes_them_all(episode, monkey
     monkeypatch.setattr(cohorts, "CHUNK", 1)
     EpisodeCohort.objects.all().delete()
     InvitationCohort.objects.all().delete()
+    InvitationTally.objects.all().delete()
 
     cohorts.cohorts_refresh(episode_ids=[episode.pk, episode.pk + 1000])
 
@@ -217,3 +227,31 @@ def test_deleting_an_episode_deletes_its_cohort_rows(episode):
     patients_delete(Patient.objects.filter(pk=episode.patient_id))
 
     assert not EpisodeCohort.objects.exists() and not InvitationCohort.objects.exists()
+    assert tally() == {}
+
+
+def test_the_tally_counts_the_invitation_rows_by_status_and_month(episode):
+    tally_rows = tally()
+
+    assert sum(tally_rows.values()) == episode.invitations.count()
+    assert all(key[3] == "scheduled" for key in tally_rows)
+    assert {key[4].day for key in tally_rows} == {1}  # first days of months
+
+
+def test_a_refresh_that_changes_nothing_appends_nothing_to_the_tally(episode):
+    before = InvitationTally.objects.count()
+
+    cohorts.cohorts_refresh(episode_ids=[episode.pk])
+
+    assert InvitationTally.objects.count() == before
+
+
+def test_a_rebuild_compacts_the_tally_to_one_row_per_key(episode):
+    episode.invitations.update(status="sent")
+    cohorts.cohorts_refresh(episode_ids=[episode.pk])
+    assert InvitationTally.objects.filter(n__lt=0).exists()
+
+    cohorts.cohorts_rebuild()
+
+    assert InvitationTally.objects.count() == len(tally())
+    assert not InvitationTally.objects.filter(n__lt=0).exists()
