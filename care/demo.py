@@ -18,6 +18,7 @@ from care.contact import last_contact_refresh
 from care.models import Alert, AlertChange, ContactRequest
 from notifications.models import Notification
 from notifications.services import channel_for
+from surveys.cohorts import cohorts_refresh
 from surveys.models import Episode, Invitation, Response
 
 RECENT_DAYS = 14  # contact requests in the demo are this recent
@@ -120,6 +121,8 @@ def _messages(episodes, now, bounced: set[int]) -> int:
                 )
             )
     Notification.objects.bulk_create(rows, batch_size=2000)
+    # Their invitations now count under the channel their invite went by.
+    cohorts_refresh(episode_ids={row.invitation.episode_id for row in rows})
     # created_at is automatic: date each message when it went out (one UPDATE).
     Notification.objects.filter(template="demo", invitation__episode__in=episodes).update(
         created_at=F("sent_at")

@@ -23,6 +23,7 @@ from notifications.sending import patient_link
 from notifications.services import may_contact
 from notifications.wording import wording_files
 from outcomes.services import audit_record
+from surveys.cohorts import cohorts_refresh
 from surveys.contact import episode_contacted
 from surveys.models import Invitation
 
@@ -206,6 +207,14 @@ def letters_print(*, by, now: dt.datetime | None = None) -> tuple[bytes, int] | 
     )
     # Each letter printed is a message sent (surveys/contact.py): one UPDATE for the batch.
     episode_contacted(episode_ids={letter.invitation.episode_id for letter in letters}, at=now)
+    # Invitation letters printed: their questionnaires count as invited by letter.
+    cohorts_refresh(
+        episode_ids=[
+            letter.invitation.episode_id
+            for letter in letters
+            if letter.kind == Notification.Kind.INVITE
+        ]
+    )
     audit_record(
         actor=by,
         action="notification.letters_printed",

@@ -29,6 +29,7 @@ from notifications.models import Notification, NotificationAttempt
 from notifications.sealing import unseal
 from notifications.services import hold_until, may_contact, uk_zone
 from notifications.wording import notify_template_id, wording_files
+from surveys.cohorts import cohorts_refresh
 from surveys.contact import episode_contacted
 from surveys.models import Invitation
 
@@ -118,6 +119,7 @@ def _reconcile_stale(now: dt.datetime) -> int:
                 Notification.objects.filter(
                     pk=notification.pk, status=Notification.Status.SENDING
                 ).update(status=Notification.Status.PENDING, queued_at=None)
+                _channel_changed(notification)
                 NotificationAttempt.objects.filter(
                     notification=notification, outcome=NotificationAttempt.Outcome.STARTED
                 ).update(outcome=NotificationAttempt.Outcome.UNKNOWN, finished_at=now)
@@ -170,6 +172,7 @@ def notification_send(*, notification_id: int, now: dt.datetime | None = None) -
         NotificationAttempt.objects.create(
             notification=notification, number=notification.attempts, started_at=now
         )
+        _channel_changed(notification)
     try:
         backend = backend_for(notification.channel)
         if _outcome_unknown(notification.error_code):
@@ -193,6 +196,13 @@ def notification_send(*, notification_id: int, now: dt.datetime | None = None) -
         return _retry_or_give_up(notification, failure)
     _finish(notification, timezone.now(), provider_id=provider_id)
     return "sent"
+
+
+def _channel_changed(notification: Notification) -> None:
+    """An invite message was handed to its channel, or went back to waiting: the channel its
+    invitation counts under in the response rates may have changed (surveys/cohorts.py)."""
+    if notification.kind == Notification.Kind.INVITE:
+        cohorts_refresh(episode_ids=[notification.invitation.episode_id])
 
 
 def _unexpected(error: Exception) -> TemporaryFailure:
@@ -232,6 +242,7 @@ def _retry_or_give_up(notification: Notification, failure: TemporaryFailure) -> 
         _attempt_close(
             notification, finished, NotificationAttempt.Outcome.TEMPORARY_FAILURE, failure
         )
+        _channel_changed(notification)
     logger.warning(
         "Notification %s: temporary failure %s, retry in %ss",
         notification.pk,

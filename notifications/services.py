@@ -32,6 +32,7 @@ from outcomes.selectors import (
     wording_gaps,
 )
 from outcomes.services import audit_record
+from surveys.cohorts import cohorts_refresh
 from surveys.models import Episode, Invitation, Patient
 from surveys.services import JourneyError, invitation_link_issue, pathway_spec
 from surveys.tokens import token_hash, token_new
@@ -180,12 +181,14 @@ def dispatch_due(
             else instruments_without_patient_wording()
         )
         expired, changed, notifications = [], [], []
+        restated: list[int] = []  # episodes of invitations whose status changes (sent, expired)
         new_tokens: dict[int, str] = {}
         for invitation in due:
             episode, patient = invitation.episode, invitation.episode.patient
             end = timing.window_end(invitation.closes_on, zone)
             if now >= end or episode.status != Episode.Status.ACTIVE:
                 expired.append(invitation.pk)
+                restated.append(invitation.episode_id)
                 report.expired += 1
                 continue
             changed.append(invitation)
@@ -208,6 +211,7 @@ def dispatch_due(
                 token, hashed = token_new()
                 new_tokens[invitation.pk] = token
                 _issue(invitation, hashed, now)
+                restated.append(invitation.episode_id)
                 days = reminder_days[episode.pathway_id]
                 following = now + dt.timedelta(days=min(days)) if days else end
                 invitation.next_action_at = min(following, end)
@@ -262,6 +266,8 @@ def dispatch_due(
                 status=Invitation.Status.EXPIRED, next_action_at=None, token_hash=None
             )
             _cancel_waiting(Q(invitation_id__in=expired))
+        # Their statuses changed: the cohort rows follow (one refresh for the whole tick).
+        cohorts_refresh(episode_ids=restated)
         if notifications:
             # ignore conflicts: the idempotency key makes a message that exists a no-op.
             _insert(notifications, conflict="idempotency_key")

@@ -23,6 +23,7 @@ from outcomes.scoring import AnswerError, parse_answers, score_answers
 from outcomes.selectors import pathways_awaiting_wording
 from outcomes.services import audit_record
 from surveys import scheduling
+from surveys.cohorts import cohorts_refresh, cohorts_refresh_for_patients
 from surveys.contact import day_start, episode_contacted
 from surveys.links import invitation_for_token  # noqa: F401 - patient pages read it here
 from surveys.models import (
@@ -126,6 +127,7 @@ def episode_enrol(
             _("This patient is already enrolled on this pathway for this referral date.")
         ) from None
     _schedule(episode, "referral", referred_on, anchor_event=None)
+    cohorts_refresh(episode_ids=[episode.pk])
     audit_record(
         actor=by,
         action="episode.enrolled",
@@ -257,6 +259,8 @@ def event_record(
         )
         if served:  # timepoint -> the questionnaire that covers it (coinciding timepoints)
             details["served_by"] = served
+        closing = [episode]
+    cohorts_refresh(episode_ids=[closed.pk for closed in closing])
     audit_record(actor=by, action="episode.event_recorded", obj=episode, details=details)
     return event
 
@@ -279,6 +283,8 @@ def invitation_link_issue(*, invitation: Invitation, by=None) -> str:
         invitation.sent_at = timezone.now()
         fields += ["status", "sent_at"]
     invitation.save(update_fields=fields)
+    if "status" in fields:
+        cohorts_refresh(episode_ids=[invitation.episode_id])
     audit_record(actor=by, action="invitation.link_issued", obj=invitation)
     return token
 
@@ -320,6 +326,10 @@ PATIENT_EDITABLE = (
 )
 
 
+# The patient's details the cohort rows and paired results copy (surveys/cohorts.py).
+COHORT_FIELDS = frozenset({"date_of_birth", "sex", "practice", "area"})
+
+
 @transaction.atomic
 def patient_update(*, patient: Patient, by, **fields) -> list[str]:
     """Save changed details (already validated by the form) and return the names changed.
@@ -344,6 +354,8 @@ def patient_update(*, patient: Patient, by, **fields) -> list[str]:
         )
         changed.append("area")
     patient.save(update_fields=changed)
+    if COHORT_FIELDS.intersection(changed):  # what the read models copy from the patient
+        cohorts_refresh_for_patients(patient_ids=[patient.pk])
     audit_record(actor=by, action="patient.updated", obj=patient, details={"fields": changed})
     return changed
 
@@ -368,11 +380,14 @@ def invitation_confirm_birth_date(*, invitation: Invitation, date_of_birth: dt.d
         episodes__invitations=invitation
     )
     if date_of_birth == patient_dob:
-        if invitation.status in (Invitation.Status.SCHEDULED, Invitation.Status.SENT):
+        opening = invitation.status in (Invitation.Status.SCHEDULED, Invitation.Status.SENT)
+        if opening:
             invitation.status = Invitation.Status.OPENED
             invitation.opened_at = timezone.now()
         invitation.dob_attempts = 0
         invitation.save(update_fields=["status", "opened_at", "dob_attempts"])
+        if opening:
+            cohorts_refresh(episode_ids=[invitation.episode_id])
         return True
     invitation.dob_attempts += 1
     if invitation.dob_attempts >= MAX_DOB_ATTEMPTS:
@@ -385,7 +400,8 @@ def invitation_confirm_birth_date(*, invitation: Invitation, date_of_birth: dt.d
 def invitation_save_answers(
     *, invitation: Invitation, instrument_code: str, answers: Mapping[str, int | None]
 ) -> None:
-    """Keep a page's answers so the patient can leave and come back (one UPDATE, no reads)."""
+    """Keep a page's answers so the patient can leave and come back (one UPDATE, no reads;
+    the first page answered also refreshes the episode's cohort rows: partly answered)."""
     draft = dict(invitation.draft_answers)
     draft[instrument_code] = dict(answers)
     invitation.draft_answers = draft
@@ -393,9 +409,14 @@ def invitation_save_answers(
     if invitation.status in (Invitation.Status.SENT, Invitation.Status.OPENED):
         invitation.status = Invitation.Status.PARTIAL
         fields.append("status")
-    Invitation.objects.filter(pk=invitation.pk, status__in=Invitation.OUTSTANDING).update(
-        **{field: getattr(invitation, field) for field in fields}
-    )
+    changes = {field: getattr(invitation, field) for field in fields}
+    outstanding = Invitation.objects.filter(pk=invitation.pk, status__in=Invitation.OUTSTANDING)
+    if "status" not in fields:
+        outstanding.update(**changes)
+        return
+    with transaction.atomic():  # the first page answered: partly answered from now on
+        outstanding.update(**changes)
+        cohorts_refresh(episode_ids=[invitation.episode_id])
 
 
 def _check_answerable(invitation: Invitation) -> None:
@@ -517,6 +538,7 @@ def _response_store(*, invitation: Invitation, answers, mode: str, by) -> Submis
     # A first response in its episode has nothing to pair with, and no pairs to replace.
     if getattr(invitation, "episode_responded", True):
         paired_results_refresh(episode_ids=[invitation.episode_id])
+    cohorts_refresh(episode_ids=[invitation.episode_id])
     # Apps above this one act on new answers in the same transaction (score alerts: care).
     response_stored.send(sender=Response, response=response)
     if by is not None:

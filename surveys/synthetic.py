@@ -52,6 +52,7 @@ from outcomes.models import Instrument, Pathway
 from outcomes.scoring import parse_answers, score_answers
 from outcomes.specs import InstrumentSpec, Item
 from surveys import reference, scheduling
+from surveys.cohorts import cohorts_forget, cohorts_refresh
 from surveys.models import (
     Area,
     Episode,
@@ -1031,6 +1032,7 @@ def _write_batch_services(batch: list[PatientPlan], keys: _Keys, stats: WriteSta
     # (response_submit moved it to now) is the planned one.
     paired_results_refresh(episode_ids=[episode.pk for episode in episodes])
     Episode.objects.bulk_update(episodes, ["last_contact_at"], batch_size=500)
+    cohorts_refresh(episode_ids=[episode.pk for episode in episodes])
     stats.results += InstrumentResult.objects.filter(
         response__invitation__in=[i for i, _ in response_plans]
     ).count()
@@ -1298,6 +1300,7 @@ def _write_batch_rows(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) 
         sink.write(Response, response_rows)
         sink.write(InstrumentResult, result_rows)
     paired_results_refresh(episode_ids=episode_ids)
+    cohorts_refresh(episode_ids=episode_ids)
     stats.patients += len(batch)
     stats.episodes += len(episodes)
     stats.invitations += len(invitations)
@@ -1315,6 +1318,9 @@ def population_delete() -> int:
 def patients_delete(patients) -> int:
     """Delete these patients with everything of theirs (responses are protected, so first)."""
     PairedResult.objects.filter(episode__patient__in=patients).delete()
+    cohorts_forget(
+        episode_ids=Episode.objects.filter(patient__in=patients).values_list("pk", flat=True)
+    )
     InstrumentResult.objects.filter(response__invitation__episode__patient__in=patients).delete()
     Response.objects.filter(invitation__episode__patient__in=patients).delete()
     Invitation.objects.filter(episode__patient__in=patients).delete()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from surveys.cohorts import cohorts_rebuild
 from surveys.pairs import paired_results_rebuild
 
 
 @shared_task(name="surveys.rebuild_paired_results")
 def rebuild_paired_results() -> int:
-    """Rebuild the paired results the outcome figures read (nightly): picks up a patient's
-    changed practice or area, which the pairs written at submission do not follow."""
+    """Rebuild the read models the figures read (nightly): the paired results and the episode
+    and invitation cohorts. Picks up a changed area's deprivation (a reloaded IMD file), which
+    no write to a patient or episode announces."""
+    cohorts_rebuild()
     return paired_results_rebuild()

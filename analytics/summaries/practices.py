@@ -19,9 +19,9 @@ from analytics.summaries.comparison import (
     protect,
 )
 from analytics.summaries.query import OutcomeQuery
-from analytics.summaries.sql import _date_range_sql, _fetch, _id_for, _period_sql, _scope_sql
+from analytics.summaries.sql import _id_for, practice_enrolment_rows
 from outcomes import statistics as st
-from surveys.sql import AGE_BANDS, age_band_sql, age_sql
+from surveys.sql import AGE_BANDS
 
 # --- GP practice variation ---------------------------------------------------------------------
 
@@ -124,21 +124,8 @@ def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
 
     provider_id = _id_for(Provider, query.provider, "provider")
     practices = list(Practice.objects.values_list("pk", "ods_code", "name", "list_size"))
-    where, params = _scope_sql(query, provider_id, None)
-    dates, date_params = _date_range_sql("e.referred_on", query)
-    period_sql, period_params = _period_sql("e.referred_on", query.series, date=True)
-    age = age_sql("e.referred_on", "p.date_of_birth")
-    sql = f"""
-        SELECT period, practice_id, sex, age_band, COUNT(*) FROM (
-            SELECT {period_sql} AS period, p.practice_id AS practice_id, p.sex AS sex,
-                   {age_band_sql(age)} AS age_band
-            FROM surveys_episode e
-            JOIN surveys_patient p ON p.id = e.patient_id
-            WHERE {" AND ".join(where + dates)} AND p.practice_id IS NOT NULL
-        ) AS enrolled GROUP BY period, practice_id, sex, age_band
-    """  # noqa: S608
     by_period: dict[Any, list[tuple]] = defaultdict(list)
-    for period, *stratum in _fetch(sql, [*period_params, *params, *date_params]):
+    for period, *stratum in practice_enrolment_rows(query, provider_id):
         by_period[period].append(tuple(stratum))
     # The model is fitted on every provider's patients (as for the summary), then the cells
     # are narrowed to the provider asked for.

@@ -222,26 +222,37 @@ def _pairs_from_responses(
     return sql, [*period_params, *value_params, *params]
 
 
-def _scope_sql(query: OutcomeQuery, provider_id, practice_id) -> tuple[list[str], list[Any]]:
+def _scope_sql(
+    query: OutcomeQuery, provider_id, practice_id, *, cohort: str
+) -> tuple[list[str], list[Any]]:
+    """The condition's pathways, the provider and the practice, on a cohort table's alias."""
     pathway_ids = _pathway_ids(query.condition) or [0]
-    where = [f"e.pathway_id {in_sql(pathway_ids)}"]
+    where = [f"{cohort}.pathway_id {in_sql(pathway_ids)}"]
     params: list[Any] = [*pathway_ids]
     if provider_id is not None:
-        where.append("e.provider_id = %s")
+        where.append(f"{cohort}.provider_id = %s")
         params.append(provider_id)
     if practice_id is not None:
-        where.append("p.practice_id = %s")
+        where.append(f"{cohort}.practice_id = %s")
         params.append(practice_id)
     return where, params
+
+
+AGGREGATE_WORK_MEM = "64MB"  # per grouping of one aggregate query, for its duration
 
 
 def _fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
     """Run one aggregate query. On PostgreSQL JIT compilation is switched off for it: these
     queries are costed high enough to trigger JIT, which then spends ~0.5 s compiling
-    expressions for a query that runs in about the same time without it."""
+    expressions for a query that runs in about the same time without it. And it may use
+    AGGREGATE_WORK_MEM for its grouping: the planner multiplies the columns' distinct values
+    into ~176,000 groups where a monthly series of response rates has ~10,500, and with the
+    default 4 MB sorts 286,000 rows on disk instead of hashing them (1.1 s against 0.25 s at
+    a million responses, docs/benchmarks.md)."""
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute(f"SET LOCAL work_mem = '{AGGREGATE_WORK_MEM}'")
         cursor.execute(sql, list(params))
         return cursor.fetchall()
 
@@ -319,19 +330,35 @@ def cell_sums_sql(measure: Measure, inner: str, inner_params: list[Any]) -> tupl
 
 def enrolment_age_rows(query: OutcomeQuery, provider_id, practice_id) -> list[tuple]:
     """(period, IMD quintile, n, Σ age, Σ age²) of episodes referred in the period, age at
-    referral."""
-    where, params = _scope_sql(query, provider_id, practice_id)
-    dates, date_params = _date_range_sql("e.referred_on", query)
-    period_sql, period_params = _period_sql("e.referred_on", query.series, date=True)
-    age = age_sql("e.referred_on", "p.date_of_birth")
+    referral. From the episode cohort rows (surveys/cohorts.py): one index range, no joins."""
+    where, params = _scope_sql(query, provider_id, practice_id, cohort="c")
+    dates, date_params = _date_range_sql("c.referred_on", query)
+    period_sql, period_params = _period_sql("c.referred_on", query.series, date=True)
     sql = f"""
         SELECT period, imd_quintile, COUNT(*), SUM(age), SUM(age * age) FROM (
-            SELECT {period_sql} AS period, (a.imd_decile + 1) / 2 AS imd_quintile, {age} AS age
-            FROM surveys_episode e
-            JOIN surveys_patient p ON p.id = e.patient_id
-            LEFT JOIN surveys_area a ON a.id = p.area_id
+            SELECT {period_sql} AS period, c.imd_quintile AS imd_quintile,
+                   CAST(c.age_at_referral AS integer) AS age
+            FROM surveys_episodecohort c
             WHERE {" AND ".join(where + dates)}
         ) AS enrolled GROUP BY period, imd_quintile
+    """  # noqa: S608
+    return _fetch(sql, [*period_params, *params, *date_params])
+
+
+def practice_enrolment_rows(query: OutcomeQuery, provider_id) -> list[tuple]:
+    """(period, practice, sex, age band, n) of episodes referred in the period whose patient
+    has a practice: the numerators of the practices' enrolment rates. From the episode
+    cohort rows (surveys/cohorts.py)."""
+    where, params = _scope_sql(query, provider_id, None, cohort="c")
+    dates, date_params = _date_range_sql("c.referred_on", query)
+    period_sql, period_params = _period_sql("c.referred_on", query.series, date=True)
+    sql = f"""
+        SELECT period, practice_id, sex, age_band, COUNT(*) FROM (
+            SELECT {period_sql} AS period, c.practice_id AS practice_id, c.sex AS sex,
+                   c.age_band AS age_band
+            FROM surveys_episodecohort c
+            WHERE {" AND ".join(where + dates)} AND c.practice_id IS NOT NULL
+        ) AS enrolled GROUP BY period, practice_id, sex, age_band
     """  # noqa: S608
     return _fetch(sql, [*period_params, *params, *date_params])
 
@@ -343,10 +370,11 @@ def invitation_rows(query: OutcomeQuery, provider_id, practice_id) -> list[tuple
 
     Counted once the window has closed (or the patient answered); cancelled invitations are
     left out; the period applies to the due date. The channel is that of the invitation's
-    first message handed to a channel (notifications outbox, read by table name: analytics
-    does not import notifications' models); "none" when no message was sent, e.g. a
-    questionnaire answered on paper in clinic."""
-    where, params = _scope_sql(query, provider_id, practice_id)
+    first invite message handed to a channel, "none" when no message was sent, e.g. a
+    questionnaire answered on paper in clinic. From the invitation cohort rows
+    (surveys/cohorts.py), which hold the channel and the episode's attributes: one index
+    range, no joins."""
+    where, params = _scope_sql(query, provider_id, practice_id, cohort="i")
     where += [
         "i.timepoint IN (%s, %s)",
         "i.status <> 'cancelled'",
@@ -357,21 +385,11 @@ def invitation_rows(query: OutcomeQuery, provider_id, practice_id) -> list[tuple
     where += dates
     params += date_params
     period_sql, period_params = _period_sql("i.due_on", query.series, date=True)
-    age = age_sql("e.referred_on", "p.date_of_birth")
     sql = f"""
-        SELECT i.timepoint, e.provider_id, (a.imd_decile + 1) / 2, {age_band_sql(age)}, p.sex,
-               COALESCE((
-                   SELECT n.channel FROM notifications_notification n
-                   WHERE n.invitation_id = i.id AND n.kind = 'invite'
-                     AND n.status NOT IN ('pending', 'held', 'cancelled')
-                   ORDER BY n.id LIMIT 1
-               ), 'none'),
+        SELECT i.timepoint, i.provider_id, i.imd_quintile, i.age_band, i.sex, i.channel,
                {period_sql},
                COUNT(*), SUM(CASE WHEN i.status = 'completed' THEN 1 ELSE 0 END)
-        FROM surveys_invitation i
-        JOIN surveys_episode e ON e.id = i.episode_id
-        JOIN surveys_patient p ON p.id = e.patient_id
-        LEFT JOIN surveys_area a ON a.id = p.area_id
+        FROM surveys_invitationcohort i
         WHERE {" AND ".join(where)}
         GROUP BY 1, 2, 3, 4, 5, 6, 7
     """  # noqa: S608

@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("care", "0001_initial"),
         ("notifications", "0004_worklist_indexes"),
-        ("surveys", "0007_episode_last_contact"),
+        ("surveys", "0009_episode_last_contact"),
     ]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop, elidable=True)]

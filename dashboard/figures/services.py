@@ -189,21 +189,19 @@ def no_contact_episodes(*, filters: Filters, providers, practice: str | None = N
 def loss_to_follow_up(*, filters: Filters) -> dict[str, Any]:
     """Of the episodes that answered the baseline and whose follow-up window has closed (or
     that answered it), the share that did not answer the follow-up, by deprivation fifth."""
-    where, params = scope(filters)
+    # From the invitation cohort rows (surveys/cohorts.py): the episode's deprivation and
+    # whether its baseline was answered are copied into each invitation's row, so no join.
+    where, params = scope(filters, episode="fi", patient="fi")
     dates, date_params = date_range("fi.due_on", filters)
     sql = f"""
-        SELECT (a.imd_decile + 1) / 2, COUNT(*),
+        SELECT fi.imd_quintile, COUNT(*),
                SUM(CASE WHEN fi.status = 'completed' THEN 1 ELSE 0 END)
-        FROM surveys_invitation fi
-        JOIN surveys_episode e ON e.id = fi.episode_id
-        JOIN surveys_patient p ON p.id = e.patient_id
-        LEFT JOIN surveys_area a ON a.id = p.area_id
+        FROM surveys_invitationcohort fi
         WHERE fi.timepoint = %s AND fi.status <> 'cancelled'
           AND (fi.status = 'completed' OR fi.closes_on < %s)
-          AND EXISTS (SELECT 1 FROM surveys_invitation bi WHERE bi.episode_id = e.id
-                      AND bi.timepoint = 'baseline' AND bi.status = 'completed')
+          AND fi.baseline_answered_at IS NOT NULL
           AND {" AND ".join(where + dates)}
-        GROUP BY (a.imd_decile + 1) / 2
+        GROUP BY fi.imd_quintile
     """  # noqa: S608
     found = {
         quintile(imd): (int(due), int(answered or 0))

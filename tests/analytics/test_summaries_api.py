@@ -17,6 +17,7 @@ from statsmodels.stats.proportion import proportion_confint
 from analytics import summaries
 from analytics.summaries import equity
 from outcomes.models import Instrument
+from surveys.cohorts import cohorts_refresh
 from surveys.models import InstrumentResult, Invitation, Patient, PracticePopulation, Response
 from surveys.pairs import paired_results_refresh
 from tests.factories import (
@@ -152,6 +153,7 @@ class Population:
             )
         # As surveys.services.response_submit does when a response is stored.
         paired_results_refresh(episode_ids=[episode.pk])
+        cohorts_refresh(episode_ids=[episode.pk])
         return patient
 
     def frame(self) -> pd.DataFrame:
@@ -761,6 +763,8 @@ class TestResponseRateChannel:
                     idempotency_key=f"{invitation.pk}:{kind}:1",
                     not_before=submitted(1),
                 )
+        # As notifications.sending does when an invite is handed to its channel.
+        cohorts_refresh(episode_ids=rx1.values_list("episode_id", flat=True))
         _, body = get(client_in, EQUITY, condition="knee-pain")
         by_channel = {
             r["group"]: r
@@ -792,6 +796,7 @@ class TestResponseRateChannel:
             idempotency_key=f"{invitation.pk}:invite:1",
             not_before=submitted(1),
         )
+        cohorts_refresh(episode_ids=[invitation.episode_id])
         _, body = get(client_in, EQUITY, condition="knee-pain")
         channels = {r["group"] for r in body["results"] if r.get("dimension") == "channel"}
         assert channels == {"none"}

@@ -19,7 +19,7 @@ def from_referral(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("surveys", "0006_worklist_indexes"),
+        ("surveys", "0008_invitation_tally"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("outcomes", "0002_api_client"),
-        ("surveys", "0007_episode_last_contact"),
+        ("surveys", "0009_episode_last_contact"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
