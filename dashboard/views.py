@@ -5,7 +5,9 @@ separate SVG images (``chart``), each with its table on the page and its CSV (``
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -25,6 +27,8 @@ from .cache import cached
 from .figures import FIGURES, figure_compute
 from .figures.services import no_contact_episodes
 from .filters import Filters, filters_from
+
+FILTER_NAMES = frozenset(field.name for field in fields(Filters))
 
 PAGES = (
     ("dashboard:overview", "Overview"),
@@ -148,58 +152,92 @@ def conditions(request):
     )
 
 
+@dataclass(frozen=True)
+class ValueArea:
+    """One of the programme's five value areas: its own tab (``?area=<slug>``) of a
+    condition's page."""
+
+    slug: str
+    title: str
+    figures: tuple[str, ...]
+    intro: str
+
+
 VALUE_AREAS = (
-    (
+    ValueArea(
+        "earlier",
         "Earlier effective services",
         ("baseline_by_deprivation", "referral_to_assessment"),
         "People from deprived areas reach hospital about 20 years earlier: are they referred "
         "younger and worse, and how long do they wait to be assessed?",
     ),
-    (
+    ValueArea(
+        "procedures",
         "Optimising key procedures",
         ("procedure_rates", "gain_by_procedure"),
         "How often each practice's and area's patients have a procedure, and what people gain "
         "with and without one.",
     ),
-    (
+    ValueArea(
+        "general-practice",
         "Optimising general practice MSK care",
         ("practice_deciles",),
         "Each practice measure over time against the spread of all practices.",
     ),
-    (
+    ValueArea(
+        "self-care",
         "Maximising self-care",
         ("outcome_spc",),
         "The outcomes 'understand my condition' and 'support to manage my condition'.",
     ),
-    (
+    ValueArea(
+        "equity",
         "Increasing equity",
         ("equity",),
         "Gain and access by deprivation, age and sex, with response rates beside them.",
     ),
 )
+AREAS = {area.slug: area for area in VALUE_AREAS}
 SELF_CARE = {"outcome_spc": {"understanding", "self-management"}}
 
 
 @require_GET
 @dashboard_required
 def condition(request, code: str):
+    """One value area of a condition at a time (``?area=``, the first by default), with links
+    to the others: each area's figures are computed only when it is shown, so the page stays
+    fast uncached (docs/benchmarks.md), and each area has its own bookmarkable address."""
     spec = catalogue().conditions.get(code)
     if spec is None or not spec.active:
         raise Http404("No such condition")
-    names = tuple(n for _, figures, _ in VALUE_AREAS for n in figures)
-    filters, form = _filters(request, _fields(*names), condition=code)
+    area = AREAS.get(request.GET.get("area") or VALUE_AREAS[0].slug)
+    if area is None:
+        raise Http404("No such value area")
+    filters, form = _filters(request, _fields(*area.figures), condition=code)
     filters = filters.replace(condition=code)
-    areas = [
-        {"title": title, "intro": intro, "sections": _sections(filters, *figures, only=SELF_CARE)}
-        for title, figures, intro in VALUE_AREAS
+    # The other areas keep every filter given (each area validates the ones it uses).
+    kept = [
+        (key, value)
+        for key, value in request.GET.items()
+        if key in FILTER_NAMES and key != "condition" and value
+    ]
+    contents = [
+        {
+            "slug": other.slug,
+            "title": other.title,
+            "url": "?" + urlencode([("area", other.slug), *kept]),
+            "current": other is area,
+        }
+        for other in VALUE_AREAS
     ]
     return _page(
         request,
         "dashboard/condition.html",
         {
             "condition": spec,
-            "areas": areas,
-            "sections": [s for a in areas for s in a["sections"]],
+            "area": area,
+            "contents": contents,
+            "sections": _sections(filters, *area.figures, only=SELF_CARE),
             "filters": filters,
         },
         form=form,
