@@ -456,3 +456,137 @@ class PairedResult(models.Model):
 
     def __str__(self) -> str:
         return f"Paired result {self.pk}"
+
+
+class EpisodeCohort(models.Model):
+    """One episode with the attributes the figures count it by: a read model.
+
+    The equity, practice and dashboard figures count episodes by condition, provider, practice,
+    age band, sex and deprivation, and time events from the referral; this narrow row holds
+    all of that, copied in as the paired results copy it (the patient's current practice, area
+    and sex; age at referral), so a figure reads one index range instead of joining episodes,
+    patients, areas, events and responses (docs/benchmarks.md). Rows are derived, never edited:
+    ``surveys.cohorts`` writes them with every change and can rebuild them all at any time.
+    """
+
+    episode = models.OneToOneField(
+        Episode, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # Copies of other rows' keys: no constraint or index of their own (the lookup index
+    # covers them), and no trigger per row when a million rows are rebuilt.
+    pathway = models.ForeignKey(
+        Pathway, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    provider = models.ForeignKey(
+        Provider, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    practice = models.ForeignKey(
+        Practice,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    referred_on = models.DateField()
+    status = models.CharField(max_length=12)
+    age_at_referral = models.SmallIntegerField(help_text=_("Whole years"))
+    age_band = models.CharField(max_length=5, help_text=_("Age at referral"))
+    sex = models.CharField(max_length=10)
+    imd_quintile = models.PositiveSmallIntegerField(null=True)
+    first_assessment_on = models.DateField(null=True)
+    first_procedure_on = models.DateField(null=True)
+    discharged_on = models.DateField(null=True, help_text=_("The first discharge event's date"))
+    baseline_answered_at = models.DateTimeField(
+        null=True, help_text=_("When the baseline questionnaire was submitted")
+    )
+
+    class Meta:
+        indexes = [
+            # Enrolment counts and ages: a condition's pathways, a range of referral dates,
+            # read from the index alone on PostgreSQL.
+            models.Index(
+                fields=["pathway", "referred_on"],
+                include=[
+                    "provider",
+                    "practice",
+                    "age_at_referral",
+                    "age_band",
+                    "sex",
+                    "imd_quintile",
+                ],
+                name="episode_cohort_lookup",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Episode cohort {self.pk}"
+
+
+class InvitationCohort(models.Model):
+    """One invitation with its episode's attributes and its channel: a read model.
+
+    Response rates, loss to follow-up and activity count invitations by timepoint, due date,
+    status and the episode's attributes (those of its ``EpisodeCohort`` row, selected from it)
+    and by the channel its first message went by. ``surveys.cohorts`` writes the rows.
+    """
+
+    invitation = models.OneToOneField(
+        Invitation, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    episode = models.ForeignKey(
+        Episode, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    pathway = models.ForeignKey(
+        Pathway, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    provider = models.ForeignKey(
+        Provider, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    practice = models.ForeignKey(
+        Practice,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    timepoint = models.CharField(max_length=50)
+    due_on = models.DateField()
+    closes_on = models.DateField()
+    status = models.CharField(max_length=12)
+    completed_at = models.DateTimeField(null=True)
+    channel = models.CharField(
+        max_length=10, help_text=_("Of the first invite message sent; 'none' if none was")
+    )
+    age_band = models.CharField(max_length=5, help_text=_("Age at referral"))
+    sex = models.CharField(max_length=10)
+    imd_quintile = models.PositiveSmallIntegerField(null=True)
+    baseline_answered_at = models.DateTimeField(
+        null=True, help_text=_("When the episode's baseline questionnaire was submitted")
+    )
+
+    class Meta:
+        indexes = [
+            # Response rates and loss to follow-up: a condition's pathways, one or two
+            # timepoints, a range of due dates, grouped by the included columns.
+            models.Index(
+                fields=["pathway", "timepoint", "due_on"],
+                include=[
+                    "provider",
+                    "practice",
+                    "status",
+                    "closes_on",
+                    "completed_at",
+                    "channel",
+                    "age_band",
+                    "sex",
+                    "imd_quintile",
+                    "baseline_answered_at",
+                ],
+                name="invitation_cohort_lookup",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation cohort {self.pk}"

@@ -1,0 +1,204 @@
+"""Cohort read models: one narrow row per episode and per invitation, attributes copied in.
+
+The equity, practice and dashboard figures count episodes and invitations by condition,
+provider, practice, age band, sex and deprivation. Joining invitations to episodes, patients
+and areas (and looking up each invitation's first message) for every request took seconds at
+a million responses (docs/benchmarks.md), so the rows are written once, as ``EpisodeCohort``
+and ``InvitationCohort``, by one ``INSERT ... SELECT`` per table that both the live refresh
+(a write to an episode, its invitations, events, messages or patient) and the full rebuild
+(after a bulk load, and nightly) run: the two can never disagree. As for the paired results
+(surveys/pairs.py), the patient's *current* practice, area and sex are copied in, and the age
+band is the age at referral, so the cohort figures never contradict the outcome figures.
+
+The invitation rows are selected from the episode rows just written (same transaction), so an
+invitation's attributes are by construction those of its episode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+
+from surveys.models import Episode
+from surveys.pairs import paired_baselines, paired_results_refresh
+from surveys.sql import age_band_sql, age_sql, in_sql
+
+EPISODE_COLUMNS = (
+    "episode_id",
+    "pathway_id",
+    "provider_id",
+    "practice_id",
+    "referred_on",
+    "status",
+    "age_at_referral",
+    "age_band",
+    "sex",
+    "imd_quintile",
+    "first_assessment_on",
+    "first_procedure_on",
+    "discharged_on",
+    "baseline_answered_at",
+)
+
+INVITATION_COLUMNS = (
+    "invitation_id",
+    "episode_id",
+    "pathway_id",
+    "provider_id",
+    "practice_id",
+    "timepoint",
+    "due_on",
+    "closes_on",
+    "status",
+    "completed_at",
+    "channel",
+    "age_band",
+    "sex",
+    "imd_quintile",
+    "baseline_answered_at",
+)
+
+# A message counts as sent by its channel once it has left the outbox's waiting states (the
+# notifications app's statuses, read by table name: surveys does not import notifications).
+NOT_HANDED_OVER = ("pending", "held", "cancelled")
+
+# Episodes per refresh statement: their ids are parameters three times over, well within
+# SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+CHUNK = 2000
+
+
+def _where(column: str, ids: list[int] | None) -> str:
+    return "1 = 1" if ids is None else f"{column} {in_sql(ids)}"
+
+
+def _episodes_select(ids: list[int] | None) -> tuple[str, list]:
+    """SELECT of the episode rows of these episodes (None: all), and its parameters. The ids
+    also restrict the grouped reads of events and baseline responses, so that a refresh reads
+    only its own episodes' rows. The baseline is each pathway's first timepoint, as for the
+    paired results."""
+    baselines = sorted(paired_baselines())
+    age = age_sql("e.referred_on", "p.date_of_birth")
+    sql = f"""
+        SELECT e.id, e.pathway_id, e.provider_id, p.practice_id, e.referred_on, e.status,
+               {age}, {age_band_sql(age)}, p.sex, (a.imd_decile + 1) / 2,
+               x.assessed, x.operated, x.discharged, b.answered_at
+        FROM surveys_episode e
+        JOIN surveys_patient p ON p.id = e.patient_id
+        LEFT JOIN surveys_area a ON a.id = p.area_id
+        LEFT JOIN (
+            SELECT episode_id,
+                   MIN(CASE WHEN kind = 'assessment' THEN occurred_on END) AS assessed,
+                   MIN(CASE WHEN kind = 'procedure' THEN occurred_on END) AS operated,
+                   MIN(CASE WHEN kind = 'discharge' THEN occurred_on END) AS discharged
+            FROM surveys_episodeevent
+            WHERE {_where("episode_id", ids)}
+            GROUP BY episode_id
+        ) x ON x.episode_id = e.id
+        LEFT JOIN (
+            SELECT bi.episode_id AS episode_id, MIN(r.submitted_at) AS answered_at
+            FROM surveys_invitation bi
+            JOIN surveys_response r ON r.invitation_id = bi.id
+            WHERE bi.timepoint {in_sql(baselines)} AND {_where("bi.episode_id", ids)}
+            GROUP BY bi.episode_id
+        ) b ON b.episode_id = e.id
+        WHERE {_where("e.id", ids)}
+    """  # noqa: S608
+    params = ids or []
+    return sql, [*params, *baselines, *params, *params]
+
+
+def _invitations_select(ids: list[int] | None) -> str:
+    """SELECT of the invitation rows of these episodes (None: all; the ids are its parameters),
+    from the episode rows (``surveys_episodecohort``) written first. The channel is that of
+    the invitation's first invite message handed to a channel; "none" when none was, e.g. a
+    questionnaire answered on paper in clinic."""
+    statuses = ", ".join(f"'{status}'" for status in NOT_HANDED_OVER)
+    return f"""
+        SELECT i.id, i.episode_id, e.pathway_id, e.provider_id, e.practice_id, i.timepoint,
+               i.due_on, i.closes_on, i.status, i.completed_at,
+               COALESCE((
+                   SELECT n.channel FROM notifications_notification n
+                   WHERE n.invitation_id = i.id AND n.kind = 'invite'
+                     AND n.status NOT IN ({statuses})
+                   ORDER BY n.id LIMIT 1
+               ), 'none'),
+               e.age_band, e.sex, e.imd_quintile, e.baseline_answered_at
+        FROM surveys_invitation i
+        JOIN surveys_episodecohort e ON e.episode_id = i.episode_id
+        WHERE {_where("e.episode_id", ids)}
+    """  # noqa: S608
+
+
+def _upsert(table: str, key: str, columns: tuple[str, ...], select: str) -> str:
+    """INSERT ... SELECT that replaces the rows already there (one statement, no DELETE)."""
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column != key)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) {select} "
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )
+
+
+@transaction.atomic(savepoint=False)  # inside a caller's transaction: its statements, no savepoint
+def cohorts_refresh(*, episode_ids: Iterable[int]) -> int:
+    """Rewrite the cohort rows of these episodes and their invitations; returns the episodes.
+
+    Called by every write to an episode, its invitations, events or invite messages, or its
+    patient's details. Two statements per CHUNK episodes (the rows are replaced in place; an
+    invitation or episode is deleted only with its cohort row, by cascade).
+    """
+    ids = sorted(set(episode_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        episodes, params = _episodes_select(chunk)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _upsert("surveys_episodecohort", "episode_id", EPISODE_COLUMNS, episodes), params
+            )
+            cursor.execute(
+                _upsert(
+                    "surveys_invitationcohort",
+                    "invitation_id",
+                    INVITATION_COLUMNS,
+                    _invitations_select(chunk),
+                ),
+                chunk,
+            )
+    return len(ids)
+
+
+def cohorts_refresh_for_patients(*, patient_ids: Iterable[int]) -> int:
+    """Refresh the cohort rows (and the paired results) of every episode of these patients:
+    their practice, area, sex or date of birth changed."""
+    episode_ids = list(
+        Episode.objects.filter(patient_id__in=list(patient_ids)).values_list("pk", flat=True)
+    )
+    paired_results_refresh(episode_ids=episode_ids)
+    return cohorts_refresh(episode_ids=episode_ids)
+
+
+@transaction.atomic
+def cohorts_rebuild() -> int:
+    """Rebuild every cohort row (after a bulk load; nightly, to pick up a changed area's
+    deprivation). Readers keep seeing the old rows until it commits. Returns the episodes."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM surveys_invitationcohort")
+        cursor.execute("DELETE FROM surveys_episodecohort")
+        episodes, params = _episodes_select(None)
+        columns = ", ".join(EPISODE_COLUMNS)
+        # In the order of the lookup indexes, so that one figure's rows lie on adjacent pages.
+        cursor.execute(
+            f"INSERT INTO surveys_episodecohort ({columns}) {episodes} "
+            "ORDER BY e.pathway_id, e.referred_on",
+            params,
+        )
+        written = cursor.rowcount
+        columns = ", ".join(INVITATION_COLUMNS)
+        cursor.execute(
+            f"INSERT INTO surveys_invitationcohort ({columns}) {_invitations_select(None)} "
+            "ORDER BY e.pathway_id, i.timepoint, i.due_on"
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE surveys_episodecohort")
+            cursor.execute("ANALYZE surveys_invitationcohort")
+    return written
