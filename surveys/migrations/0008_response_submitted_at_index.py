@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("surveys", "0006_worklist_indexes"),
+        ("surveys", "0007_cohorts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
