@@ -500,6 +500,18 @@ class EpisodeCohort(models.Model):
     baseline_answered_at = models.DateTimeField(
         null=True, help_text=_("When the baseline questionnaire was submitted")
     )
+    # The common questionnaire's baseline result (surveys.cohorts.BASELINE_INSTRUMENT): its
+    # version and measures in the slots of surveys.pairs.measure_slots, as the pairs hold them,
+    # for baseline severity by deprivation without joining responses and results.
+    baseline_instrument = models.ForeignKey(
+        Instrument,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    baseline_values = FloatArrayField(null=True)
 
     class Meta:
         indexes = [

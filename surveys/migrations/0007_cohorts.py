@@ -7,10 +7,8 @@ from django.db import migrations, models
 def cohorts_from_existing_episodes(apps, schema_editor):
     """Write the cohort rows of the episodes a deployment already holds (nothing to do on a new
     database). At a million responses this takes a while (docs/benchmarks.md)."""
-    if apps.get_model("surveys", "Episode").objects.exists():
-        from surveys.cohorts import cohorts_rebuild
-
-        cohorts_rebuild()
+    # Done by 0009_cohort_baseline_values: today's cohorts_rebuild writes the columns it adds.
+    return
 
 
 class Migration(migrations.Migration):
