@@ -28,13 +28,13 @@ INTERVALS = {
 def event_intervals(*, filters: Filters) -> dict[str, Any]:
     """Days between the recorded events of an episode (referral, first assessment, first
     procedure, discharge): median, quartiles and 90th percentile."""
-    where, params = scope(filters)
-    dates, date_params = date_range("e.referred_on", filters)
+    where, params = scope(filters, episode="c", patient="c")
+    dates, date_params = date_range("c.referred_on", filters)
     spans = {
-        "referral-to-assessment": ("e.referred_on", "x.assessed"),
-        "assessment-to-procedure": ("x.assessed", "x.operated"),
-        "procedure-to-discharge": ("x.operated", "x.discharged"),
-        "referral-to-discharge": ("e.referred_on", "x.discharged"),
+        "referral-to-assessment": ("c.referred_on", "c.first_assessment_on"),
+        "assessment-to-procedure": ("c.first_assessment_on", "c.first_procedure_on"),
+        "procedure-to-discharge": ("c.first_procedure_on", "c.discharged_on"),
+        "referral-to-discharge": ("c.referred_on", "c.discharged_on"),
     }
     columns = ", ".join(
         f"{days_between(start, end)} AS d{i}" for i, (start, end) in enumerate(spans.values())
@@ -44,17 +44,14 @@ def event_intervals(*, filters: Filters) -> dict[str, Any]:
         f"WHERE d{i} IS NOT NULL GROUP BY d{i}"
         for i in range(len(spans))
     )
+    # The episode rows (surveys.EpisodeCohort) hold each episode's first assessment, first
+    # procedure and first discharge; an episode without them has no interval to count.
     sql = f"""
         WITH spans AS (
             SELECT {columns}
-            FROM surveys_episode e
-            JOIN surveys_patient p ON p.id = e.patient_id
-            JOIN (SELECT episode_id,
-                         MIN(CASE WHEN kind = 'assessment' THEN occurred_on END) AS assessed,
-                         MIN(CASE WHEN kind = 'procedure' THEN occurred_on END) AS operated,
-                         MIN(CASE WHEN kind = 'discharge' THEN occurred_on END) AS discharged
-                  FROM surveys_episodeevent GROUP BY episode_id) x ON x.episode_id = e.id
-            WHERE {" AND ".join(where + dates)}
+            FROM surveys_episodecohort c
+            WHERE (c.first_assessment_on IS NOT NULL OR c.discharged_on IS NOT NULL)
+              AND {" AND ".join(where + dates)}
         )
         {unions}
     """  # noqa: S608
@@ -284,29 +281,34 @@ def loss_to_follow_up(*, filters: Filters) -> dict[str, Any]:
 def data_completeness(*, filters: Filters) -> dict[str, Any]:
     """How complete the recorded data are for the condition's episodes referred in the
     period: the fields the figures depend on."""
-    where, params = scope(filters)
-    dates, date_params = date_range("e.referred_on", filters)
-    today = timezone.localdate()
+    where, params = scope(filters, episode="c", patient="c")
+    dates, date_params = date_range("c.referred_on", filters)
+    baseline_scope, baseline_params = scope(filters, episode="bi", patient="bi")
+    # Per episode, whether a baseline invitation is due (answered, or its window closed; not
+    # cancelled) and whether one was answered: the condition's baseline invitation rows
+    # (surveys.InvitationCohort, one index range) grouped by episode.
     sql = f"""
         SELECT COUNT(*),
-               SUM(CASE WHEN p.area_id IS NOT NULL THEN 1 ELSE 0 END),
-               SUM(CASE WHEN p.practice_id IS NOT NULL THEN 1 ELSE 0 END),
-               SUM(CASE WHEN p.sex IN ('female', 'male', 'other') THEN 1 ELSE 0 END),
-               SUM(CASE WHEN EXISTS (SELECT 1 FROM surveys_episodeevent ev
-                   WHERE ev.episode_id = e.id AND ev.kind = 'assessment') THEN 1 ELSE 0 END),
-               SUM(CASE WHEN EXISTS (SELECT 1 FROM surveys_invitation bi
-                   WHERE bi.episode_id = e.id AND bi.timepoint = 'baseline'
-                     AND bi.status <> 'cancelled'
-                     AND (bi.status = 'completed' OR bi.closes_on < %s)) THEN 1 ELSE 0 END),
-               SUM(CASE WHEN EXISTS (SELECT 1 FROM surveys_invitation bi
-                   WHERE bi.episode_id = e.id AND bi.timepoint = 'baseline'
-                     AND bi.status = 'completed') THEN 1 ELSE 0 END)
-        FROM surveys_episode e
-        JOIN surveys_patient p ON p.id = e.patient_id
+               SUM(CASE WHEN c.imd_quintile IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN c.practice_id IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN c.sex IN ('female', 'male', 'other') THEN 1 ELSE 0 END),
+               SUM(CASE WHEN c.first_assessment_on IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(COALESCE(b.due, 0)), SUM(COALESCE(b.answered, 0))
+        FROM surveys_episodecohort c
+        LEFT JOIN (
+            SELECT bi.episode_id AS episode_id,
+                   MAX(CASE WHEN bi.status <> 'cancelled'
+                             AND (bi.status = 'completed' OR bi.closes_on < %s)
+                            THEN 1 ELSE 0 END) AS due,
+                   MAX(CASE WHEN bi.status = 'completed' THEN 1 ELSE 0 END) AS answered
+            FROM surveys_invitationcohort bi
+            WHERE bi.timepoint = 'baseline' AND {" AND ".join(baseline_scope)}
+            GROUP BY bi.episode_id
+        ) b ON b.episode_id = c.episode_id
         WHERE {" AND ".join(where + dates)}
     """  # noqa: S608
     (total, area, practice, sex, assessed, baseline_due, baseline_done) = fetch(
-        sql, [today, *params, *date_params]
+        sql, [timezone.localdate(), *baseline_params, *params, *date_params]
     )[0]
     total = int(total or 0)
     items = [
