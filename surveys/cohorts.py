@@ -41,6 +41,7 @@ EPISODE_COLUMNS = (
     "baseline_answered_at",
     "baseline_instrument_id",
     "baseline_values",
+    "baseline_closes_on",
 )
 
 INVITATION_COLUMNS = (
@@ -69,7 +70,7 @@ NOT_HANDED_OVER = ("pending", "held", "cancelled")
 # on the episode row, for baseline severity by deprivation (dashboard/figures/condition.py).
 BASELINE_INSTRUMENT = "mskt-core"
 
-# Episodes per refresh statement: their ids are parameters four times over, well within
+# Episodes per refresh statement: their ids are parameters five times over, well within
 # SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 CHUNK = 2000
 
@@ -90,7 +91,7 @@ def _episodes_select(ids: list[int] | None) -> tuple[str, list]:
         SELECT e.id, e.pathway_id, e.provider_id, p.practice_id, e.referred_on, e.status,
                {age}, {age_band_sql(age)}, p.sex, (a.imd_decile + 1) / 2,
                x.assessed, x.operated, x.discharged, b.answered_at,
-               bres.instrument_id, {values}
+               bres.instrument_id, {values}, bc.closes_on
         FROM surveys_episode e
         JOIN surveys_patient p ON p.id = e.patient_id
         LEFT JOIN surveys_area a ON a.id = p.area_id
@@ -120,6 +121,13 @@ def _episodes_select(ids: list[int] | None) -> tuple[str, list]:
               AND {_where("bi.episode_id", ids)}
             GROUP BY bi.episode_id
         ) bv ON bv.episode_id = e.id
+        LEFT JOIN (
+            SELECT bi.episode_id AS episode_id, MIN(bi.closes_on) AS closes_on
+            FROM surveys_invitation bi
+            WHERE bi.timepoint {in_sql(baselines)} AND bi.status <> 'cancelled'
+              AND {_where("bi.episode_id", ids)}
+            GROUP BY bi.episode_id
+        ) bc ON bc.episode_id = e.id
         LEFT JOIN surveys_instrumentresult bres ON bres.id = bv.result_id
         LEFT JOIN outcomes_instrument bins ON bins.id = bres.instrument_id
         WHERE {_where("e.id", ids)}
@@ -131,6 +139,8 @@ def _episodes_select(ids: list[int] | None) -> tuple[str, list]:
         *baselines,
         *params,
         BASELINE_INSTRUMENT,
+        *baselines,
+        *params,
         *baselines,
         *params,
         *params,

@@ -512,9 +512,31 @@ class EpisodeCohort(models.Model):
         db_constraint=False,
     )
     baseline_values = FloatArrayField(null=True)
+    baseline_closes_on = models.DateField(
+        null=True,
+        help_text=_("When the first baseline invitation not cancelled closes (its window)"),
+    )
 
     class Meta:
         indexes = [
+            # Waits, intervals, procedure rates and data completeness (the dashboard): a
+            # condition's pathways, a range of referral dates, from the index alone.
+            models.Index(
+                fields=["pathway", "referred_on"],
+                include=[
+                    "provider",
+                    "practice",
+                    "age_band",
+                    "sex",
+                    "imd_quintile",
+                    "first_assessment_on",
+                    "first_procedure_on",
+                    "discharged_on",
+                    "baseline_answered_at",
+                    "baseline_closes_on",
+                ],
+                name="episode_cohort_events",
+            ),
             # Enrolment counts and ages: a condition's pathways, a range of referral dates,
             # read from the index alone on PostgreSQL.
             models.Index(
@@ -528,7 +550,7 @@ class EpisodeCohort(models.Model):
                     "imd_quintile",
                 ],
                 name="episode_cohort_lookup",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -283,32 +283,22 @@ def data_completeness(*, filters: Filters) -> dict[str, Any]:
     period: the fields the figures depend on."""
     where, params = scope(filters, episode="c", patient="c")
     dates, date_params = date_range("c.referred_on", filters)
-    baseline_scope, baseline_params = scope(filters, episode="bi", patient="bi")
-    # Per episode, whether a baseline invitation is due (answered, or its window closed; not
-    # cancelled) and whether one was answered: the condition's baseline invitation rows
-    # (surveys.InvitationCohort, one index range) grouped by episode.
+    # A baseline is due once answered or once the window of a baseline invitation that was
+    # not cancelled has closed (the episode row holds the earliest such closing date).
     sql = f"""
         SELECT COUNT(*),
                SUM(CASE WHEN c.imd_quintile IS NOT NULL THEN 1 ELSE 0 END),
                SUM(CASE WHEN c.practice_id IS NOT NULL THEN 1 ELSE 0 END),
                SUM(CASE WHEN c.sex IN ('female', 'male', 'other') THEN 1 ELSE 0 END),
                SUM(CASE WHEN c.first_assessment_on IS NOT NULL THEN 1 ELSE 0 END),
-               SUM(COALESCE(b.due, 0)), SUM(COALESCE(b.answered, 0))
+               SUM(CASE WHEN c.baseline_answered_at IS NOT NULL OR c.baseline_closes_on < %s
+                        THEN 1 ELSE 0 END),
+               SUM(CASE WHEN c.baseline_answered_at IS NOT NULL THEN 1 ELSE 0 END)
         FROM surveys_episodecohort c
-        LEFT JOIN (
-            SELECT bi.episode_id AS episode_id,
-                   MAX(CASE WHEN bi.status <> 'cancelled'
-                             AND (bi.status = 'completed' OR bi.closes_on < %s)
-                            THEN 1 ELSE 0 END) AS due,
-                   MAX(CASE WHEN bi.status = 'completed' THEN 1 ELSE 0 END) AS answered
-            FROM surveys_invitationcohort bi
-            WHERE bi.timepoint = 'baseline' AND {" AND ".join(baseline_scope)}
-            GROUP BY bi.episode_id
-        ) b ON b.episode_id = c.episode_id
         WHERE {" AND ".join(where + dates)}
     """  # noqa: S608
     (total, area, practice, sex, assessed, baseline_due, baseline_done) = fetch(
-        sql, [timezone.localdate(), *baseline_params, *params, *date_params]
+        sql, [timezone.localdate(), *params, *date_params]
     )[0]
     total = int(total or 0)
     items = [

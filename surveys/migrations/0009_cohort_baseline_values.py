@@ -39,5 +39,32 @@ class Migration(migrations.Migration):
             name="baseline_values",
             field=surveys.models.FloatArrayField(null=True),
         ),
+        migrations.AddField(
+            model_name="episodecohort",
+            name="baseline_closes_on",
+            field=models.DateField(
+                help_text="When the first baseline invitation not cancelled closes (its window)",
+                null=True,
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="episodecohort",
+            index=models.Index(
+                fields=["pathway", "referred_on"],
+                include=(
+                    "provider",
+                    "practice",
+                    "age_band",
+                    "sex",
+                    "imd_quintile",
+                    "first_assessment_on",
+                    "first_procedure_on",
+                    "discharged_on",
+                    "baseline_answered_at",
+                    "baseline_closes_on",
+                ),
+                name="episode_cohort_events",
+            ),
+        ),
         migrations.RunPython(cohorts_with_baselines, migrations.RunPython.noop, elidable=True),
     ]
