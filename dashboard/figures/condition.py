@@ -274,11 +274,9 @@ def gain_by_procedure(*, filters: Filters) -> dict[str, Any]:
             SELECT operated, COUNT(*), SUM(b), SUM(b * b), SUM(f), SUM(f * f),
                    SUM(f - b), SUM((f - b) * (f - b)) FROM (
                 SELECT {b} AS b, {f} AS f,
-                       CASE WHEN EXISTS (SELECT 1 FROM surveys_episodeevent ev
-                                         WHERE ev.episode_id = pr.episode_id
-                                           AND ev.kind = 'procedure') THEN 1 ELSE 0 END
-                           AS operated
+                       CASE WHEN c.first_procedure_on IS NOT NULL THEN 1 ELSE 0 END AS operated
                 FROM surveys_pairedresult pr
+                LEFT JOIN surveys_episodecohort c ON c.episode_id = pr.episode_id
                 WHERE pr.instrument_id {in_sql(sorted(versions))} AND pr.timepoint = %s
                   AND pr.baseline_timepoint = %s AND {" AND ".join(where + moments)}
             ) AS pairs WHERE b IS NOT NULL AND f IS NOT NULL GROUP BY operated

@@ -21,9 +21,11 @@ from dashboard.figures.sql import (
     days_between,
     fetch,
     instrument_versions,
+    moment_range,
     quarter_sql,
     quintile,
     scope,
+    slot_sql,
 )
 from dashboard.filters import DEFAULT_INSTRUMENT, Filters
 from outcomes import statistics as st
@@ -372,4 +374,62 @@ def data_completeness(*, filters: Filters) -> dict[str, Any]:
             "Baseline answered: of the baseline invitations answered or whose window has "
             "closed. Wilson 95% intervals."
         ),
+    )
+
+
+def gain_by_procedure(*, filters: Filters) -> dict[str, Any]:
+    """Mean change from baseline with and without a recorded procedure (crude: people who have
+    an operation differ from those who do not, so this is a description, not an effect)."""
+    measure = filters.measure()
+    versions = instrument_versions(measure.instrument)
+    rows = []
+    if versions:
+        where, params = scope(filters, episode="pr", patient="pr")
+        moments, moment_params = moment_range("pr.followed_up_at", filters)
+        b = slot_sql("baseline_values", versions, measure.instrument, measure.kind, measure.name)
+        f = slot_sql("follow_up_values", versions, measure.instrument, measure.kind, measure.name)
+        sql = f"""
+            SELECT operated, COUNT(*), SUM(b), SUM(b * b), SUM(f), SUM(f * f),
+                   SUM(f - b), SUM((f - b) * (f - b)) FROM (
+                SELECT {b} AS b, {f} AS f,
+                       CASE WHEN EXISTS (SELECT 1 FROM surveys_episodeevent ev
+                                         WHERE ev.episode_id = pr.episode_id
+                                           AND ev.kind = 'procedure') THEN 1 ELSE 0 END
+                           AS operated
+                FROM surveys_pairedresult pr
+                WHERE pr.instrument_id {in_sql(sorted(versions))} AND pr.timepoint = %s
+                  AND pr.baseline_timepoint = %s AND {" AND ".join(where + moments)}
+            ) AS pairs WHERE b IS NOT NULL AND f IS NOT NULL GROUP BY operated
+        """
+        found = {
+            int(operated): values
+            for operated, *values in fetch(
+                sql,
+                [*sorted(versions), filters.timepoint, "baseline", *params, *moment_params],
+            )
+        }
+        places = measure.decimals
+        for operated, label in ((1, "with a procedure"), (0, "without a procedure")):
+            n, sb, sbb, sf, sff, sc, scc = found.get(operated, (0, None, None, None, None, 0, 0))
+            rows.append(
+                {
+                    "group": label,
+                    "n": int(n),
+                    **mean_columns("mean_baseline", int(n), sb, sbb, places),
+                    **mean_columns("mean_follow_up", int(n), sf, sff, places),
+                    **mean_columns("mean_change", int(n), sc, scc, places),
+                }
+            )
+    protected = disclosure.protect(rows, keep_keys=["group"])
+    return envelope(
+        "gain_by_procedure",
+        filters,
+        protected,
+        title="Gain with and without a procedure",
+        method=(
+            f"Paired episodes (baseline and {filters.timepoint}) of {measure.label}, split by "
+            "whether the episode has a recorded procedure. Crude means with t 95% intervals: "
+            "not adjusted, so not the effect of the procedure."
+        ),
+        measure=measure.describe(),
     )

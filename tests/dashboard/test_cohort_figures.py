@@ -18,6 +18,7 @@ PORTED = (
     "procedure_rates",
     "event_intervals",
     "data_completeness",
+    "gain_by_procedure",
 )
 
 
