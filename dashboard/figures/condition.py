@@ -20,7 +20,8 @@ from .sql import (
     instrument_versions,
     moment_range,
     percentile_from_counts,
-    quarter_sql,
+    period_label,
+    quarter_start_sql,
     quintile,
     scope,
     slot_sql,
@@ -118,7 +119,7 @@ def referral_to_assessment(*, filters: Filters) -> dict[str, Any]:
     dates, date_params = date_range("c.referred_on", filters)
     sql = f"""
         SELECT quarter, imd, days, COUNT(*) FROM (
-            SELECT {quarter_sql("c.referred_on")} AS quarter, c.imd_quintile AS imd,
+            SELECT {quarter_start_sql("c.referred_on")} AS quarter, c.imd_quintile AS imd,
                    {days_between("c.referred_on", "c.first_assessment_on")} AS days
             FROM surveys_episodecohort c
             WHERE c.first_assessment_on IS NOT NULL AND {" AND ".join(where + dates)}
@@ -126,7 +127,8 @@ def referral_to_assessment(*, filters: Filters) -> dict[str, Any]:
     """  # noqa: S608
     counts: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     quarters = set()
-    for period, imd, days, count in fetch(sql, [*params, *date_params]):
+    for start, imd, days, count in fetch(sql, [*params, *date_params]):
+        period = period_label(start, quarter=True)
         days = max(0, int(days))
         quarters.add(period)
         counts[("quarter", period)][days] += int(count)

@@ -36,30 +36,23 @@ def event_intervals(*, filters: Filters) -> dict[str, Any]:
         "procedure-to-discharge": ("c.first_procedure_on", "c.discharged_on"),
         "referral-to-discharge": ("c.referred_on", "c.discharged_on"),
     }
-    columns = ", ".join(
-        f"{days_between(start, end)} AS d{i}" for i, (start, end) in enumerate(spans.values())
-    )
-    unions = " UNION ALL ".join(
-        f"SELECT {i} AS span, d{i} AS days, COUNT(*) AS n FROM spans "  # noqa: S608
-        f"WHERE d{i} IS NOT NULL GROUP BY d{i}"
-        for i in range(len(spans))
-    )
-    # The episode rows (surveys.EpisodeCohort) hold each episode's first assessment, first
-    # procedure and first discharge; an episode without them has no interval to count.
+    columns = ", ".join(days_between(start, end) for start, end in spans.values())
+    # One pass: episodes counted by their four intervals together (a few thousand distinct
+    # combinations), each interval's histogram summed here.
     sql = f"""
-        WITH spans AS (
-            SELECT {columns}
-            FROM surveys_episodecohort c
-            WHERE (c.first_assessment_on IS NOT NULL OR c.discharged_on IS NOT NULL)
-              AND {" AND ".join(where + dates)}
-        )
-        {unions}
+        SELECT {columns}, COUNT(*)
+        FROM surveys_episodecohort c
+        WHERE (c.first_assessment_on IS NOT NULL OR c.discharged_on IS NOT NULL)
+          AND {" AND ".join(where + dates)}
+        GROUP BY {", ".join(str(i + 1) for i in range(len(spans)))}
     """  # noqa: S608
     names = list(spans)
     counts: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for span, days, n in fetch(sql, [*params, *date_params]):
-        if days is not None and int(days) >= 0:  # an event dated before the one it follows
-            counts[("interval", names[int(span)])][int(days)] += int(n)
+    for *spans_days, n in fetch(sql, [*params, *date_params]):
+        for name, days in zip(names, spans_days, strict=True):
+            # An event dated before the one it follows is left out.
+            if days is not None and int(days) >= 0:
+                counts[("interval", name)][int(days)] += int(n)
     rows = _histogram_rows(counts, {"interval": names})
     for row in rows:
         row["label"] = INTERVALS[row["group"]]

@@ -110,6 +110,31 @@ def quarter_sql(column: str) -> str:
     )
 
 
+def quarter_start_sql(column: str) -> str:
+    """A date column's quarter, to group by (``period_label`` names it): on PostgreSQL the
+    quarter's first day, as date_trunc is several times cheaper per row than to_char."""
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('quarter', {column}) AS date)"
+    return quarter_sql(column)
+
+
+def month_start_sql(column: str) -> tuple[str, list[Any]]:
+    """A timestamp column's month in the service's time zone, to group by (``period_label``
+    names it); cheaper per row than ``month_sql`` on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        return f"date_trunc('month', {column} AT TIME ZONE %s)", [settings.TIME_ZONE]
+    return month_sql(column, date=False)
+
+
+def period_label(value: Any, *, quarter: bool) -> str:
+    """'2026Q1' or '2026-03' of a group key of ``quarter_start_sql`` or ``month_start_sql``."""
+    if isinstance(value, str):
+        return value
+    if quarter:
+        return f"{value.year}Q{(value.month + 2) // 3}"
+    return f"{value.year}-{value.month:02d}"
+
+
 def days_between(start: str, end: str) -> str:
     """Whole days from date ``start`` to date ``end``."""
     if connection.vendor == "postgresql":
