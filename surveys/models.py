@@ -524,6 +524,7 @@ class EpisodeCohort(models.Model):
             models.Index(
                 fields=["pathway", "referred_on"],
                 include=[
+                    "episode",
                     "provider",
                     "practice",
                     "age_band",

@@ -19,6 +19,7 @@ from .sql import (
     fetch,
     instrument_versions,
     moment_range,
+    pathway_ids,
     percentile_from_counts,
     period_label,
     quarter_start_sql,
@@ -269,6 +270,9 @@ def gain_by_procedure(*, filters: Filters) -> dict[str, Any]:
     rows = []
     if versions:
         where, params = scope(filters, episode="pr", patient="pr")
+        # Whether the episode had a procedure, from the condition's cohort rows (read from
+        # the index alone on PostgreSQL, not the whole table).
+        pathways = pathway_ids(filters.condition) or [0]
         moments, moment_params = moment_range("pr.followed_up_at", filters)
         b = slot_sql("baseline_values", versions, measure.instrument, measure.kind, measure.name)
         f = slot_sql("follow_up_values", versions, measure.instrument, measure.kind, measure.name)
@@ -278,7 +282,9 @@ def gain_by_procedure(*, filters: Filters) -> dict[str, Any]:
                 SELECT {b} AS b, {f} AS f,
                        CASE WHEN c.first_procedure_on IS NOT NULL THEN 1 ELSE 0 END AS operated
                 FROM surveys_pairedresult pr
-                LEFT JOIN surveys_episodecohort c ON c.episode_id = pr.episode_id
+                LEFT JOIN (SELECT episode_id, first_procedure_on FROM surveys_episodecohort
+                           WHERE pathway_id {in_sql(pathways)}) c
+                       ON c.episode_id = pr.episode_id
                 WHERE pr.instrument_id {in_sql(sorted(versions))} AND pr.timepoint = %s
                   AND pr.baseline_timepoint = %s AND {" AND ".join(where + moments)}
             ) AS pairs WHERE b IS NOT NULL AND f IS NOT NULL GROUP BY operated
@@ -287,7 +293,14 @@ def gain_by_procedure(*, filters: Filters) -> dict[str, Any]:
             int(operated): values
             for operated, *values in fetch(
                 sql,
-                [*sorted(versions), filters.timepoint, "baseline", *params, *moment_params],
+                [
+                    *pathways,
+                    *sorted(versions),
+                    filters.timepoint,
+                    "baseline",
+                    *params,
+                    *moment_params,
+                ],
             )
         }
         places = measure.decimals

@@ -52,6 +52,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 fields=["pathway", "referred_on"],
                 include=(
+                    "episode",
                     "provider",
                     "practice",
                     "age_band",
