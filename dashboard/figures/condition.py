@@ -59,7 +59,7 @@ def baseline_by_deprivation(*, filters: Filters) -> dict[str, Any]:
     """  # noqa: S608
     found = {
         quintile(imd): (n, sa, saa, nb, sb, sbb)
-        for imd, n, sa, saa, nb, sb, sbb in fetch(sql, [*params, *date_params])
+        for imd, n, sa, saa, nb, sb, sbb in fetch(sql, [*params, *date_params], clustered=True)
     }
     rows = []
     for group in QUINTILES:

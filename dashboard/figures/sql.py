@@ -18,11 +18,17 @@ from surveys.sql import in_sql
 from ..filters import Filters
 
 
-def fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
-    """One aggregate query (JIT off on PostgreSQL: it costs more than it saves here)."""
+def fetch(sql: str, params: Sequence[Any], *, clustered: bool = False) -> list[tuple]:
+    """One aggregate query (JIT off on PostgreSQL: it costs more than it saves here).
+
+    ``clustered``: the rows lie together in the table (the cohort rebuild writes them in
+    index order), so reading them through the index beats the parallel scan of the whole
+    table the planner prefers (baseline by deprivation at 1M: 45 ms against 80 ms)."""
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL jit = off")
+            if clustered:
+                cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(sql, list(params))
         return cursor.fetchall()
 
