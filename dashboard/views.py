@@ -5,7 +5,9 @@ separate SVG images (``chart``), each with its table on the page and its CSV (``
 
 from __future__ import annotations
 
+from dataclasses import fields
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -25,7 +27,9 @@ from .cache import chart_cached
 from .figures import FIGURES, figure_compute
 from .figures.services import no_contact_episodes
 from .filters import Filters, filters_from
-from .layout import OVERVIEW, SELF_CARE, VALUE_AREAS
+from .layout import AREAS, OVERVIEW, SELF_CARE, VALUE_AREAS
+
+FILTER_NAMES = frozenset(field.name for field in fields(Filters))
 
 PAGES = (
     ("dashboard:overview", "Overview"),
@@ -154,23 +158,40 @@ def conditions(request):
 @require_GET
 @dashboard_required
 def condition(request, code: str):
+    """One value area of a condition at a time (``?area=``, the first by default), with links
+    to the others: each area's figures are computed only when it is shown, so the page stays
+    fast uncached (docs/benchmarks.md), and each area has its own bookmarkable address."""
     spec = catalogue().conditions.get(code)
     if spec is None or not spec.active:
         raise Http404("No such condition")
-    names = tuple(n for _, figures, _ in VALUE_AREAS for n in figures)
-    filters, form = _filters(request, _fields(*names), condition=code)
+    area = AREAS.get(request.GET.get("area") or VALUE_AREAS[0].slug)
+    if area is None:
+        raise Http404("No such value area")
+    filters, form = _filters(request, _fields(*area.figures), condition=code)
     filters = filters.replace(condition=code)
-    areas = [
-        {"title": title, "intro": intro, "sections": _sections(filters, *figures, only=SELF_CARE)}
-        for title, figures, intro in VALUE_AREAS
+    # The other areas keep every filter given (each area validates the ones it uses).
+    kept = [
+        (key, value)
+        for key, value in request.GET.items()
+        if key in FILTER_NAMES and key != "condition" and value
+    ]
+    contents = [
+        {
+            "slug": other.slug,
+            "title": other.title,
+            "url": "?" + urlencode([("area", other.slug), *kept]),
+            "current": other is area,
+        }
+        for other in VALUE_AREAS
     ]
     return _page(
         request,
         "dashboard/condition.html",
         {
             "condition": spec,
-            "areas": areas,
-            "sections": [s for a in areas for s in a["sections"]],
+            "area": area,
+            "contents": contents,
+            "sections": _sections(filters, *area.figures, only=SELF_CARE),
             "filters": filters,
         },
         form=form,

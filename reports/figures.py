@@ -152,7 +152,8 @@ def dashboard_groups(filters: Filters) -> list[ChartGroup]:
             shown=shown,
         )
     ]
-    for title, names, intro in VALUE_AREAS:
+    for area in VALUE_AREAS:
+        title, names, intro = area.title, area.figures, area.intro
         groups.append(_group(title, intro, names, filters, only=SELF_CARE, shown=shown))
     return groups
 

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from surveys.models import Episode
-from surveys.pairs import paired_baselines, paired_results_refresh
+from surveys.pairs import _values_sql, paired_baselines, paired_results_refresh
 from surveys.sql import age_band_sql, age_sql, in_sql
 
 EPISODE_COLUMNS = (
@@ -40,6 +40,9 @@ EPISODE_COLUMNS = (
     "first_procedure_on",
     "discharged_on",
     "baseline_answered_at",
+    "baseline_instrument_id",
+    "baseline_values",
+    "baseline_closes_on",
 )
 
 INVITATION_COLUMNS = (
@@ -64,7 +67,11 @@ INVITATION_COLUMNS = (
 # notifications app's statuses, read by table name: surveys does not import notifications).
 NOT_HANDED_OVER = ("pending", "held", "cancelled")
 
-# Episodes per refresh statement: their ids are parameters three times over, well within
+# The common questionnaire (every condition, every timepoint): its baseline measures are kept
+# on the episode row, for baseline severity by deprivation (dashboard/figures/condition.py).
+BASELINE_INSTRUMENT = "mskt-core"
+
+# Episodes per refresh statement: their ids are parameters five times over, well within
 # SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 CHUNK = 2000
 
@@ -80,10 +87,12 @@ def _episodes_select(ids: list[int] | None) -> tuple[str, list]:
     paired results."""
     baselines = sorted(paired_baselines())
     age = age_sql("e.referred_on", "p.date_of_birth")
+    values, values_params = _values_sql("bres", "bins")
     sql = f"""
         SELECT e.id, e.pathway_id, e.provider_id, p.practice_id, e.referred_on, e.status,
                {age}, {age_band_sql(age)}, p.sex, (a.imd_decile + 1) / 2,
-               x.assessed, x.operated, x.discharged, b.answered_at
+               x.assessed, x.operated, x.discharged, b.answered_at,
+               bres.instrument_id, {values}, bc.closes_on
         FROM surveys_episode e
         JOIN surveys_patient p ON p.id = e.patient_id
         LEFT JOIN surveys_area a ON a.id = p.area_id
@@ -103,10 +112,40 @@ def _episodes_select(ids: list[int] | None) -> tuple[str, list]:
             WHERE bi.timepoint {in_sql(baselines)} AND {_where("bi.episode_id", ids)}
             GROUP BY bi.episode_id
         ) b ON b.episode_id = e.id
+        LEFT JOIN (
+            SELECT bi.episode_id AS episode_id, MIN(ir.id) AS result_id
+            FROM surveys_invitation bi
+            JOIN surveys_response r ON r.invitation_id = bi.id
+            JOIN surveys_instrumentresult ir ON ir.response_id = r.id
+            JOIN outcomes_instrument ins ON ins.id = ir.instrument_id AND ins.code = %s
+            WHERE bi.timepoint {in_sql(baselines)} AND bi.status = 'completed'
+              AND {_where("bi.episode_id", ids)}
+            GROUP BY bi.episode_id
+        ) bv ON bv.episode_id = e.id
+        LEFT JOIN (
+            SELECT bi.episode_id AS episode_id, MIN(bi.closes_on) AS closes_on
+            FROM surveys_invitation bi
+            WHERE bi.timepoint {in_sql(baselines)} AND bi.status <> 'cancelled'
+              AND {_where("bi.episode_id", ids)}
+            GROUP BY bi.episode_id
+        ) bc ON bc.episode_id = e.id
+        LEFT JOIN surveys_instrumentresult bres ON bres.id = bv.result_id
+        LEFT JOIN outcomes_instrument bins ON bins.id = bres.instrument_id
         WHERE {_where("e.id", ids)}
     """  # noqa: S608
     params = ids or []
-    return sql, [*params, *baselines, *params, *params]
+    return sql, [
+        *values_params,
+        *params,
+        *baselines,
+        *params,
+        BASELINE_INSTRUMENT,
+        *baselines,
+        *params,
+        *baselines,
+        *params,
+        *params,
+    ]
 
 
 def _invitations_select(ids: list[int] | None) -> str:

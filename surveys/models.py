@@ -379,6 +379,13 @@ class Response(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    class Meta:
+        indexes = [
+            # The dashboard's "latest response" on every figure: MAX(submitted_at) is one
+            # index probe instead of a scan of every response.
+            models.Index(fields=["submitted_at"], name="response_submitted_at")
+        ]
+
     def __str__(self) -> str:
         return f"Response {self.pk}"
 
@@ -529,9 +536,44 @@ class EpisodeCohort(models.Model):
     baseline_answered_at = models.DateTimeField(
         null=True, help_text=_("When the baseline questionnaire was submitted")
     )
+    # The common questionnaire's baseline result (surveys.cohorts.BASELINE_INSTRUMENT): its
+    # version and measures in the slots of surveys.pairs.measure_slots, as the pairs hold them,
+    # for baseline severity by deprivation without joining responses and results.
+    baseline_instrument = models.ForeignKey(
+        Instrument,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    baseline_values = FloatArrayField(null=True)
+    baseline_closes_on = models.DateField(
+        null=True,
+        help_text=_("When the first baseline invitation not cancelled closes (its window)"),
+    )
 
     class Meta:
         indexes = [
+            # Waits, intervals, procedure rates and data completeness (the dashboard): a
+            # condition's pathways, a range of referral dates, from the index alone.
+            models.Index(
+                fields=["pathway", "referred_on"],
+                include=[
+                    "episode",
+                    "provider",
+                    "practice",
+                    "age_band",
+                    "sex",
+                    "imd_quintile",
+                    "first_assessment_on",
+                    "first_procedure_on",
+                    "discharged_on",
+                    "baseline_answered_at",
+                    "baseline_closes_on",
+                ],
+                name="episode_cohort_events",
+            ),
             # Enrolment counts and ages: a condition's pathways, a range of referral dates,
             # read from the index alone on PostgreSQL.
             models.Index(
@@ -545,7 +587,7 @@ class EpisodeCohort(models.Model):
                     "imd_quintile",
                 ],
                 name="episode_cohort_lookup",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -56,9 +56,10 @@ COLUMNS = (
 )
 
 
-def _values_sql(result: str) -> tuple[str, list]:
+def _values_sql(result: str, instrument: str = "fins") -> tuple[str, list]:
     """SQL for the measures of result ``result`` (an instrumentresult alias) as an array in
-    the slots of the follow-up's instrument version (measure_slots)."""
+    the slots of the instrument version ``instrument`` (an outcomes_instrument alias; the
+    follow-up's for pairs) (measure_slots)."""
     branches, params = [], []
     for (code, version), spec in sorted(catalogue().instruments.items()):
         values, keys = [], []
@@ -70,7 +71,7 @@ def _values_sql(result: str) -> tuple[str, list]:
             array = f"ARRAY[{', '.join(values)}]::double precision[]"
         else:
             array = f"json_array({', '.join(values)})"
-        branches.append(f"WHEN fins.code = %s AND fins.version = %s THEN {array}")
+        branches.append(f"WHEN {instrument}.code = %s AND {instrument}.version = %s THEN {array}")
         params += [code, version, *keys]
     return f"CASE {' '.join(branches)} END", params
 

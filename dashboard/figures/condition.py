@@ -8,7 +8,7 @@ from typing import Any
 from analytics import summaries
 from outcomes import statistics as st
 from surveys.models import Practice
-from surveys.sql import AGE_BANDS, age_band_sql, age_sql, in_sql, json_number_sql
+from surveys.sql import AGE_BANDS, in_sql
 
 from .. import disclosure
 from ..filters import DEFAULT_INSTRUMENT, Filters
@@ -19,8 +19,10 @@ from .sql import (
     fetch,
     instrument_versions,
     moment_range,
+    pathway_ids,
     percentile_from_counts,
-    quarter_sql,
+    period_label,
+    quarter_start_sql,
     quintile,
     scope,
     slot_sql,
@@ -40,30 +42,24 @@ def baseline_by_deprivation(*, filters: Filters) -> dict[str, Any]:
     """Age at referral and baseline score (common questionnaire) by deprivation fifth: do
     people from deprived areas reach us younger and worse?"""
     measure = summaries.measure_resolve(DEFAULT_INSTRUMENT, None, filters.outcome)
-    where, params = scope(filters)
-    dates, date_params = date_range("e.referred_on", filters)
-    versions = sorted(instrument_versions(DEFAULT_INSTRUMENT)) or [0]
-    value, value_params = json_number_sql("ir", "outcomes", measure.name)
-    age = age_sql("e.referred_on", "p.date_of_birth")
+    where, params = scope(filters, episode="c", patient="c")
+    dates, date_params = date_range("c.referred_on", filters)
+    versions = instrument_versions(DEFAULT_INSTRUMENT)
+    # The episode rows (surveys.EpisodeCohort), named as the pairs are so that the baseline
+    # measure is read from its slot as the outcome figures read theirs.
+    value = slot_sql("baseline_values", versions, DEFAULT_INSTRUMENT, "outcome", measure.name)
     sql = f"""
         SELECT imd, COUNT(*), SUM(age), SUM(age * age), COUNT(b), SUM(b), SUM(b * b) FROM (
-            SELECT (a.imd_decile + 1) / 2 AS imd, {age} AS age, {value} AS b
-            FROM surveys_episode e
-            JOIN surveys_patient p ON p.id = e.patient_id
-            LEFT JOIN surveys_area a ON a.id = p.area_id
-            LEFT JOIN surveys_invitation bi
-                   ON bi.episode_id = e.id AND bi.timepoint = %s AND bi.status = 'completed'
-            LEFT JOIN surveys_response br ON br.invitation_id = bi.id
-            LEFT JOIN surveys_instrumentresult ir
-                   ON ir.response_id = br.id AND ir.instrument_id {in_sql(versions)}
-            WHERE {" AND ".join(where + dates)}
+            SELECT pr.imd_quintile AS imd, pr.age_at_referral AS age, {value} AS b
+            FROM (SELECT c.imd_quintile, c.age_at_referral, c.baseline_values,
+                         c.baseline_instrument_id AS instrument_id
+                  FROM surveys_episodecohort c
+                  WHERE {" AND ".join(where + dates)}) AS pr
         ) AS referred GROUP BY imd
     """  # noqa: S608
     found = {
         quintile(imd): (n, sa, saa, nb, sb, sbb)
-        for imd, n, sa, saa, nb, sb, sbb in fetch(
-            sql, [*value_params, "baseline", *versions, *params, *date_params]
-        )
+        for imd, n, sa, saa, nb, sb, sbb in fetch(sql, [*params, *date_params], clustered=True)
     }
     rows = []
     for group in QUINTILES:
@@ -120,25 +116,20 @@ def _histogram_rows(
 def referral_to_assessment(*, filters: Filters) -> dict[str, Any]:
     """Days from referral to the first recorded assessment ("timely assessment and
     diagnosis"), by quarter of referral and by deprivation fifth."""
-    where, params = scope(filters)
-    dates, date_params = date_range("e.referred_on", filters)
-    quarter = quarter_sql("e.referred_on")
+    where, params = scope(filters, episode="c", patient="c")
+    dates, date_params = date_range("c.referred_on", filters)
     sql = f"""
         SELECT quarter, imd, days, COUNT(*) FROM (
-            SELECT {quarter} AS quarter, (a.imd_decile + 1) / 2 AS imd,
-                   {days_between("e.referred_on", "first.assessed_on")} AS days
-            FROM surveys_episode e
-            JOIN surveys_patient p ON p.id = e.patient_id
-            LEFT JOIN surveys_area a ON a.id = p.area_id
-            JOIN (SELECT episode_id, MIN(occurred_on) AS assessed_on FROM surveys_episodeevent
-                  WHERE kind = 'assessment' GROUP BY episode_id) first
-              ON first.episode_id = e.id
-            WHERE {" AND ".join(where + dates)}
+            SELECT {quarter_start_sql("c.referred_on")} AS quarter, c.imd_quintile AS imd,
+                   {days_between("c.referred_on", "c.first_assessment_on")} AS days
+            FROM surveys_episodecohort c
+            WHERE c.first_assessment_on IS NOT NULL AND {" AND ".join(where + dates)}
         ) AS waits GROUP BY quarter, imd, days
     """  # noqa: S608
     counts: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     quarters = set()
-    for period, imd, days, count in fetch(sql, [*params, *date_params]):
+    for start, imd, days, count in fetch(sql, [*params, *date_params]):
+        period = period_label(start, quarter=True)
         days = max(0, int(days))
         quarters.add(period)
         counts[("quarter", period)][days] += int(count)
@@ -166,21 +157,14 @@ def referral_to_assessment(*, filters: Filters) -> dict[str, Any]:
 def procedure_rates(*, filters: Filters) -> dict[str, Any]:
     """Procedures per 1,000 people referred, by GP practice and deprivation fifth, indirectly
     standardised for age band and sex against every referred patient with this condition."""
-    where, params = scope(filters)
-    dates, date_params = date_range("e.referred_on", filters)
-    age = age_sql("e.referred_on", "p.date_of_birth")
+    where, params = scope(filters, episode="c", patient="c")
+    dates, date_params = date_range("c.referred_on", filters)
     sql = f"""
-        SELECT practice_id, imd, sex, band, COUNT(*), SUM(operated) FROM (
-            SELECT p.practice_id AS practice_id, (a.imd_decile + 1) / 2 AS imd, p.sex AS sex,
-                   {age_band_sql(age)} AS band,
-                   CASE WHEN EXISTS (SELECT 1 FROM surveys_episodeevent ev
-                                     WHERE ev.episode_id = e.id AND ev.kind = 'procedure')
-                        THEN 1 ELSE 0 END AS operated
-            FROM surveys_episode e
-            JOIN surveys_patient p ON p.id = e.patient_id
-            LEFT JOIN surveys_area a ON a.id = p.area_id
-            WHERE {" AND ".join(where + dates)}
-        ) AS referred GROUP BY practice_id, imd, sex, band
+        SELECT c.practice_id, c.imd_quintile, c.sex, c.age_band, COUNT(*),
+               SUM(CASE WHEN c.first_procedure_on IS NOT NULL THEN 1 ELSE 0 END)
+        FROM surveys_episodecohort c
+        WHERE {" AND ".join(where + dates)}
+        GROUP BY c.practice_id, c.imd_quintile, c.sex, c.age_band
     """  # noqa: S608
     strata = [(sex, band) for sex in ("female", "male", "other", "not-known") for band in AGE_BANDS]
     groups: dict[tuple[str, Any], dict[tuple[str, str], list[int]]] = defaultdict(
@@ -286,6 +270,9 @@ def gain_by_procedure(*, filters: Filters) -> dict[str, Any]:
     rows = []
     if versions:
         where, params = scope(filters, episode="pr", patient="pr")
+        # Whether the episode had a procedure, from the condition's cohort rows (read from
+        # the index alone on PostgreSQL, not the whole table).
+        pathways = pathway_ids(filters.condition) or [0]
         moments, moment_params = moment_range("pr.followed_up_at", filters)
         b = slot_sql("baseline_values", versions, measure.instrument, measure.kind, measure.name)
         f = slot_sql("follow_up_values", versions, measure.instrument, measure.kind, measure.name)
@@ -293,11 +280,11 @@ def gain_by_procedure(*, filters: Filters) -> dict[str, Any]:
             SELECT operated, COUNT(*), SUM(b), SUM(b * b), SUM(f), SUM(f * f),
                    SUM(f - b), SUM((f - b) * (f - b)) FROM (
                 SELECT {b} AS b, {f} AS f,
-                       CASE WHEN EXISTS (SELECT 1 FROM surveys_episodeevent ev
-                                         WHERE ev.episode_id = pr.episode_id
-                                           AND ev.kind = 'procedure') THEN 1 ELSE 0 END
-                           AS operated
+                       CASE WHEN c.first_procedure_on IS NOT NULL THEN 1 ELSE 0 END AS operated
                 FROM surveys_pairedresult pr
+                LEFT JOIN (SELECT episode_id, first_procedure_on FROM surveys_episodecohort
+                           WHERE pathway_id {in_sql(pathways)}) c
+                       ON c.episode_id = pr.episode_id
                 WHERE pr.instrument_id {in_sql(sorted(versions))} AND pr.timepoint = %s
                   AND pr.baseline_timepoint = %s AND {" AND ".join(where + moments)}
             ) AS pairs WHERE b IS NOT NULL AND f IS NOT NULL GROUP BY operated
@@ -306,7 +293,14 @@ def gain_by_procedure(*, filters: Filters) -> dict[str, Any]:
             int(operated): values
             for operated, *values in fetch(
                 sql,
-                [*sorted(versions), filters.timepoint, "baseline", *params, *moment_params],
+                [
+                    *pathways,
+                    *sorted(versions),
+                    filters.timepoint,
+                    "baseline",
+                    *params,
+                    *moment_params,
+                ],
             )
         }
         places = measure.decimals

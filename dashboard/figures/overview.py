@@ -20,9 +20,10 @@ from .sql import (
     fetch,
     instrument_versions,
     moment_range,
-    month_sql,
+    month_start_sql,
     pathway_conditions,
     pathway_ids,
+    period_label,
     scope,
     slot_sql,
 )
@@ -190,7 +191,7 @@ def outcome_spc(*, filters: Filters) -> dict[str, Any]:
     if versions and pathways:
         where, params = scope(filters, episode="pr", patient="pr")
         moments, moment_params = moment_range("pr.followed_up_at", filters, until_only=True)
-        month, month_params = month_sql("pr.followed_up_at", date=False)
+        month, month_params = month_start_sql("pr.followed_up_at")
         columns = []
         for i, code in enumerate(codes):
             b = slot_sql("baseline_values", versions, DEFAULT_INSTRUMENT, "outcome", code)
@@ -221,7 +222,7 @@ def outcome_spc(*, filters: Filters) -> dict[str, Any]:
             ],
         )
         for record in result:
-            period = record[0]
+            period = period_label(record[0], quarter=False)
             for i, code in enumerate(codes):
                 n, total = record[1 + 2 * i], record[2 + 2 * i]
                 rows.append(

@@ -28,41 +28,31 @@ INTERVALS = {
 def event_intervals(*, filters: Filters) -> dict[str, Any]:
     """Days between the recorded events of an episode (referral, first assessment, first
     procedure, discharge): median, quartiles and 90th percentile."""
-    where, params = scope(filters)
-    dates, date_params = date_range("e.referred_on", filters)
+    where, params = scope(filters, episode="c", patient="c")
+    dates, date_params = date_range("c.referred_on", filters)
     spans = {
-        "referral-to-assessment": ("e.referred_on", "x.assessed"),
-        "assessment-to-procedure": ("x.assessed", "x.operated"),
-        "procedure-to-discharge": ("x.operated", "x.discharged"),
-        "referral-to-discharge": ("e.referred_on", "x.discharged"),
+        "referral-to-assessment": ("c.referred_on", "c.first_assessment_on"),
+        "assessment-to-procedure": ("c.first_assessment_on", "c.first_procedure_on"),
+        "procedure-to-discharge": ("c.first_procedure_on", "c.discharged_on"),
+        "referral-to-discharge": ("c.referred_on", "c.discharged_on"),
     }
-    columns = ", ".join(
-        f"{days_between(start, end)} AS d{i}" for i, (start, end) in enumerate(spans.values())
-    )
-    unions = " UNION ALL ".join(
-        f"SELECT {i} AS span, d{i} AS days, COUNT(*) AS n FROM spans "  # noqa: S608
-        f"WHERE d{i} IS NOT NULL GROUP BY d{i}"
-        for i in range(len(spans))
-    )
+    columns = ", ".join(days_between(start, end) for start, end in spans.values())
+    # One pass: episodes counted by their four intervals together (a few thousand distinct
+    # combinations), each interval's histogram summed here.
     sql = f"""
-        WITH spans AS (
-            SELECT {columns}
-            FROM surveys_episode e
-            JOIN surveys_patient p ON p.id = e.patient_id
-            JOIN (SELECT episode_id,
-                         MIN(CASE WHEN kind = 'assessment' THEN occurred_on END) AS assessed,
-                         MIN(CASE WHEN kind = 'procedure' THEN occurred_on END) AS operated,
-                         MIN(CASE WHEN kind = 'discharge' THEN occurred_on END) AS discharged
-                  FROM surveys_episodeevent GROUP BY episode_id) x ON x.episode_id = e.id
-            WHERE {" AND ".join(where + dates)}
-        )
-        {unions}
+        SELECT {columns}, COUNT(*)
+        FROM surveys_episodecohort c
+        WHERE (c.first_assessment_on IS NOT NULL OR c.discharged_on IS NOT NULL)
+          AND {" AND ".join(where + dates)}
+        GROUP BY {", ".join(str(i + 1) for i in range(len(spans)))}
     """  # noqa: S608
     names = list(spans)
     counts: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for span, days, n in fetch(sql, [*params, *date_params]):
-        if days is not None and int(days) >= 0:  # an event dated before the one it follows
-            counts[("interval", names[int(span)])][int(days)] += int(n)
+    for *spans_days, n in fetch(sql, [*params, *date_params]):
+        for name, days in zip(names, spans_days, strict=True):
+            # An event dated before the one it follows is left out.
+            if days is not None and int(days) >= 0:
+                counts[("interval", name)][int(days)] += int(n)
     rows = _histogram_rows(counts, {"interval": names})
     for row in rows:
         row["label"] = INTERVALS[row["group"]]
@@ -244,29 +234,24 @@ def loss_to_follow_up(*, filters: Filters) -> dict[str, Any]:
 def data_completeness(*, filters: Filters) -> dict[str, Any]:
     """How complete the recorded data are for the condition's episodes referred in the
     period: the fields the figures depend on."""
-    where, params = scope(filters)
-    dates, date_params = date_range("e.referred_on", filters)
-    today = timezone.localdate()
+    where, params = scope(filters, episode="c", patient="c")
+    dates, date_params = date_range("c.referred_on", filters)
+    # A baseline is due once answered or once the window of a baseline invitation that was
+    # not cancelled has closed (the episode row holds the earliest such closing date).
     sql = f"""
         SELECT COUNT(*),
-               SUM(CASE WHEN p.area_id IS NOT NULL THEN 1 ELSE 0 END),
-               SUM(CASE WHEN p.practice_id IS NOT NULL THEN 1 ELSE 0 END),
-               SUM(CASE WHEN p.sex IN ('female', 'male', 'other') THEN 1 ELSE 0 END),
-               SUM(CASE WHEN EXISTS (SELECT 1 FROM surveys_episodeevent ev
-                   WHERE ev.episode_id = e.id AND ev.kind = 'assessment') THEN 1 ELSE 0 END),
-               SUM(CASE WHEN EXISTS (SELECT 1 FROM surveys_invitation bi
-                   WHERE bi.episode_id = e.id AND bi.timepoint = 'baseline'
-                     AND bi.status <> 'cancelled'
-                     AND (bi.status = 'completed' OR bi.closes_on < %s)) THEN 1 ELSE 0 END),
-               SUM(CASE WHEN EXISTS (SELECT 1 FROM surveys_invitation bi
-                   WHERE bi.episode_id = e.id AND bi.timepoint = 'baseline'
-                     AND bi.status = 'completed') THEN 1 ELSE 0 END)
-        FROM surveys_episode e
-        JOIN surveys_patient p ON p.id = e.patient_id
+               SUM(CASE WHEN c.imd_quintile IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN c.practice_id IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN c.sex IN ('female', 'male', 'other') THEN 1 ELSE 0 END),
+               SUM(CASE WHEN c.first_assessment_on IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN c.baseline_answered_at IS NOT NULL OR c.baseline_closes_on < %s
+                        THEN 1 ELSE 0 END),
+               SUM(CASE WHEN c.baseline_answered_at IS NOT NULL THEN 1 ELSE 0 END)
+        FROM surveys_episodecohort c
         WHERE {" AND ".join(where + dates)}
     """  # noqa: S608
     (total, area, practice, sex, assessed, baseline_due, baseline_done) = fetch(
-        sql, [today, *params, *date_params]
+        sql, [timezone.localdate(), *params, *date_params]
     )[0]
     total = int(total or 0)
     items = [

@@ -18,11 +18,17 @@ from surveys.sql import in_sql
 from ..filters import Filters
 
 
-def fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
-    """One aggregate query (JIT off on PostgreSQL: it costs more than it saves here)."""
+def fetch(sql: str, params: Sequence[Any], *, clustered: bool = False) -> list[tuple]:
+    """One aggregate query (JIT off on PostgreSQL: it costs more than it saves here).
+
+    ``clustered``: the rows lie together in the table (the cohort rebuild writes them in
+    index order), so reading them through the index beats the parallel scan of the whole
+    table the planner prefers (baseline by deprivation at 1M: 45 ms against 80 ms)."""
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL jit = off")
+            if clustered:
+                cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(sql, list(params))
         return cursor.fetchall()
 
@@ -108,6 +114,31 @@ def quarter_sql(column: str) -> str:
         f"(strftime('%%Y', {column}) || 'Q' || "
         f"((CAST(strftime('%%m', {column}) AS INTEGER) + 2) / 3))"
     )
+
+
+def quarter_start_sql(column: str) -> str:
+    """A date column's quarter, to group by (``period_label`` names it): on PostgreSQL the
+    quarter's first day, as date_trunc is several times cheaper per row than to_char."""
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('quarter', {column}) AS date)"
+    return quarter_sql(column)
+
+
+def month_start_sql(column: str) -> tuple[str, list[Any]]:
+    """A timestamp column's month in the service's time zone, to group by (``period_label``
+    names it); cheaper per row than ``month_sql`` on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        return f"date_trunc('month', {column} AT TIME ZONE %s)", [settings.TIME_ZONE]
+    return month_sql(column, date=False)
+
+
+def period_label(value: Any, *, quarter: bool) -> str:
+    """'2026Q1' or '2026-03' of a group key of ``quarter_start_sql`` or ``month_start_sql``."""
+    if isinstance(value, str):
+        return value
+    if quarter:
+        return f"{value.year}Q{(value.month + 2) // 3}"
+    return f"{value.year}-{value.month:02d}"
 
 
 def days_between(start: str, end: str) -> str:

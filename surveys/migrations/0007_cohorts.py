@@ -7,10 +7,9 @@ from django.db import migrations, models
 def cohorts_from_existing_episodes(apps, schema_editor):
     """Write the cohort rows of the episodes a deployment already holds (nothing to do on a new
     database). At a million responses this takes a while (docs/benchmarks.md)."""
-    if apps.get_model("surveys", "Episode").objects.exists():
-        from surveys.cohorts import cohorts_rebuild
-
-        cohorts_rebuild()
+    # Done by 0013_cohorts_fill, after the last migration that adds cohort columns: today's
+    # cohorts_rebuild writes every one of them.
+    return
 
 
 class Migration(migrations.Migration):

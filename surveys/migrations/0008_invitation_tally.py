@@ -4,20 +4,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def tally_from_cohort_rows(apps, schema_editor):
-    """Count the invitation cohort rows the previous migration wrote into the tally, then
-    VACUUM the cohort tables (this migration runs outside a transaction for that): the
-    figures read their indexes alone only on pages a vacuum has marked all-visible."""
-    from surveys.cohorts import cohorts_tidy, tally_rebuild
-
-    if apps.get_model("surveys", "InvitationCohort").objects.exists():
-        tally_rebuild()
-    cohorts_tidy()
-
-
 class Migration(migrations.Migration):
-    atomic = False  # VACUUM cannot run in a transaction
-
     dependencies = [
         ("outcomes", "0002_api_client"),
         ("surveys", "0007_cohorts"),
@@ -97,5 +84,4 @@ class Migration(migrations.Migration):
                 to="surveys.provider",
             ),
         ),
-        migrations.RunPython(tally_from_cohort_rows, migrations.RunPython.noop),
     ]

@@ -7,6 +7,7 @@ import time_machine
 from django.core.cache import cache
 
 from surveys import reference, synthetic
+from surveys.cohorts import cohorts_rebuild
 
 TODAY = dt.date(2026, 11, 20)
 
@@ -29,5 +30,6 @@ def demo_population(loaded_definitions):
     context = synthetic.context_from_database(5)
     plans = synthetic.population_plan(context, patients=250, today=TODAY)
     synthetic.population_write(plans, context=context)
+    cohorts_rebuild()  # as after any bulk load (the live paths keep them from then on)
     with time_machine.travel(dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC), tick=False):
         yield

@@ -12,6 +12,7 @@ from django.urls import reverse
 from dashboard.figures import FIGURES, figure_compute
 from dashboard.filters import Filters
 from dashboard.models import DashboardRole
+from dashboard.views import VALUE_AREAS
 from surveys.models import Provider
 from tests.factories import UserFactory
 
@@ -46,7 +47,9 @@ def test_every_page_chart_and_csv_answers_for_an_analyst(client, analyst, demo_p
     client.force_login(analyst)
     urls = [reverse(name) for name in PAGES]
     urls += [
-        reverse("dashboard:condition", args=[c]) for c in ("knee-pain", "back-pain", "fibromyalgia")
+        reverse("dashboard:condition", args=[c]) + f"?area={area.slug}"
+        for c in ("knee-pain", "back-pain", "fibromyalgia")
+        for area in VALUE_AREAS
     ]
     urls.append(reverse("dashboard:practice", args=["C84009"]))
     charts, downloads = set(), set()
@@ -164,4 +167,30 @@ def test_a_phone_gets_the_same_chart_drawn_narrower(client, analyst, demo_popula
 def test_an_unknown_chart_size_is_not_found(client, analyst, demo_population):
     client.force_login(analyst)
     url = reverse("dashboard:chart", args=["provider_funnel"]) + "?size=huge"
+    assert client.get(url).status_code == 404
+
+
+def test_a_condition_page_shows_one_value_area_with_links_to_the_others(
+    client, analyst, demo_population
+):
+    client.force_login(analyst)
+    url = reverse("dashboard:condition", args=["knee-pain"])
+    body = client.get(url + "?area=procedures&period=2026Q1").content.decode()
+    assert "Optimising key procedures</h2>" in body
+    assert "procedure_rates" in body and "baseline_by_deprivation" not in body
+    assert 'href="?area=procedures&amp;period=2026Q1" aria-current="page"' in body
+    assert 'href="?area=equity&amp;period=2026Q1"' in body
+    assert '<input type="hidden" name="area" value="procedures">' in body
+
+
+def test_a_condition_page_opens_on_its_first_value_area(client, analyst, demo_population):
+    client.force_login(analyst)
+    body = client.get(reverse("dashboard:condition", args=["knee-pain"])).content.decode()
+    assert f"{VALUE_AREAS[0].title}</h2>" in body
+    assert f"{VALUE_AREAS[1].title}</h2>" not in body
+
+
+def test_an_unknown_value_area_is_not_found(client, analyst, demo_population):
+    client.force_login(analyst)
+    url = reverse("dashboard:condition", args=["knee-pain"]) + "?area=nowhere"
     assert client.get(url).status_code == 404

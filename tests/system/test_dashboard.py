@@ -10,7 +10,9 @@ import datetime as dt
 import pytest
 
 from dashboard.models import DashboardRole
+from dashboard.views import VALUE_AREAS
 from surveys import reference, synthetic
+from surveys.cohorts import cohorts_rebuild
 from tests.factories import UserFactory
 from tests.system import pages
 
@@ -27,6 +29,7 @@ PAGES = [
     "/staff/dashboard/conditions/back-pain/",
     "/staff/dashboard/conditions/knee-pain/",
     "/staff/dashboard/conditions/fibromyalgia/",
+    *(f"/staff/dashboard/conditions/knee-pain/?area={area.slug}" for area in VALUE_AREAS[1:]),
     "/staff/dashboard/providers/",
     "/staff/dashboard/practices/",
     "/staff/dashboard/practices/C84009/",
@@ -43,6 +46,7 @@ def analyst(definitions):
     context = synthetic.context_from_database(11)
     plans = synthetic.population_plan(context, patients=250, today=dt.date.today())
     synthetic.population_write(plans, context=context)
+    cohorts_rebuild()  # as after any bulk load
     user = UserFactory(username="programme.analyst")
     DashboardRole.objects.create(user=user, role=DashboardRole.Role.ANALYST)
     return user
@@ -143,3 +147,24 @@ def test_the_dashboard_works_without_javascript_and_prints_without_its_controls(
     assert not page.locator("form.dash-filters").is_visible()
     assert not page.locator(".dash-nav").is_visible()
     assert page.locator("img.dash-chart").first.is_visible()
+
+
+def test_a_condition_pages_value_areas_are_links_that_keep_the_filters_without_javascript(
+    context_factory, live_server, analyst
+):
+    page = strict_page(context_factory, {**DESKTOP, "java_script_enabled": False})
+    log_in(page, live_server, analyst)
+    page.goto(live_server.url + "/staff/dashboard/conditions/knee-pain/")
+    page.fill("#id_period", "2026Q1")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply filters").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Optimising key procedures").click()
+    assert "area=procedures" in page.url and "period=2026Q1" in page.url  # bookmarkable
+    assert page.get_by_role("heading", name="Optimising key procedures", level=2).is_visible()
+    page.select_option("#id_provider", index=1)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply filters").click()
+    assert "area=procedures" in page.url  # the filters keep the value area shown
+    current = page.locator(".dash-areas a[aria-current=page]")
+    assert current.inner_text() == "Optimising key procedures"
