@@ -17,7 +17,7 @@ NARROWEST = 4
 # A column repeating one value in at least this many rows is said once, under the table.
 SAME_IN_ROWS = 3
 # A table with more columns than this writes each figure and its 95% interval in one cell.
-WIDE = 8
+WIDE = 10
 
 
 @dataclass
