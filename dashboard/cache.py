@@ -40,9 +40,7 @@ def cached(prefix: str, key_parts: Any, compute: Callable[[], Any]) -> Any:
     return value
 
 
-def chart_cached(
-    name: str, *, filters, part, size: str = "wide", image_format: str = "svg"
-) -> str:
+def chart_cached(name: str, *, filters, part, size: str = "wide", image_format: str = "svg") -> str:
     """The SVG of one chart ``part`` of figure ``name`` for ``filters``, drawn once per data
     version, size and format: the page's image and its phone version share it; the board pack
     asks for ``image_format="png"`` (a PNG data: URI, charts.drawn_as)."""
