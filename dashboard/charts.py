@@ -59,8 +59,8 @@ SIZES = {"wide": WIDTH_IN, "narrow": NARROW_WIDTH_IN}
 _width: ContextVar[float] = ContextVar("chart_width", default=WIDTH_IN)
 # The board pack's charts: a PNG drawn by Agg at print resolution, which WeasyPrint embeds as it
 # is, where an SVG had to be parsed and drawn path by path in Python (most of the PDF's drawing
-# time, bench/board_pack.py). 200 dpi at 6.4 in is ~230 ppi in the pack's 140 mm column.
-PRINT_DPI = 200
+# time, bench/board_pack.py). 150 dpi at 6.4 in is ~175 ppi in the pack's 140 mm column.
+PRINT_DPI = 150
 FORMATS = ("svg", "png")
 _format: ContextVar[str] = ContextVar("chart_format", default="svg")
 

@@ -16,8 +16,11 @@ WIDEST = 36
 NARROWEST = 4
 # A column repeating one value in at least this many rows is said once, under the table.
 SAME_IN_ROWS = 3
-# A table with more columns than this writes each figure and its 95% interval in one cell.
+# A table with more columns or rows than these writes each figure and its 95% interval in one
+# cell, and prints at most MOST_COLUMNS columns (the rest are in the dashboard's CSV).
 WIDE = 10
+LONG = 20
+MOST_COLUMNS = 10
 
 
 @dataclass
@@ -74,15 +77,20 @@ def same_in_every_row(columns: list[str], rows: list[list[str]]) -> Table:
 
 def interval_columns(columns: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
     """The figures that have a 95% interval in their own columns: value key -> (lower key,
-    upper key), for ``x``/``x_pct`` beside ``x_lower`` and ``x_upper``."""
-    keys = {key for key, _label in columns}
+    upper key), for ``x``/``x_pct`` (or else the column just before) beside ``x_lower`` and
+    ``x_upper`` (``standardised_rate_per_1000``, ``rate_lower``, ``rate_upper``)."""
+    order = [key for key, _label in columns]
+    keys = set(order)
     found = {}
-    for key in keys:
+    for position, key in enumerate(order):
         if not key.endswith("_lower"):
             continue
         base = key.removesuffix("_lower")
         upper = f"{base}_upper"
-        value = next((k for k in (base, f"{base}_pct") if k in keys), None)
+        before = order[position - 1] if position else None
+        if before and before.endswith(("_lower", "_upper")):
+            before = None
+        value = next((k for k in (base, f"{base}_pct", before) if k in keys), None)
         if upper in keys and value is not None:
             found[value] = (key, upper)
     return found
@@ -95,7 +103,9 @@ def dashboard_table(
     has, written by the page's ``cell``, in fewer cells (each one costs WeasyPrint about a
     millisecond, and a 30-column table does not fit A4): rows withheld whole are named in a
     note; a wide table writes each figure with its interval ("9.2 (5.7 to 12.8)"); columns
-    the same in every row are said once. Returns the table and its notes."""
+    the same in every row are said once; a table wider than A4 takes (MOST_COLUMNS) keeps its
+    first columns and names the others, which the dashboard's CSV has. Returns the table and
+    its notes."""
     notes = []
     labels = _label_key(columns, rows)
     gone = [r for r in rows if r.get("suppressed") and _only_labels(r)]
@@ -103,7 +113,9 @@ def dashboard_table(
         names = ", ".join(cell(r, labels) for r in gone)
         notes.append(f"Withheld (too few patients): {names}.")
         rows = [r for r in rows if r not in gone]
-    merged = interval_columns(columns) if len(columns) > WIDE else {}
+    if not any(r.get("suppressed") for r in rows):  # "Withheld: No" in every row says nothing
+        columns = [(key, label) for key, label in columns if key != "suppressed"]
+    merged = interval_columns(columns) if len(columns) > WIDE or len(rows) > LONG else {}
     inside = {key for pair in merged.values() for key in pair}
     kept = [(key, label) for key, label in columns if key not in inside]
     headings = [f"{label} (95% CI)" if key in merged else label for key, label in kept]
@@ -120,6 +132,14 @@ def dashboard_table(
     table = same_in_every_row(headings, cells)
     if table.same:
         notes.insert(0, "In every row: " + "; ".join(table.same) + ".")
+    if len(table.columns) > MOST_COLUMNS:
+        left_out = table.columns[MOST_COLUMNS:]
+        notes.append("Also in the dashboard's CSV, by row: " + "; ".join(left_out) + ".")
+        table = Table(
+            columns=table.columns[:MOST_COLUMNS],
+            rows=[row[:MOST_COLUMNS] for row in table.rows],
+            same=table.same,
+        )
     return table, notes
 
 
