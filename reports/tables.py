@@ -1,7 +1,7 @@
-"""How a board pack's tables are laid out: column widths worked out here, so WeasyPrint can lay a
-table out in one pass (``table-layout: fixed``) instead of measuring every cell's text twice
-for its automatic layout (the largest cost of the PDF after the charts: bench/board_pack.py),
-and columns that say the same in every row said once, under the table.
+"""How a board pack's tables are laid out. Table cells are most of WeasyPrint's work (about a
+millisecond each, bench/board_pack.py and docs/benchmarks.md), so column widths are worked out
+here for a one-pass ``table-layout: fixed`` (the automatic layout measures every cell's text
+first), and a dashboard table prints the page's figures in fewer cells (``dashboard_table``).
 """
 
 from __future__ import annotations
