@@ -40,16 +40,18 @@ def cached(prefix: str, key_parts: Any, compute: Callable[[], Any]) -> Any:
     return value
 
 
-def chart_cached(name: str, *, filters, part, size: str = "wide") -> str:
+def chart_cached(name: str, *, filters, part, size: str = "wide", image_format: str = "svg") -> str:
     """The SVG of one chart ``part`` of figure ``name`` for ``filters``, drawn once per data
-    version and size: the page's image, its phone version and the board pack share it."""
+    version, size and format: the page's image and its phone version share it; the board pack
+    asks for ``image_format="png"`` (a PNG data: URI, charts.drawn_as)."""
     from . import charts
     from .figures import FIGURES
 
     relevant = {k: v for k, v in filters.describe().items() if k in FIGURES[name].filters}
 
     def draw() -> str:
-        with charts.drawn_at(size):
+        with charts.drawn_at(size), charts.drawn_as(image_format):
             return part.svg()
 
-    return cached(f"chart:{name}:{part.key or ''}:{size}", relevant, draw)
+    suffix = "" if image_format == "svg" else f":{image_format}"  # the pages' keys unchanged
+    return cached(f"chart:{name}:{part.key or ''}:{size}{suffix}", relevant, draw)

@@ -27,6 +27,7 @@ rendering is thread-safe.
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import re
@@ -56,6 +57,12 @@ WIDTH_IN = 6.4
 NARROW_WIDTH_IN = 3.7
 SIZES = {"wide": WIDTH_IN, "narrow": NARROW_WIDTH_IN}
 _width: ContextVar[float] = ContextVar("chart_width", default=WIDTH_IN)
+# The board pack's charts: a PNG drawn by Agg at print resolution, which WeasyPrint embeds as it
+# is, where an SVG had to be parsed and drawn path by path in Python (most of the PDF's drawing
+# time, bench/board_pack.py). 150 dpi at 6.4 in is ~175 ppi in the pack's 140 mm column.
+PRINT_DPI = 150
+FORMATS = ("svg", "png")
+_format: ContextVar[str] = ContextVar("chart_format", default="svg")
 
 
 @contextmanager
@@ -66,6 +73,25 @@ def drawn_at(size: str) -> Iterator[None]:
         yield
     finally:
         _width.reset(token)
+
+
+@contextmanager
+def drawn_as(image_format: str) -> Iterator[None]:
+    """Inside this block the chart functions return ``image_format``: "svg" (the pages') text,
+    or "png": a ``data:image/png;base64,`` URI of the chart for print (the board pack), still
+    text, so the chart cache and every ``-> str`` signature hold for both."""
+    if image_format not in FORMATS:
+        raise ValueError(f"unknown chart format {image_format!r}")
+    token = _format.set(image_format)
+    try:
+        yield
+    finally:
+        _format.reset(token)
+
+
+def image_format() -> str:
+    """The format the chart functions return here ("svg" unless inside ``drawn_as``)."""
+    return _format.get()
 
 
 def _narrow() -> bool:
@@ -128,7 +154,27 @@ def _label_margin(labels: Sequence[str]) -> float:
     return 0.25 + 0.085 * max((len(label) for label in labels), default=4)
 
 
+def _png(figure: Figure) -> str:
+    """The chart as an opaque RGB PNG at print resolution, as a data: URI. RGB (no alpha):
+    WeasyPrint splits an alpha channel into a second image; fast zlib: WeasyPrint decodes and
+    compresses the pixels again for the PDF anyway."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = FigureCanvasAgg(figure)
+    figure.set_dpi(PRINT_DPI)
+    canvas.draw()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="PNG", compress_level=1, dpi=(PRINT_DPI,) * 2)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def _svg(figure: Figure, title: str, description: str) -> str:
+    """The chart as SVG text with its title and description (or, inside ``drawn_as("png")``,
+    as a PNG data: URI: the <img> that shows it carries the title and description as alt)."""
+    if _format.get() == "png":
+        return _png(figure)
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()

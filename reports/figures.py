@@ -20,6 +20,7 @@ from dashboard.figures import figure_compute
 from dashboard.filters import Filters
 from dashboard.layout import OVERVIEW, SELF_CARE, VALUE_AREAS
 from dashboard.templatetags.dashboard import cell
+from reports.tables import dashboard_table
 
 # A chart over time keeps its latest periods in the PDF's table; every period is in the
 # dashboard's CSV (the pack says so under the table).
@@ -34,11 +35,12 @@ class Chart:
     key: str | None
     title: str
     reading: str
-    image: str | None  # a data: URI of the page's SVG (WeasyPrint draws it as an image)
+    image: str | None  # a data: URI of the page's chart, as PNG for print (or the page's SVG)
     description: str
     columns: list[str]
     rows: list[list[str]]
     notes: list[str] = field(default_factory=list)
+    widths: list[int] = field(default_factory=list)  # percent of the table, per column
 
 
 @dataclass
@@ -74,8 +76,11 @@ def scope_words(filters: Filters) -> str:
     return f"{period}, as the dashboard shows them for the same filters"
 
 
-def _image(svg: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+def image_uri(chart: str) -> str:
+    """A chart for an <img>: SVG text as a data: URI; a PNG is drawn as one already."""
+    if chart.startswith("data:"):
+        return chart
+    return "data:image/svg+xml;base64," + base64.b64encode(chart.encode()).decode("ascii")
 
 
 def _nothing_published(row: dict) -> bool:
@@ -83,7 +88,7 @@ def _nothing_published(row: dict) -> bool:
     return all(value in (None, 0, False) for value in row.values() if not isinstance(value, str))
 
 
-def _chart(name: str, part: presentation.Part, filters: Filters) -> Chart:
+def _chart(name: str, part: presentation.Part, filters: Filters, image_format: str) -> Chart:
     rows, notes = part.rows, []
     if rows and all(row.get("suppressed") or _nothing_published(row) for row in rows):
         # Nothing to read in a table of "withheld" and "–": the sentence says so, the
@@ -95,17 +100,22 @@ def _chart(name: str, part: presentation.Part, filters: Filters) -> Chart:
             f"The latest {TABLE_PERIODS} of {len(rows)} periods; the dashboard's CSV has every one."
         )
         rows = rows[-TABLE_PERIODS:]
-    svg = chart_cached(name, filters=filters, part=part) if part.has_chart else None
+    table, table_notes = dashboard_table(part.columns, rows, cell)
+    notes[:0] = table_notes
+    drawn = None
+    if part.has_chart:
+        drawn = chart_cached(name, filters=filters, part=part, image_format=image_format)
     return Chart(
         figure=name,
         key=part.key,
         title=part.title,
         reading=part.reading,
-        image=_image(svg) if svg else None,
+        image=image_uri(drawn) if drawn else None,
         description=part.description or part.title,
-        columns=[label for _key, label in part.columns],
-        rows=[[cell(row, key) for key, _label in part.columns] for row in rows],
+        columns=table.columns,
+        rows=table.rows,
         notes=notes,
+        widths=table.widths,
     )
 
 
@@ -117,6 +127,7 @@ def _group(
     *,
     only: dict[str, set] | None = None,
     shown: set[tuple[str, str | None]],
+    image_format: str,
 ) -> ChartGroup:
     group = ChartGroup(title=title, intro=intro, charts=[])
     for name in names:
@@ -136,12 +147,13 @@ def _group(
                 group.intro += f" {part.title}: shown above."
                 continue
             shown.add((name, part.key))
-            group.charts.append(_chart(name, part, filters))
+            group.charts.append(_chart(name, part, filters, image_format))
     return group
 
 
-def dashboard_groups(filters: Filters) -> list[ChartGroup]:
-    """The overview page, then the condition page's five value areas."""
+def dashboard_groups(filters: Filters, *, image_format: str = "png") -> list[ChartGroup]:
+    """The overview page, then the condition page's five value areas, their charts drawn as
+    ``image_format`` ("png" for print; "svg" as the pages draw them)."""
     shown: set[tuple[str, str | None]] = set()
     groups = [
         _group(
@@ -150,11 +162,22 @@ def dashboard_groups(filters: Filters) -> list[ChartGroup]:
             OVERVIEW,
             filters,
             shown=shown,
+            image_format=image_format,
         )
     ]
     for area in VALUE_AREAS:
         title, names, intro = area.title, area.figures, area.intro
-        groups.append(_group(title, intro, names, filters, only=SELF_CARE, shown=shown))
+        groups.append(
+            _group(
+                title,
+                intro,
+                names,
+                filters,
+                only=SELF_CARE,
+                shown=shown,
+                image_format=image_format,
+            )
+        )
     return groups
 
 
@@ -178,14 +201,17 @@ def section_chart(name: str, key: str | None):
     """A ``reports.packs.CHARTS`` function: the dashboard's chart ``key`` of figure ``name``
     (its presenter and SVG), drawn from a pack section's own figure dict, which has the shape
     of that dashboard figure (``provider_funnel`` and ``equity`` are ``outcome_summary`` and
-    ``outcome_equity`` as the API answers)."""
+    ``outcome_equity`` as the API answers). Drawn in the format ``pack_build`` asks for
+    (``charts.drawn_as``)."""
+    from dashboard import charts
 
     def draw(figure: dict) -> str | None:
         for part in presentation.figure_parts(name, figure):
             if part.key == key and part.has_chart:
                 meta = figure["meta"]
                 identity = [meta.get("filters"), meta.get("measure")]
-                return cached(f"pack-chart:{name}:{key}", identity, part.svg)
+                prefix = f"pack-chart:{name}:{key}:{charts.image_format()}"
+                return cached(prefix, identity, part.svg)
         return None
 
     return draw

@@ -10,7 +10,6 @@ returns it, and may carry a chart: see ``CHARTS``.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from reports.sentences import (
     sii_sentence,
     timepoint_label,
 )
+from reports.tables import column_widths
 
 # The personal outcomes that are asked at baseline and follow-up, so have a paired change (the
 # care-experience outcomes are asked at follow-up only).
@@ -40,10 +40,11 @@ PAIRED_OUTCOMES = ("quality-of-life", "pain", "understanding", "self-management"
 
 # --- the hook for charts -------------------------------------------------------------------------
 #
-# A section may carry an SVG string (``Section.svg``) that the PDF template draws above its
-# table, as an image. ``CHARTS`` maps a section key ("overview", "providers", "equity",
-# "access", "practices") to a function that draws that section's figure dict ({"meta",
-# "results"}, exactly as the API returns it) as an SVG string, or returns None.
+# A section may carry a chart (``Section.svg``: SVG text, or a PNG as a data: URI) that the PDF
+# template draws above its table, as an image. ``CHARTS`` maps a section key ("overview",
+# "providers", "equity", "access", "practices") to a function that draws that section's figure
+# dict ({"meta", "results"}, exactly as the API returns it) as SVG text or a data: URI, or
+# returns None; ``pack_build`` calls it inside ``dashboard.charts.drawn_as`` its format.
 # ``reports.figures.charts_register`` fills it with the dashboard's own presenters and charts
 # (the funnel for "providers", deprivation intervals for "equity", response rates for
 # "access"), so the pack shows the same charts as the pages, drawn from the same figures.
@@ -112,9 +113,14 @@ class Section:
     @property
     def image(self) -> str | None:
         """The chart as a data: URI for an <img> (each SVG kept apart from the others')."""
-        if not self.svg:
-            return None
-        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode("ascii")
+        from reports.figures import image_uri
+
+        return image_uri(self.svg) if self.svg else None
+
+    @property
+    def widths(self) -> list[int]:
+        """Each column's width in percent, for a fixed table layout (reports/tables.py)."""
+        return column_widths(self.columns, self.rows)
 
 
 @dataclass
@@ -405,8 +411,11 @@ def _practices(filters: PackFilters) -> Section:
     )
 
 
-def pack_build(filters: PackFilters) -> Pack:
-    """Compute every figure of a pack and the sentences that read them."""
+def pack_build(filters: PackFilters, *, chart_format: str = "png") -> Pack:
+    """Compute every figure of a pack and the sentences that read them; draw its charts as
+    ``chart_format``: "png" at print resolution (WeasyPrint embeds it as it is) or "svg" (as
+    the pages draw them; WeasyPrint draws each path in Python: bench/board_pack.py)."""
+    from dashboard import charts
     from reports import figures as dashboard_part
 
     dashboard_part.charts_register(CHARTS)  # here, not at start-up: matplotlib loads on use
@@ -419,11 +428,12 @@ def pack_build(filters: PackFilters) -> Pack:
     for section in sections:
         chart = CHARTS.get(section.key)
         if chart is not None and section.svg is None:
-            section.svg = chart(section.figure)
+            with charts.drawn_as(chart_format):
+                section.svg = chart(section.figure)
     by_key = {section.key: section for section in sections}
     meta = by_key["providers"].figure["meta"]
     on_dashboard = dashboard_part.dashboard_filters(filters)
-    groups = dashboard_part.dashboard_groups(on_dashboard)
+    groups = dashboard_part.dashboard_groups(on_dashboard, image_format=chart_format)
     summary = pack_summary(filters, by_key, previous)
     flags = dashboard_part.spc_flags(on_dashboard)
     if flags:  # beside the funnel flags, before the closing equity sentence

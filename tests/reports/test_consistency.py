@@ -152,6 +152,7 @@ def test_the_pack_draws_the_pages_charts_as_images(seen, population):
     charts = [chart for group in groups for chart in group.charts]
     drawn = [chart for chart in charts if chart.image]
     assert {chart.figure for chart in drawn} >= {"outcome_spc", "equity", "practice_deciles"}
-    assert all(chart.image.startswith("data:image/svg+xml;base64,") for chart in drawn)
+    # For print: a PNG at print resolution (reports/figures.py), not the page's SVG.
+    assert all(chart.image.startswith("data:image/png;base64,") for chart in drawn)
     for chart in charts:  # every reading and title the pages show is in the PDF
         assert re.sub(r"\s+", " ", chart.title) in seen["pdf"]
