@@ -37,15 +37,16 @@ class Table:
             self.widths = column_widths(self.columns, self.rows)
 
 
-def column_widths(columns: list[str], rows: list[list[str]]) -> list[int]:
-    """Percent widths in proportion to what each column has to hold: its longest cell (up to
-    WIDEST characters; a longer one wraps) or its heading's longest word (headings wrap)."""
+def column_widths(columns: list[str], rows: list[list[Any]]) -> list[int]:
+    """Percent widths in proportion to what each column has to hold: its longest cell as
+    printed (up to WIDEST characters; a longer one wraps) or its heading's longest word
+    (headings wrap). Cells may be numbers (the value report's counts), not only text."""
     if not columns:
         return []
     needs = []
     for index, heading in enumerate(columns):
         longest_word = max((len(word) for word in heading.split()), default=0)
-        longest_cell = max((len(row[index]) for row in rows if index < len(row)), default=0)
+        longest_cell = max((len(str(row[index])) for row in rows if index < len(row)), default=0)
         needs.append(max(NARROWEST, longest_word, min(WIDEST, longest_cell)))
     total = sum(needs)
     widths = [max(1, round(100 * need / total)) for need in needs]

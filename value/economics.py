@@ -121,8 +121,9 @@ def adjusted_mean_gains(
 
 def cost_per_qaly(cost: float, qalys: float) -> float | None:
     """Pounds per QALY gained; None when nothing is gained (a ratio with a zero or negative
-    denominator is not a cost per QALY: the option is dominated, see ``docs/value.md``)."""
-    if qalys <= 0:
+    denominator is not a cost per QALY: the option is dominated, see ``docs/value.md``), and
+    None without a cost (no unit costs or activity recorded yet: not "free")."""
+    if qalys <= 0 or cost <= 0:
         return None
     return cost / qalys
 

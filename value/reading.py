@@ -36,17 +36,28 @@ def report_reading(report: dict[str, Any]) -> list[str]:
             f"{meta['timepoint']} (at least {meta['disclosure']['min_patients_for_value']}) to "
             "show its value."
         )
+    elif not (valued := [r for r in published if r.get("qalys_per_million") is not None]):
+        sentences.append(
+            f"For {meta['condition']}, no option has costs recorded yet (unit costs and "
+            "activity), so value for money (QALYs per £1m) cannot be worked out: the table "
+            "shows the QALYs gained."
+        )
     else:
-        best = published[0]
+        best = valued[0]
+        holds = best.get("rank_holds")
         sentences.append(
             f"For {meta['condition']}, {best['option_label']} gives the most health for the "
             f"money: {best['qalys_per_million']:,.1f} QALYs per £1m"
             f"{_interval(best, 'qalys_per_million')}, about "
-            f"{_pounds(best['cost_per_qaly'])} per QALY. It keeps first place in "
-            f"{best['rank_holds']:.0%} of bootstrap resamples."
+            f"{_pounds(best['cost_per_qaly'])} per QALY."
+            + (
+                f" It keeps first place in {holds:.0%} of bootstrap resamples."
+                if holds is not None
+                else ""
+            )
         )
-        if len(published) > 1:
-            last = published[-1]
+        if len(valued) > 1:
+            last = valued[-1]
             sentences.append(
                 f"{last['option_label']} gives the least: {last['qalys_per_million']:,.1f} QALYs "
                 f"per £1m{_interval(last, 'qalys_per_million')}."

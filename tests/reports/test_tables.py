@@ -70,3 +70,9 @@ def test_an_interval_belongs_to_the_figure_just_before_it_when_names_differ():
     ]
 
     assert interval_columns(columns) == {"standardised_rate_per_1000": ("rate_lower", "rate_upper")}
+
+
+def test_column_widths_take_numbers_as_printed():
+    widths = column_widths(["Option", "Patients"], [["Hub", 1200], ["Community", 35]])
+
+    assert sum(widths) == 100 and widths[0] > widths[1]

@@ -180,6 +180,33 @@ def test_the_value_page_shows_the_reading_chart_table_and_csv_link(client, staff
     assert " style=" not in page and "<script" not in page
 
 
+def test_the_value_page_says_costs_are_missing_rather_than_failing_without_unit_costs(
+    client, staff, population
+):
+    from value.models import UnitCostSchedule
+
+    UnitCostSchedule.objects.all().delete()
+    client.force_login(staff)
+
+    response = client.get("/staff/value/", QUERY)
+
+    assert response.status_code == 200
+    assert "no option has costs recorded yet" in response.content.decode()
+
+
+def test_an_option_without_costs_has_no_cost_per_qaly_rather_than_zero(client, staff, population):
+    from value.models import UnitCostSchedule
+
+    UnitCostSchedule.objects.all().delete()
+    client.force_login(staff)
+
+    rows = client.get(OPTIONS, QUERY).json()["results"]
+
+    published = [r for r in rows if not r["suppressed"]]
+    assert published and all(r["cost_per_qaly"] is None for r in published)
+    assert all(r["qalys_per_million"] is None for r in published)
+
+
 def test_the_value_page_reads_a_reallocation(client, staff, population):
     client.force_login(staff)
     page = client.get(
