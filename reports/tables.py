@@ -150,7 +150,7 @@ def _label_key(columns: list[tuple[str, str]], rows: list[dict[str, Any]]) -> st
         values = [row.get(key) for row in rows]
         if all(isinstance(v, str) for v in values) and len(set(values)) == len(values):
             return key
-    return columns[0][0]
+    return columns[0][0] if columns else ""
 
 
 def _only_labels(row: dict[str, Any]) -> bool:

@@ -76,3 +76,9 @@ def test_column_widths_take_numbers_as_printed():
     widths = column_widths(["Option", "Patients"], [["Hub", 1200], ["Community", 35]])
 
     assert sum(widths) == 100 and widths[0] > widths[1]
+
+
+def test_a_figure_part_with_no_columns_gives_an_empty_table():
+    table, notes = dashboard_table([], [], cell)
+
+    assert table.columns == [] and table.rows == [] and notes == []
