@@ -18,12 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db import connection, transaction
 
 from surveys.models import Episode
 from surveys.pairs import _values_sql, paired_baselines, paired_results_refresh
-from surveys.sql import age_band_sql, age_sql, in_sql
+from surveys.sql import age_band_sql, age_sql, in_sql, time_zone_literal
 
 EPISODE_COLUMNS = (
     "episode_id",
@@ -184,13 +183,6 @@ TALLY_COLUMNS = (
 )
 
 
-def _zone() -> str:
-    zone = settings.TIME_ZONE
-    if not all(c.isalnum() or c in "/_+-" for c in zone):  # never interpolate anything else
-        raise ValueError("Unexpected TIME_ZONE")
-    return zone
-
-
 def _month(column: str) -> str:
     """The first day of a date column's month."""
     if connection.vendor == "postgresql":
@@ -202,7 +194,7 @@ def _local_month(column: str) -> str:
     """The first day of the service's local month of a timestamp column (on SQLite the UTC
     month: the activity figure reads the cohort rows there, not the tally)."""
     if connection.vendor == "postgresql":
-        return f"CAST(date_trunc('month', {column} AT TIME ZONE '{_zone()}') AS date)"
+        return f"CAST(date_trunc('month', {column} AT TIME ZONE '{time_zone_literal()}') AS date)"
     return f"date({column}, 'start of month')"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 AGE_BANDS = ("0-49", "50-59", "60-69", "70-79", "80+")  # population-methods §3.1 bands
@@ -42,3 +43,12 @@ def age_band_at_sql(on: str, born: str) -> str:
 
 def in_sql(values: Sequence[Any]) -> str:
     return f"IN ({', '.join(['%s'] * len(values))})"
+
+
+def time_zone_literal() -> str:
+    """The service's time zone, checked so that it can be written into SQL as a literal (an
+    index expression or a GROUP BY cannot take it as a parameter): never anything else."""
+    zone = settings.TIME_ZONE
+    if not all(c.isalnum() or c in "/_+-" for c in zone):
+        raise ValueError("Unexpected TIME_ZONE")
+    return zone

@@ -13,7 +13,7 @@ from analytics import summaries
 from analytics.summaries.sql import slot_sql  # noqa: F401 - the figures read pairs as analytics does
 from outcomes.models import Instrument, Pathway
 from surveys.models import Practice, Provider
-from surveys.sql import in_sql
+from surveys.sql import in_sql, time_zone_literal
 
 from ..filters import Filters
 
@@ -151,15 +151,8 @@ def days_between(start: str, end: str) -> str:
 def date_of(column: str) -> str:
     """The local date of a timestamp column."""
     if connection.vendor == "postgresql":
-        return f"CAST(({column} AT TIME ZONE '{_zone()}') AS date)"
+        return f"CAST(({column} AT TIME ZONE '{time_zone_literal()}') AS date)"
     return f"date({column})"
-
-
-def _zone() -> str:
-    zone = settings.TIME_ZONE
-    if not all(c.isalnum() or c in "/_+-" for c in zone):  # never interpolate anything else
-        raise ValueError("Unexpected TIME_ZONE")
-    return zone
 
 
 def greatest(*columns: str) -> str:
