@@ -52,7 +52,7 @@ from outcomes.models import Instrument, Pathway
 from outcomes.scoring import parse_answers, score_answers
 from outcomes.specs import InstrumentSpec, Item
 from surveys import reference, scheduling
-from surveys.cohorts import cohorts_forget, cohorts_refresh
+from surveys.cohorts import COHORT_TABLES, cohorts_forget, cohorts_refresh, tally_rebuild
 from surveys.models import (
     Area,
     Episode,
@@ -911,6 +911,9 @@ def population_write(
                     break
         if batch:
             flush()
+    # Each batch (and each stored response) appended the tally's differences; one count of the
+    # cohort rows compacts them, as the nightly rebuild does, so a load leaves one row per key.
+    tally_rebuild()
     population_analyze()
     return stats
 
@@ -925,7 +928,7 @@ def population_analyze() -> None:
     tables = [
         model._meta.db_table
         for model in (Patient, Episode, EpisodeEvent, Invitation, Response, InstrumentResult)
-    ] + [PairedResult._meta.db_table]
+    ] + [PairedResult._meta.db_table, *COHORT_TABLES]
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")

@@ -317,3 +317,14 @@ def test_generate_population_stops_after_the_asked_number_of_responses(db):
 
     assert 50 <= Response.objects.count() < 100
     assert "responses/s" in output
+
+
+def test_a_load_leaves_one_tally_row_per_key_that_counts_its_invitations(reference_data):
+    from surveys.cohorts import TALLY_COLUMNS
+    from surveys.models import Invitation, InvitationTally
+
+    write(5, 30, via_services=True)
+
+    keys = list(InvitationTally.objects.values_list(*TALLY_COLUMNS))
+    assert len(keys) == len(set(keys))
+    assert sum(InvitationTally.objects.values_list("n", flat=True)) == Invitation.objects.count()
