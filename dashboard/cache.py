@@ -1,12 +1,20 @@
 """A short-lived cache of figures, keyed by what they depend on, so the page, its chart images
 and its CSV compute a figure once. The key holds the data version (the newest response,
-invitation, episode and event), so a new response shows at once; the TTL covers edits."""
+invitation, episode and event), so a new response shows at once; the TTL covers edits.
+
+Within one request (or one board pack: ``computed_once``) a figure is computed at most once
+whatever the cache setting: a page that shows the practice deciles and the practice flags reads
+one practice series, and every figure on it is of the same data. With the cache off
+(``DASHBOARD_CACHE_SECONDS=0``) nothing outlives the request."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import pickle
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -15,28 +23,71 @@ from django.db.models import Max
 
 from . import disclosure
 
+_computed: ContextVar[dict[str, Any] | None] = ContextVar("dashboard_computed", default=None)
+_VERSION = "\0data-version"
+
+
+@contextmanager
+def computed_once() -> Iterator[None]:
+    """Each figure and chart asked for inside the block is computed once (nested blocks share
+    the outer one's); the values are dropped when the outermost block ends."""
+    if _computed.get() is not None:
+        yield
+        return
+    token = _computed.set({})
+    try:
+        yield
+    finally:
+        _computed.reset(token)
+
+
+class ComputedOncePerRequest:
+    """Middleware: every request is one ``computed_once`` block."""
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with computed_once():
+            return self.get_response(request)
+
 
 def data_version() -> tuple:
     from surveys import models as journey
 
-    return tuple(
+    scope = _computed.get()
+    if scope is not None and _VERSION in scope:
+        return scope[_VERSION]
+    version = tuple(
         model.objects.aggregate(last=Max("pk"))["last"]
         for model in (journey.Response, journey.Invitation, journey.Episode, journey.EpisodeEvent)
     )
+    if scope is not None:
+        scope[_VERSION] = version
+    return version
 
 
 def cached(prefix: str, key_parts: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()``, or its value from this request's scope or the shared cache. Values are
+    handed out as copies (as the shared cache does), so a caller that changes one cannot
+    change what the next caller gets."""
+    scope = _computed.get()
+    identity = json.dumps([prefix, key_parts, disclosure.policy()], sort_keys=True, default=str)
+    if scope is not None and identity in scope:
+        return pickle.loads(scope[identity])  # noqa: S301 (bytes this process pickled below)
     seconds = int(getattr(settings, "DASHBOARD_CACHE_SECONDS", 300) or 0)
-    if seconds <= 0:
-        return compute()
-    identity = json.dumps(
-        [prefix, key_parts, disclosure.policy(), data_version()], sort_keys=True, default=str
-    )
-    key = "dashboard:" + hashlib.sha256(identity.encode()).hexdigest()
-    value = cache.get(key)
-    if value is None:
+    value = None
+    if seconds > 0:
+        versioned = json.dumps([identity, data_version()], default=str)
+        key = "dashboard:" + hashlib.sha256(versioned.encode()).hexdigest()
+        value = cache.get(key)
+        if value is None:
+            value = compute()
+            cache.set(key, value, seconds)
+    else:
         value = compute()
-        cache.set(key, value, seconds)
+    if scope is not None:
+        scope[identity] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     return value
 
 

@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.StaffSessionIdleTimeout",
     "accounts.middleware.SecondFactorRequired",
+    "dashboard.cache.ComputedOncePerRequest",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "proms.headers.PermissionsPolicy",

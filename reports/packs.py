@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analytics import summaries
+from dashboard.cache import computed_once
 from outcomes.loading import catalogue
 from reports.formatting import (
     funnel_limits,
@@ -412,6 +413,11 @@ def _practices(filters: PackFilters) -> Section:
 
 
 def pack_build(filters: PackFilters, *, chart_format: str = "png") -> Pack:
+    with computed_once():  # a figure the pack shows twice (overview, condition) is computed once
+        return _pack_build(filters, chart_format=chart_format)
+
+
+def _pack_build(filters: PackFilters, *, chart_format: str) -> Pack:
     """Compute every figure of a pack and the sentences that read them; draw its charts as
     ``chart_format``: "png" at print resolution (WeasyPrint embeds it as it is) or "svg" (as
     the pages draw them; WeasyPrint draws each path in Python: bench/board_pack.py)."""
