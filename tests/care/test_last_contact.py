@@ -134,3 +134,20 @@ def test_a_programme_analyst_who_opens_a_worklist_is_pointed_to_the_figures(clie
     assert response.status_code == 403
     assert "This page is for a service's care team" in response.text
     assert f'href="{reverse("reports:list")}"' in response.text
+
+
+def test_the_staff_menu_offers_no_patient_pages_to_a_programme_analyst(client):
+    client.force_login(UserFactory(is_staff=True))
+
+    page = client.get(reverse("reports:list")).text
+
+    for name in ("staff:patient_new", "notifications:letters", "staff:enrolment_upload"):
+        assert f'href="{reverse(name)}"' not in page
+    assert "Find a patient</a>" not in page
+
+
+def test_the_staff_menu_offers_the_patient_pages_to_a_services_staff(client_a):
+    page = client_a.get(reverse("staff:home")).text
+
+    for name in ("staff:home", "staff:patient_new", "notifications:letters"):
+        assert f'href="{reverse(name)}"' in page
