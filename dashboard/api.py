@@ -70,7 +70,14 @@ PARAMETERS = [
     ),
     OpenApiParameter("provider", str, description="Provider ODS code (default all)."),
     OpenApiParameter("practice", str, description="GP practice ODS code (default all)."),
-    OpenApiParameter("period", str, description="A quarter (2026Q1) or a month (2026-03)."),
+    OpenApiParameter(
+        "period",
+        str,
+        description=(
+            "A quarter (2026Q1), a month (2026-03) or a range of whole months, first and last "
+            "included (2025-12..2026-11)."
+        ),
+    ),
     OpenApiParameter(
         "timepoint",
         str,

@@ -6,6 +6,9 @@ into one (or into polite errors). Empty fields take the defaults below.
 
 from __future__ import annotations
 
+import calendar
+import dataclasses
+import datetime as dt
 import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -24,11 +27,47 @@ DEFAULT_OUTCOME = summaries.DEFAULT_OUTCOME
 DEFAULT_INSTRUMENT = summaries.DEFAULT_INSTRUMENT
 DEFAULT_WEEKS = 12
 PERIOD = re.compile(r"^(19|20)[0-9]{2}(Q[1-4]|-(0[1-9]|1[0-2]))$")
+# A range of whole months, first and last included: 2025-12..2026-11.
+MONTHS = re.compile(r"^((?:19|20)[0-9]{2})-(0[1-9]|1[0-2])\.\.((?:19|20)[0-9]{2})-(0[1-9]|1[0-2])$")
+
+
+def period_of(period: str | None) -> summaries.Period:
+    """The ``analytics.summaries.Period`` a dashboard ``period`` names: a quarter, a month or
+    a range of whole months (``2025-12..2026-11``, through the API's own from/to path, so the
+    whole-months rule holds); labelled as the dashboard wrote it. The one place the dashboard
+    reads its period (QueryError for a value the form would refuse)."""
+    match = MONTHS.match(period or "")
+    if match is None:
+        return summaries.period_parse(period)
+    first = dt.date(int(match[1]), int(match[2]), 1)
+    year, month = int(match[3]), int(match[4])
+    last = dt.date(year, month, calendar.monthrange(year, month)[1])
+    if last < first:
+        raise summaries.QueryError(
+            f"The period {period} ends before it starts: write the earlier month first "
+            f"({match[3]}-{match[4]}..{match[1]}-{match[2]})."
+        )
+    return dataclasses.replace(summaries.period_parse(date_from=first, date_to=last), label=period)
+
+
+def period_words(period: str | None) -> str:
+    """The months a period covers in plain English: 'March 2026', 'January to March 2026',
+    'December 2025 to November 2026' (or 'every month to date' for none)."""
+    if not period:
+        return "every month to date"
+    span = period_of(period)
+    first, last = span.start, span.end - dt.timedelta(days=1)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first:%B %Y}"
+    if first.year == last.year:
+        return f"{first:%B} to {last:%B %Y}"
+    return f"{first:%B %Y} to {last:%B %Y}"
 
 
 @dataclass(frozen=True)
 class Filters:
-    """What a figure is asked for. ``period`` is a quarter (2026Q1) or a month (2026-03)."""
+    """What a figure is asked for. ``period`` is a quarter (2026Q1), a month (2026-03) or a
+    range of whole months, first and last included (2025-12..2026-11): ``period_of`` reads it."""
 
     condition: str = DEFAULT_CONDITION
     provider: str | None = None  # ODS code
@@ -59,7 +98,7 @@ class Filters:
             "baseline_timepoint": "baseline",
             "provider": self.provider,
             "practice": self.practice,
-            "period": summaries.period_parse(self.period),
+            "period": period_of(self.period),
         }
         return summaries.OutcomeQuery(**(values | overrides))
 
@@ -119,8 +158,11 @@ class FilterForm(forms.Form):
     period = forms.CharField(
         label=_("Period"),
         required=False,
-        max_length=7,
-        help_text=_("A quarter such as 2026Q1 or a month such as 2026-03; empty for all time."),
+        max_length=32,
+        help_text=_(
+            "A quarter such as 2026Q1, a month such as 2026-03 or months such as "
+            "2025-12..2026-11; empty for all time."
+        ),
     )
     timepoint = forms.ChoiceField(label=_("Follow-up timepoint"), required=False)
     outcome = forms.ChoiceField(label=_("Outcome"), required=False)
@@ -152,12 +194,22 @@ class FilterForm(forms.Form):
                     del self.fields[name]
 
     def clean_period(self) -> str | None:
-        value = (self.cleaned_data.get("period") or "").strip().upper()
+        value = re.sub(r"\s+", "", self.cleaned_data.get("period") or "").upper()
         if not value:
             return None
+        if match := MONTHS.match(value):
+            if (match[3], match[4]) < (match[1], match[2]):
+                raise forms.ValidationError(
+                    _("The last month comes before the first: enter %(range)s instead."),
+                    params={"range": f"{match[3]}-{match[4]}..{match[1]}-{match[2]}"},
+                )
+            return value
         if not PERIOD.match(value):
             raise forms.ValidationError(
-                _("Enter a quarter such as 2026Q1 or a month such as 2026-03.")
+                _(
+                    "Enter a quarter such as 2026Q1, a month such as 2026-03, or the first "
+                    "and last months of a range such as 2025-12..2026-11."
+                )
             )
         return value
 

@@ -17,7 +17,7 @@ from analytics import summaries
 from dashboard import presentation
 from dashboard.cache import cached, chart_cached
 from dashboard.figures import figure_compute
-from dashboard.filters import Filters
+from dashboard.filters import Filters, period_words
 from dashboard.layout import OVERVIEW, SELF_CARE, VALUE_AREAS
 from dashboard.templatetags.dashboard import cell
 from reports.tables import dashboard_table
@@ -53,15 +53,17 @@ class ChartGroup:
 
 def dashboard_filters(pack_filters) -> Filters:
     """The dashboard filters that show what a pack covers: its condition, provider, practice
-    and timepoint, and its months as the dashboard's period when they are one calendar month
-    or quarter; a longer window has no dashboard period, so the pack shows every month to
-    date, as the dashboard does by default (the charts over time show the window's months)."""
+    and timepoint, and its months as the dashboard's period: one month stays a month
+    (2026-11), a calendar quarter a quarter (2026Q3), any other window the range of its
+    first and last months (2025-12..2026-11). So the pack's dashboard part covers the pack's
+    own months, and the same link on the dashboard shows the same figures."""
     start, months = pack_filters.date_from, pack_filters.months
-    period = None
     if months == 1:
         period = f"{start:%Y-%m}"
     elif months == 3 and start.month % 3 == 1:
         period = f"{start.year}Q{(start.month + 2) // 3}"
+    else:
+        period = f"{start:%Y-%m}..{pack_filters.date_to:%Y-%m}"
     return Filters(
         condition=pack_filters.condition,
         provider=pack_filters.provider,
@@ -72,8 +74,12 @@ def dashboard_filters(pack_filters) -> Filters:
 
 
 def scope_words(filters: Filters) -> str:
-    period = f"period {filters.period}" if filters.period else "every month to date"
-    return f"{period}, as the dashboard shows them for the same filters"
+    """What the pack's dashboard part covers, in words and as the dashboard's period filter:
+    'December 2025 to November 2026 (period 2025-12..2026-11), as the dashboard ...'."""
+    words = period_words(filters.period)
+    if filters.period:
+        words += f" (period {filters.period})"
+    return f"{words}, as the dashboard shows them for the same filters"
 
 
 def image_uri(chart: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
@@ -12,7 +13,7 @@ from analytics import summaries
 from outcomes import statistics as st
 
 from .. import cusum
-from ..filters import Filters
+from ..filters import Filters, period_of
 from .base import data_as_of, envelope, rounded
 
 
@@ -62,11 +63,34 @@ def _current_quarter() -> str:
     return f"{today.year}Q{(today.month - 1) // 3 + 1}"
 
 
-def _complete_periods(rows: list[dict[str, Any]]) -> list[str]:
+def _complete_periods(rows: list[dict[str, Any]], filters: Filters) -> list[str]:
     """Quarters with data, without the quarter in progress: a part-quarter's rates are low
-    for every practice and would read as a fall."""
+    for every practice and would read as a fall. For the same reason a period that covers a
+    whole quarter (2025-12..2026-11 covers 2026Q1 to 2026Q3) leaves out the part quarters at
+    its ends; a month, or months within one quarter, keep the one quarter they touch."""
     current = _current_quarter()
-    return sorted({r.get("period") for r in rows if r.get("period") and r["period"] != current})
+    periods = sorted({r.get("period") for r in rows if r.get("period") and r["period"] != current})
+    span = period_of(filters.period)
+    if span.start is None or span.end is None:
+        return periods
+    first = span.start.replace(month=(span.start.month - 1) // 3 * 3 + 1)
+    if first < span.start:
+        first = _quarter_end(first)
+    if _quarter_end(first) > span.end:  # no whole quarter: nothing to leave out
+        return periods
+    return [p for p in periods if _quarter_within(p, span)]
+
+
+def _quarter_end(start: dt.date) -> dt.date:
+    """The first day after the quarter starting on ``start``."""
+    month = start.year * 12 + start.month - 1 + 3
+    return dt.date(month // 12, month % 12 + 1, 1)
+
+
+def _quarter_within(label: str, span: summaries.Period) -> bool:
+    year, quarter = int(label[:4]), int(label[5])
+    start = dt.date(year, 3 * quarter - 2, 1)
+    return span.start <= start and _quarter_end(start) <= span.end
 
 
 def _by_measure_period(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[float]]:
@@ -93,7 +117,7 @@ def practice_deciles(*, filters: Filters) -> dict[str, Any]:
     series = practice_series(filters)
     rows = series["results"]
     values = _by_measure_period(rows)
-    periods = _complete_periods(rows)
+    periods = _complete_periods(rows, filters)
     own = {
         (measure, row.get("period")): _published(row, measure)
         for row in rows
@@ -129,7 +153,7 @@ def practice_deciles(*, filters: Filters) -> dict[str, Any]:
             "case-mix adjusted gain from the outcome summary); the 10th, 20th ... 90th "
             "percentiles across practices (linear interpolation), drawn once five or more "
             "practices have a published figure. Withheld figures are left out, and so is the "
-            "quarter in progress."
+            "quarter in progress (and a part quarter at either end of a range of months)."
         ),
         measures={
             k: {"label": v[0], "higher_is_better": v[1]} for k, v in PRACTICE_MEASURES.items()
@@ -143,7 +167,7 @@ def practice_flags(*, filters: Filters) -> dict[str, Any]:
     changed recently (CUSUM on its percentile), and the opportunity at the median."""
     series = practice_series(filters)
     rows = series["results"]
-    periods = _complete_periods(rows)
+    periods = _complete_periods(rows, filters)
     by_practice: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     names: dict[str, str] = {}
     list_sizes: dict[str, int | None] = {}

@@ -13,7 +13,7 @@ from outcomes.loading import catalogue
 from surveys.sql import in_sql
 
 from .. import disclosure, spc
-from ..filters import DEFAULT_INSTRUMENT, Filters, conditions, outcomes
+from ..filters import DEFAULT_INSTRUMENT, Filters, conditions, outcomes, period_of
 from .base import envelope, rate_columns, rounded
 from .sql import (
     date_range,
@@ -130,7 +130,7 @@ def _invitation_counts_from_tally(filters: Filters, where: list, params: list) -
     counts as invited once its window has closed: those closing before this month are told by
     the tally's closing month; those closing this month, before today, are counted from the
     cohort rows (a partial index holds them)."""
-    period = summaries.period_parse(filters.period)
+    period = period_of(filters.period)
     today = timezone.localdate()
     this_month = today.replace(day=1)
     due, due_params = _month_range("c.due_month", period)

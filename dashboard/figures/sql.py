@@ -15,7 +15,7 @@ from outcomes.models import Instrument, Pathway
 from surveys.models import Practice, Provider
 from surveys.sql import in_sql, time_zone_literal
 
-from ..filters import Filters
+from ..filters import Filters, period_of
 
 
 def fetch(sql: str, params: Sequence[Any], *, clustered: bool = False) -> list[tuple]:
@@ -73,7 +73,7 @@ def scope(
 
 def date_range(column: str, filters: Filters) -> tuple[list[str], list[Any]]:
     """The period on a date column (half-open)."""
-    period = summaries.period_parse(filters.period)
+    period = period_of(filters.period)
     where, params = [], []
     if period.start:
         where.append(f"{column} >= %s")
@@ -86,7 +86,7 @@ def date_range(column: str, filters: Filters) -> tuple[list[str], list[Any]]:
 
 def moment_range(column: str, filters: Filters, *, until_only: bool = False) -> tuple[list, list]:
     """The period on a timestamp column (local midnights, half-open)."""
-    start, end = summaries.period_parse(filters.period).bounds()
+    start, end = period_of(filters.period).bounds()
     where, params = [], []
     if start and not until_only:
         where.append(f"{column} >= %s")

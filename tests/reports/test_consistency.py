@@ -1,8 +1,9 @@
 """One number everywhere: for the same filters, the board pack's PDF text (pypdf), the dashboard
 page's HTML and ``/api/v1/dashboard/<figure>/`` carry the same figures, written the same way.
 
-The pack covers every month of the synthetic history (November 2024 to November 2026), so its
-comparison sections and the dashboard (no period: every month to date) read the same pairs.
+The pack covers every month of the synthetic history (November 2024 to November 2026), and its
+dashboard part the pack's own months (period 2024-01..2026-11), so its comparison sections and
+the dashboard with that period read the same pairs.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 20, 11, tzinfo=dt.UTC)
 EVERY_MONTH = PackFilters("knee-pain", dt.date(2024, 1, 1), dt.date(2026, 11, 30))
-QUERY = {"condition": "knee-pain"}  # the same filters on the page and in the API
+# The same filters on the page and in the API: the pack's months as the dashboard's period.
+QUERY = {"condition": "knee-pain", "period": "2024-01..2026-11"}
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +158,7 @@ def test_the_pack_draws_the_pages_charts_as_images(seen, population):
     assert all(chart.image.startswith("data:image/png;base64,") for chart in drawn)
     for chart in charts:  # every reading and title the pages show is in the PDF
         assert re.sub(r"\s+", " ", chart.title) in seen["pdf"]
+
+
+def test_the_pdf_names_the_months_its_dashboard_part_covers(seen):
+    assert "January 2024 to November 2026 (period 2024-01..2026-11)" in seen["pdf"]
