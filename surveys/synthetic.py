@@ -65,7 +65,7 @@ from surveys.models import (
     Provider,
     Response,
 )
-from surveys.pairs import paired_results_refresh
+from surveys.pairs import paired_results_cluster, paired_results_refresh
 
 # Synthetic NHS numbers: 999 + six digits + check digit. Serials below this are left to the
 # test factories (tests/factories.py ``nhs_number_for``) and the demo's own patient.
@@ -914,6 +914,8 @@ def population_write(
     # Each batch (and each stored response) appended the tally's differences; one count of the
     # cohort rows compacts them, as the nightly rebuild does, so a load leaves one row per key.
     tally_rebuild()
+    # And the pairs in the order the nightly rebuild leaves them, not patient by patient.
+    paired_results_cluster()
     population_analyze()
     return stats
 

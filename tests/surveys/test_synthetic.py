@@ -328,3 +328,22 @@ def test_a_load_leaves_one_tally_row_per_key_that_counts_its_invitations(referen
     keys = list(InvitationTally.objects.values_list(*TALLY_COLUMNS))
     assert len(keys) == len(set(keys))
     assert sum(InvitationTally.objects.values_list("n", flat=True)) == Invitation.objects.count()
+
+
+def test_a_load_on_postgresql_leaves_the_pairs_in_the_order_of_the_summary_index(
+    reference_data,
+):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("CLUSTER is PostgreSQL's; SQLite keeps the insert order")
+    write(5, 40, via_services=False)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT instrument_id, timepoint, baseline_timepoint, pathway_id, followed_up_at"
+            " FROM surveys_pairedresult ORDER BY ctid"
+        )
+        stored = cursor.fetchall()
+    assert len(stored) > 10
+    assert stored == sorted(stored)
