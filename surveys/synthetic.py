@@ -913,7 +913,7 @@ def population_write(
             flush()
     # Each batch (and each stored response) appended the tally's differences; one count of the
     # cohort rows compacts them, as the nightly rebuild does, so a load leaves one row per key.
-    tally_rebuild()
+    tally_rebuild(truncate=True)
     # And the pairs in the order the nightly rebuild leaves them, not patient by patient.
     paired_results_cluster()
     population_analyze()

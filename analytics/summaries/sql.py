@@ -317,10 +317,14 @@ def cell_sums_sql(measure: Measure, inner: str, inner_params: list[Any]) -> tupl
         ", SUM(CASE WHEN (f - b) * %s < %s THEN 1 ELSE 0 END)"
     )
     any_params = [sign, ANY_CHANGE, sign, -ANY_CHANGE]
+    # OFFSET 0 keeps PostgreSQL from folding the pairs query into this one, which would read
+    # each value out of its array once for every use below (b and f six times each): 78 ms
+    # against 59 ms for the practices' cells at a million responses.
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
     sql = f"""
         SELECT provider_id, practice_id, period, age_band, sex, imd_quintile, COUNT(*),
                SUM(b), SUM(f), SUM(b * b), SUM(b * f), SUM(f * f){class_columns}{any_columns}
-        FROM ({inner}) AS pairs
+        FROM ({inner}{fence}) AS pairs
         WHERE b IS NOT NULL AND f IS NOT NULL
         GROUP BY provider_id, practice_id, period, age_band, sex, imd_quintile
     """  # noqa: S608

@@ -196,18 +196,19 @@ def outcome_spc(*, filters: Filters) -> dict[str, Any]:
         for i, code in enumerate(codes):
             b = slot_sql("baseline_values", versions, DEFAULT_INSTRUMENT, "outcome", code)
             f = slot_sql("follow_up_values", versions, DEFAULT_INSTRUMENT, "outcome", code)
-            columns.append(f"{b} AS b{i}, {f} AS f{i}")
-        sums = ", ".join(
-            f"SUM(CASE WHEN b{i} IS NOT NULL AND f{i} IS NOT NULL THEN 1 ELSE 0 END), "
-            f"SUM(f{i} - b{i})"
-            for i in range(len(codes))
-        )
+            columns.append(f"({f}) - ({b}) AS d{i}")  # null unless both are answered
+        sums = ", ".join(f"COUNT(d{i}), SUM(d{i})" for i in range(len(codes)))
+        # OFFSET 0 keeps PostgreSQL from folding the inner query into the outer one, which
+        # would work out each change twice (for its count and its sum): 70 ms against 45 ms
+        # at a million responses.
+        fence = "OFFSET 0" if connection.vendor == "postgresql" else ""
         sql = f"""
             SELECT month, {sums} FROM (
                 SELECT {month} AS month, {", ".join(columns)}
                 FROM surveys_pairedresult pr
                 WHERE pr.instrument_id {in_sql(sorted(versions))} AND pr.timepoint = %s
                   AND pr.baseline_timepoint = %s AND {" AND ".join(where + moments)}
+                {fence}
             ) AS pairs GROUP BY month ORDER BY month
         """  # noqa: S608
         result = fetch(
