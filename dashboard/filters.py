@@ -15,6 +15,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from analytics import summaries
@@ -149,6 +152,18 @@ def instruments(condition: str) -> list[tuple[str, str]]:
     return list(codes.items())
 
 
+def _period_hint() -> SafeString:
+    """The period's examples, each kept on one line (a phone would break 2025-12..2026-11 at
+    its hyphens)."""
+    example = '<span class="dash-nowrap">{}</span>'
+    return format_html(
+        _("{quarter}, {month} or a range of months, {months}. Empty: all time."),
+        quarter=format_html(example, "2026Q1"),
+        month=format_html(example, "2026-03"),
+        months=format_html(example, "2025-12..2026-11"),
+    )
+
+
 class FilterForm(forms.Form):
     """GET filters; every field optional (the default applies)."""
 
@@ -159,10 +174,7 @@ class FilterForm(forms.Form):
         label=_("Period"),
         required=False,
         max_length=32,
-        help_text=_(
-            "A quarter such as 2026Q1, a month such as 2026-03 or months such as "
-            "2025-12..2026-11; empty for all time."
-        ),
+        help_text=lazy(_period_hint, SafeString)(),
     )
     timepoint = forms.ChoiceField(label=_("Follow-up timepoint"), required=False)
     outcome = forms.ChoiceField(label=_("Outcome"), required=False)
