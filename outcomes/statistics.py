@@ -268,7 +268,7 @@ def classify_changes(
 # --- case-mix adjustment (ordinary least squares) --------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)  # thousands per answer: no __dict__ each
 class CellSums:
     """Sufficient statistics of one covariate pattern (a "cell"): every patient in the cell has
     the same categorical covariates, so only the baseline score varies within it."""
@@ -332,13 +332,22 @@ class CaseMixModel:
         named = dict(zip(self.columns[1:-1], self.coefficients[1:-1], strict=True))
         return named, tuple(dict.fromkeys(name.split("=", 1)[0] for name in named))
 
+    @cached_property
+    def _linear(self) -> dict[tuple[str, ...], float]:
+        """Intercept + effects by the levels of the factors that have any (a cache)."""
+        return {}
+
     def cell_expected_sum(self, covariates: Mapping[str, str], cell: CellSums) -> float:
         """Σ of predicted follow-up scores over a cell's patients: n · (intercept + the
         effects of the cell's levels) + β_baseline · Σb (a reference level has no effect)."""
         named, factors = self._effects
-        linear = self.coefficients[0] + sum(
-            named.get(f"{factor}={covariates[factor]}", 0.0) for factor in factors
-        )
+        levels = tuple(covariates[factor] for factor in factors)
+        linear = self._linear.get(levels)
+        if linear is None:  # once per covariate pattern: units share a few dozen of them
+            linear = self._linear[levels] = self.coefficients[0] + sum(
+                named.get(f"{factor}={level}", 0.0)
+                for factor, level in zip(factors, levels, strict=True)
+            )
         return float(cell.n * linear + self.coefficients[-1] * cell.sum_b)
 
     def predict(self, covariates: Mapping[str, str], baseline: float) -> float:

@@ -379,7 +379,9 @@ def outcome_summary(query: OutcomeQuery) -> dict[str, Any]:
     provider_id = _id_for(Provider, query.provider, "provider")
     practice_id = _id_for(Practice, query.practice, "practice")
     by_practice = query.group_by == "practice" or practice_id is not None
-    cells = paired_cells(query, by_practice=by_practice)
+    # The provider is needed only to group or filter by (``keep`` below).
+    by_provider = query.group_by == "provider" or provider_id is not None
+    cells = paired_cells(query, by_practice=by_practice, by_provider=by_provider)
     model = case_mix_model(cells)
     adjust = query.group_by in ("provider", "practice")
     series = query.series is not None
