@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from analytics import disclosure
-from analytics.summaries.cells import _rounded, _series_partitions, case_mix_model, paired_cells
+from analytics.summaries.cells import (
+    _rounded,
+    _series_partitions,
+    case_mix_model,
+    gc_paused,
+    paired_cells,
+)
 from analytics.summaries.comparison import (
     IMPROVED_FUNNEL_KEYS,
     _modelled_n,
@@ -115,6 +121,7 @@ def _standardisation(
     )
 
 
+@gc_paused()
 def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
     """Per practice (and period, in a series): enrolment per 1,000 registered patients
     (indirectly standardised by age and sex where the practice's registered patients by age
