@@ -48,7 +48,11 @@ _pattern_of = itemgetter(*CASE_MIX_FACTORS)
 
 
 def paired_cells(
-    query: OutcomeQuery, *, by_practice: bool = False, by_provider: bool = True
+    query: OutcomeQuery,
+    *,
+    by_practice: bool = False,
+    by_provider: bool = True,
+    keep_provider: int | None = None,
 ) -> list[Cell]:
     """Per-cell sums of paired baseline and follow-up values for a condition and measure.
 
@@ -56,8 +60,9 @@ def paired_cells(
     and IMD quintile ((decile + 1) // 2; None when the patient has no area). All providers are
     included, since the case-mix model is fitted on all of them; callers filter afterwards. The
     period restricts the follow-up response's submission time. ``by_provider=False`` leaves
-    the provider out of the key (None): for a caller that neither groups nor filters by
-    provider, the cells are then several times fewer and every figure is the same.
+    the provider out of the key (None), but for the cells of ``keep_provider`` if given: for
+    a caller that does not group by provider and filters by that one at most, the cells are
+    then several times fewer and every figure is the same.
     """
     pathway_ids = _pathway_ids(query.condition)
     _check_timepoints(query)
@@ -72,7 +77,9 @@ def paired_cells(
         if query.baseline_timepoint in paired_baselines()
         else _pairs_from_responses
     )
-    inner, inner_params = source(query, pathway_ids, versions, by_practice, by_provider)
+    inner, inner_params = source(
+        query, pathway_ids, versions, by_practice, by_provider, keep_provider
+    )
     sql, params = cell_sums_sql(measure, inner, inner_params)
     rows = _fetch(sql, params)
     cells = []

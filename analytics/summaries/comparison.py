@@ -384,8 +384,12 @@ def outcome_summary(query: OutcomeQuery) -> dict[str, Any]:
     practice_id = _id_for(Practice, query.practice, "practice")
     by_practice = query.group_by == "practice" or practice_id is not None
     # The provider is needed only to group or filter by (``keep`` below).
-    by_provider = query.group_by == "provider" or provider_id is not None
-    cells = paired_cells(query, by_practice=by_practice, by_provider=by_provider)
+    cells = paired_cells(
+        query,
+        by_practice=by_practice,
+        by_provider=query.group_by == "provider",
+        keep_provider=provider_id,
+    )
     model = case_mix_model(cells)
     adjust = query.group_by in ("provider", "practice")
     series = query.series is not None

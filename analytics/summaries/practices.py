@@ -135,8 +135,8 @@ def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
     for period, *stratum in practice_enrolment_rows(query, provider_id):
         by_period[period].append(tuple(stratum))
     # The model is fitted on every provider's patients (as for the summary), then the cells
-    # are narrowed to the provider asked for; without one, cells need no provider.
-    all_cells = paired_cells(query, by_practice=True, by_provider=provider_id is not None)
+    # are narrowed to the provider asked for: only its cells need their provider.
+    all_cells = paired_cells(query, by_practice=True, by_provider=False, keep_provider=provider_id)
     model = case_mix_model(all_cells)
     cells = [
         cell

@@ -148,6 +148,7 @@ def _pairs_from_read_model(
     versions: dict[int, str],
     by_practice: bool,
     by_provider: bool = True,
+    keep_provider: int | None = None,
 ) -> tuple[str, list[Any]]:
     """Pairs from ``surveys_pairedresult`` (surveys/pairs.py): one index range, no joins."""
     measure = query.measure
@@ -180,7 +181,7 @@ def _pairs_from_read_model(
     ]
     _period_where(query.period, "pr.followed_up_at", where, params)
     practice_col = "pr.practice_id" if by_practice else "NULL"
-    provider_col = "pr.provider_id" if by_provider else "NULL"
+    provider_col, provider_params = _provider_sql("pr.provider_id", by_provider, keep_provider)
     # Only fixed SQL fragments are interpolated below; every value is a query parameter.
     sql = f"""
         SELECT {provider_col} AS provider_id, {practice_col} AS practice_id,
@@ -189,7 +190,17 @@ def _pairs_from_read_model(
         FROM surveys_pairedresult pr
         WHERE {" AND ".join(where)}
     """  # noqa: S608
-    return sql, [*period_params, *params]
+    return sql, [*provider_params, *period_params, *params]
+
+
+def _provider_sql(column: str, by_provider: bool, keep: int | None) -> tuple[str, list[Any]]:
+    """A pair's provider: its own; or, not by provider, only that of the provider kept apart
+    (the one a caller filters by), NULL for every other."""
+    if by_provider:
+        return column, []
+    if keep is not None:
+        return f"CASE WHEN {column} = %s THEN {column} END", [keep]
+    return "NULL", []
 
 
 def _pairs_from_responses(
@@ -198,6 +209,7 @@ def _pairs_from_responses(
     versions: dict[int, str],
     by_practice: bool,
     by_provider: bool = True,
+    keep_provider: int | None = None,
 ) -> tuple[str, list[Any]]:
     """Pairs joined from the responses themselves: for a baseline timepoint the read model
     does not hold. Same pairing rule as surveys/pairs.py (same episode, same instrument code)."""
@@ -221,7 +233,7 @@ def _pairs_from_responses(
     ]
     _period_where(query.period, "frs.submitted_at", where, params)
     practice_col = "p.practice_id" if by_practice else "NULL"
-    provider_col = "e.provider_id" if by_provider else "NULL"
+    provider_col, provider_params = _provider_sql("e.provider_id", by_provider, keep_provider)
     # Only fixed SQL fragments are interpolated below; every value is a query parameter.
     sql = f"""
         SELECT {provider_col} AS provider_id, {practice_col} AS practice_id,
@@ -238,7 +250,7 @@ def _pairs_from_responses(
         JOIN surveys_instrumentresult br ON br.response_id = brs.id
         WHERE {" AND ".join(where)}
     """  # noqa: S608
-    return sql, [*period_params, *value_params, *params]
+    return sql, [*provider_params, *period_params, *value_params, *params]
 
 
 def _scope_sql(

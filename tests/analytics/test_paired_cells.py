@@ -196,6 +196,23 @@ def test_cells_without_the_provider_are_the_cells_with_it_merged_across_provider
         assert _without_provider(cells) == _without_provider(by_provider)
 
 
+def test_a_provider_kept_apart_has_its_own_cells_and_the_others_are_merged(
+    shared_patterns, monkeypatch
+):
+    query = summaries.OutcomeQuery(condition="knee-pain", measure=summaries.measure_resolve())
+    by_provider = read_cells.paired_cells(query, by_practice=True)
+    kept = by_provider[0].key["provider_id"]
+
+    for cells in _both_ways(
+        monkeypatch, query, by_practice=True, by_provider=False, keep_provider=kept
+    ):
+        assert {cell.key["provider_id"] for cell in cells} == {kept, None}
+        assert _sorted(c for c in cells if c.key["provider_id"] == kept) == _sorted(
+            c for c in by_provider if c.key["provider_id"] == kept
+        )
+        assert _without_provider(cells) == _without_provider(by_provider)
+
+
 @pytest.fixture
 def everything_published(settings):
     settings.DISCLOSURE_ROUND_TO = 0
@@ -211,18 +228,31 @@ def everything_published(settings):
         {"practice": "first"},
         {"group_by": "practice"},
         {"group_by": "imd_quintile", "series": "month"},
+        {"series": "quarter", "provider": "first"},
+        {"group_by": "practice", "provider": "first"},
+        {"group_by": "provider", "provider": "first"},
     ],
-    ids=["practices-by-quarter", "practices", "one-practice", "summary-by-practice", "by-imd"],
+    ids=[
+        "practices-by-quarter",
+        "practices",
+        "one-practice",
+        "summary-by-practice",
+        "by-imd",
+        "one-providers-practices",
+        "one-providers-summary-by-practice",
+        "one-provider",
+    ],
 )
 def test_answers_from_cells_without_the_provider_are_those_from_cells_with_it(
     shared_patterns, everything_published, monkeypatch, ask
 ):
     from analytics.summaries import comparison, practices
-    from surveys.models import Practice
+    from surveys.models import Practice, Provider
 
     ask = dict(ask)
-    if ask.get("practice") == "first":
-        ask["practice"] = Practice.objects.order_by("pk").first().ods_code
+    for name, model in (("practice", Practice), ("provider", Provider)):
+        if ask.get(name) == "first":
+            ask[name] = model.objects.order_by("pk").first().ods_code
     answer = summaries.outcome_summary if "group_by" in ask else summaries.practice_variation
     query = summaries.OutcomeQuery(
         condition="knee-pain", measure=summaries.measure_resolve(), **ask
@@ -231,7 +261,7 @@ def test_answers_from_cells_without_the_provider_are_those_from_cells_with_it(
     split = read_cells.paired_cells
 
     def always_by_provider(query, **options):
-        return split(query, **(options | {"by_provider": True}))
+        return split(query, **(options | {"by_provider": True, "keep_provider": None}))
 
     monkeypatch.setattr(practices, "paired_cells", always_by_provider)
     monkeypatch.setattr(comparison, "paired_cells", always_by_provider)
