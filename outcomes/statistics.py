@@ -12,9 +12,10 @@ ordinary least squares fit with categorical covariates are exact functions of th
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from operator import itemgetter
 from statistics import NormalDist
 
 import numpy as np
@@ -268,7 +269,7 @@ def classify_changes(
 # --- case-mix adjustment (ordinary least squares) --------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)  # thousands per answer: no __dict__ each
 class CellSums:
     """Sufficient statistics of one covariate pattern (a "cell"): every patient in the cell has
     the same categorical covariates, so only the baseline score varies within it."""
@@ -332,13 +333,28 @@ class CaseMixModel:
         named = dict(zip(self.columns[1:-1], self.coefficients[1:-1], strict=True))
         return named, tuple(dict.fromkeys(name.split("=", 1)[0] for name in named))
 
+    @cached_property
+    def _linear(self) -> dict[Hashable, float]:
+        """Intercept + the effects of a cell's levels, by ``_levels_of`` (filled as used)."""
+        return {}
+
+    @cached_property
+    def _levels_of(self) -> Callable[[Mapping[str, str]], Hashable]:
+        """A cell's levels of the factors that have effects: what its prediction rests on."""
+        _, factors = self._effects
+        return itemgetter(*factors) if factors else lambda covariates: ()
+
     def cell_expected_sum(self, covariates: Mapping[str, str], cell: CellSums) -> float:
         """Σ of predicted follow-up scores over a cell's patients: n · (intercept + the
-        effects of the cell's levels) + β_baseline · Σb (a reference level has no effect)."""
-        named, factors = self._effects
-        linear = self.coefficients[0] + sum(
-            named.get(f"{factor}={covariates[factor]}", 0.0) for factor in factors
-        )
+        effects of the cell's levels) + β_baseline · Σb (a reference level has no effect).
+        The first part is worked out once per pattern: units share a few dozen of them."""
+        levels = self._levels_of(covariates)
+        linear = self._linear.get(levels)
+        if linear is None:
+            named, factors = self._effects
+            linear = self._linear[levels] = self.coefficients[0] + sum(
+                named.get(f"{factor}={covariates[factor]}", 0.0) for factor in factors
+            )
         return float(cell.n * linear + self.coefficients[-1] * cell.sum_b)
 
     def predict(self, covariates: Mapping[str, str], baseline: float) -> float:

@@ -18,6 +18,7 @@ from analytics.summaries.cells import (
     _total,
     case_mix_model,
     change_estimate,
+    gc_paused,
     paired_cells,
 )
 from analytics.summaries.query import GROUPINGS, UNKNOWN, Measure, OutcomeQuery, QueryError
@@ -40,8 +41,10 @@ def figures(
     carry exact figures to the funnels and are removed before publication.
     """
     total, improved, worse = _total(cells)
-    improved_any = sum(cell.improved_any for cell in cells)
-    worse_any = sum(cell.worse_any for cell in cells)
+    improved_any = worse_any = 0
+    for cell in cells:
+        improved_any += cell.improved_any
+        worse_any += cell.worse_any
     n = total.n
     places = measure.decimals
     baseline = st.mean_from_sums(n, total.sum_b, total.sum_bb)
@@ -144,11 +147,11 @@ def adjusted_figures(
     patients (NHS PROMs: 30). The limits and flags come later (``add_funnels``), once every
     unit's figure is known, since over-dispersion is estimated across units."""
     row: dict[str, Any] = dict.fromkeys(ADJUSTED_KEYS)
-    modelled = _modelled(cells)
-    row["n_modelled"] = sum(cell.sums.n for cell in modelled)
+    patterns = _patterns(cells)  # the modelled cells, merged
+    row["n_modelled"] = sum(sums.n for _, sums in patterns)
     if model is None or model.residual_sd is None or row["n_modelled"] < disclosure.min_adjusted():
         return row
-    adjusted = st.case_mix_adjust(model, _patterns(modelled))
+    adjusted = st.case_mix_adjust(model, patterns)
     return row | {
         "expected_follow_up": _rounded(adjusted.expected, places),
         "adjusted_follow_up": _rounded(adjusted.adjusted_follow_up, places),
@@ -369,6 +372,7 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in row.items() if not key.startswith("_")}
 
 
+@gc_paused()
 def outcome_summary(query: OutcomeQuery) -> dict[str, Any]:
     """Per group: paired n, mean baseline/follow-up/change with 95% CIs, MIC classes and, for
     providers and practices, case-mix adjusted change with funnel limits."""
@@ -379,7 +383,13 @@ def outcome_summary(query: OutcomeQuery) -> dict[str, Any]:
     provider_id = _id_for(Provider, query.provider, "provider")
     practice_id = _id_for(Practice, query.practice, "practice")
     by_practice = query.group_by == "practice" or practice_id is not None
-    cells = paired_cells(query, by_practice=by_practice)
+    # The provider is needed only to group or filter by (``keep`` below).
+    cells = paired_cells(
+        query,
+        by_practice=by_practice,
+        by_provider=query.group_by == "provider",
+        keep_provider=provider_id,
+    )
     model = case_mix_model(cells)
     adjust = query.group_by in ("provider", "practice")
     series = query.series is not None

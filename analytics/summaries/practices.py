@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from analytics import disclosure
-from analytics.summaries.cells import _rounded, _series_partitions, case_mix_model, paired_cells
+from analytics.summaries.cells import (
+    _rounded,
+    _series_partitions,
+    case_mix_model,
+    gc_paused,
+    paired_cells,
+)
 from analytics.summaries.comparison import (
     IMPROVED_FUNNEL_KEYS,
     _modelled_n,
@@ -115,6 +121,7 @@ def _standardisation(
     )
 
 
+@gc_paused()
 def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
     """Per practice (and period, in a series): enrolment per 1,000 registered patients
     (indirectly standardised by age and sex where the practice's registered patients by age
@@ -128,8 +135,8 @@ def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
     for period, *stratum in practice_enrolment_rows(query, provider_id):
         by_period[period].append(tuple(stratum))
     # The model is fitted on every provider's patients (as for the summary), then the cells
-    # are narrowed to the provider asked for.
-    all_cells = paired_cells(query, by_practice=True)
+    # are narrowed to the provider asked for: only its cells need their provider.
+    all_cells = paired_cells(query, by_practice=True, by_provider=False, keep_provider=provider_id)
     model = case_mix_model(all_cells)
     cells = [
         cell

@@ -78,6 +78,15 @@ def _period_sql(column: str, series: str | None, *, date: bool = False) -> tuple
     )
 
 
+def _date_period_sql(column: str, series: str | None) -> tuple[str, list[Any]]:
+    """The period of a date column, for ``_period_label`` to name: on PostgreSQL its first day
+    (``date_trunc`` of the date as a timestamp, no time zone), a third quicker than
+    ``to_char`` over a condition's 170,000 episodes; elsewhere the label itself."""
+    if series and connection.vendor == "postgresql":
+        return f"date_trunc(%s, CAST({column} AS timestamp))", [series]
+    return _period_sql(column, series, date=True)
+
+
 def _datetime_param(value: dt.datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
@@ -134,7 +143,12 @@ def slot_sql(column: str, versions: dict[int, str], instrument: str, kind: str, 
 
 
 def _pairs_from_read_model(
-    query: OutcomeQuery, pathway_ids: list[int], versions: dict[int, str], by_practice: bool
+    query: OutcomeQuery,
+    pathway_ids: list[int],
+    versions: dict[int, str],
+    by_practice: bool,
+    by_provider: bool = True,
+    keep_provider: int | None = None,
 ) -> tuple[str, list[Any]]:
     """Pairs from ``surveys_pairedresult`` (surveys/pairs.py): one index range, no joins."""
     measure = query.measure
@@ -167,19 +181,35 @@ def _pairs_from_read_model(
     ]
     _period_where(query.period, "pr.followed_up_at", where, params)
     practice_col = "pr.practice_id" if by_practice else "NULL"
+    provider_col, provider_params = _provider_sql("pr.provider_id", by_provider, keep_provider)
     # Only fixed SQL fragments are interpolated below; every value is a query parameter.
     sql = f"""
-        SELECT pr.provider_id AS provider_id, {practice_col} AS practice_id,
+        SELECT {provider_col} AS provider_id, {practice_col} AS practice_id,
                {period_sql} AS period, pr.age_band AS age_band, pr.sex AS sex,
                pr.imd_quintile AS imd_quintile, {values}
         FROM surveys_pairedresult pr
         WHERE {" AND ".join(where)}
     """  # noqa: S608
-    return sql, [*period_params, *params]
+    return sql, [*provider_params, *period_params, *params]
+
+
+def _provider_sql(column: str, by_provider: bool, keep: int | None) -> tuple[str, list[Any]]:
+    """A pair's provider: its own; or, not by provider, only that of the provider kept apart
+    (the one a caller filters by), NULL for every other."""
+    if by_provider:
+        return column, []
+    if keep is not None:
+        return f"CASE WHEN {column} = %s THEN {column} END", [keep]
+    return "NULL", []
 
 
 def _pairs_from_responses(
-    query: OutcomeQuery, pathway_ids: list[int], versions: dict[int, str], by_practice: bool
+    query: OutcomeQuery,
+    pathway_ids: list[int],
+    versions: dict[int, str],
+    by_practice: bool,
+    by_provider: bool = True,
+    keep_provider: int | None = None,
 ) -> tuple[str, list[Any]]:
     """Pairs joined from the responses themselves: for a baseline timepoint the read model
     does not hold. Same pairing rule as surveys/pairs.py (same episode, same instrument code)."""
@@ -203,9 +233,10 @@ def _pairs_from_responses(
     ]
     _period_where(query.period, "frs.submitted_at", where, params)
     practice_col = "p.practice_id" if by_practice else "NULL"
+    provider_col, provider_params = _provider_sql("e.provider_id", by_provider, keep_provider)
     # Only fixed SQL fragments are interpolated below; every value is a query parameter.
     sql = f"""
-        SELECT e.provider_id AS provider_id, {practice_col} AS practice_id,
+        SELECT {provider_col} AS provider_id, {practice_col} AS practice_id,
                {period_sql} AS period, {age_band_sql(age)} AS age_band, p.sex AS sex,
                (a.imd_decile + 1) / 2 AS imd_quintile, {values}
         FROM surveys_instrumentresult fr
@@ -219,7 +250,7 @@ def _pairs_from_responses(
         JOIN surveys_instrumentresult br ON br.response_id = brs.id
         WHERE {" AND ".join(where)}
     """  # noqa: S608
-    return sql, [*period_params, *value_params, *params]
+    return sql, [*provider_params, *period_params, *value_params, *params]
 
 
 def _scope_sql(
@@ -355,7 +386,7 @@ def practice_enrolment_rows(query: OutcomeQuery, provider_id) -> list[tuple]:
     cohort rows (surveys/cohorts.py)."""
     where, params = _scope_sql(query, provider_id, None, cohort="c")
     dates, date_params = _date_range_sql("c.referred_on", query)
-    period_sql, period_params = _period_sql("c.referred_on", query.series, date=True)
+    period_sql, period_params = _date_period_sql("c.referred_on", query.series)
     sql = f"""
         SELECT period, practice_id, sex, age_band, COUNT(*) FROM (
             SELECT {period_sql} AS period, c.practice_id AS practice_id, c.sex AS sex,
@@ -364,7 +395,8 @@ def practice_enrolment_rows(query: OutcomeQuery, provider_id) -> list[tuple]:
             WHERE {" AND ".join(where + dates)} AND c.practice_id IS NOT NULL
         ) AS enrolled GROUP BY period, practice_id, sex, age_band
     """  # noqa: S608
-    return _fetch(sql, [*period_params, *params, *date_params])
+    rows = _fetch(sql, [*period_params, *params, *date_params])
+    return [(_period_label(period, query.series), *rest) for period, *rest in rows]
 
 
 def invitation_rows(query: OutcomeQuery, provider_id, practice_id) -> list[tuple]:
