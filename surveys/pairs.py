@@ -152,6 +152,17 @@ def paired_results_cluster() -> None:
         cursor.execute("CLUSTER surveys_pairedresult USING paired_result_lookup")
 
 
+def paired_results_tidy() -> None:
+    """After a rebuild, outside its transaction: VACUUM ANALYZE the pairs on PostgreSQL, so
+    the next rebuild writes into the space this one freed instead of doubling the table (a
+    server may run with autovacuum off, as this project's machines do), and fresh pages are
+    marked all-visible. Inside a transaction (tests) it does nothing."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE surveys_pairedresult")
+
+
 @transaction.atomic
 def paired_results_rebuild() -> int:
     """Rebuild every pair from the responses (after a bulk load; nightly, to pick up a

@@ -926,14 +926,22 @@ def population_analyze() -> None:
     Without them the planner guesses (a fresh table has none until autovacuum's analyze runs,
     and some servers run with autovacuum off): the outcome summary at a million responses then
     takes about 2 s instead of 0.1 s (docs/benchmarks.md, board pack and dashboard).
+
+    On PostgreSQL outside a transaction (a load's command, not a test) also VACUUM, as
+    autovacuum would after so many inserts if it runs: until then no page is marked
+    all-visible, so every index-only read of the cohort rows fetches the table's pages too,
+    and the first readers of each page write its hint bits (docs/adr/0009).
     """
     tables = [
         model._meta.db_table
         for model in (Patient, Episode, EpisodeEvent, Invitation, Response, InstrumentResult)
     ] + [PairedResult._meta.db_table, *COHORT_TABLES]
+    verb = "ANALYZE"
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        verb = "VACUUM ANALYZE"
     with connection.cursor() as cursor:
         for table in tables:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+            cursor.execute(f"{verb} {connection.ops.quote_name(table)}")
 
 
 @contextlib.contextmanager

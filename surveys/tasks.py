@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from surveys.cohorts import cohorts_rebuild
-from surveys.pairs import paired_results_rebuild
+from surveys.pairs import paired_results_rebuild, paired_results_tidy
 
 
 @shared_task(name="surveys.rebuild_paired_results")
@@ -14,4 +14,6 @@ def rebuild_paired_results() -> int:
     and invitation cohorts. Picks up a changed area's deprivation (a reloaded IMD file), which
     no write to a patient or episode announces."""
     cohorts_rebuild()
-    return paired_results_rebuild()
+    written = paired_results_rebuild()
+    paired_results_tidy()
+    return written
