@@ -190,3 +190,26 @@ def test_beat_schedules_the_rebuild_at_night():
 
     assert entry["task"] == "surveys.rebuild_paired_results"
     assert entry["schedule"].hour == {2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_rebuild_vacuums_the_pairs_it_rewrote_on_postgresql():
+    from django.db import connection
+
+    from surveys.tasks import rebuild_paired_results
+
+    if connection.vendor != "postgresql":
+        pytest.skip("VACUUM is PostgreSQL's")
+
+    def vacuums() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT vacuum_count FROM pg_stat_user_tables"
+                " WHERE relname = 'surveys_pairedresult'"
+            )
+            return cursor.fetchone()[0]
+
+    before = vacuums()
+    rebuild_paired_results()
+
+    assert vacuums() == before + 1
