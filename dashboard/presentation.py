@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
 from . import charts, spc
 
 COLUMN_LABELS = {
@@ -94,6 +97,40 @@ class Part:
     def __post_init__(self):
         if not self.columns:
             self.columns = columns_of(self.rows)
+
+    def table_body(self) -> SafeString:
+        """The table's rows as HTML, each value as ``cell_text`` words it: built here in one
+        pass rather than by a template tag per cell (the overview's tables hold about 1,700
+        cells, which took the template 40 ms of a 57 ms page)."""
+        keys = [key for key, _ in self.columns]
+        withheld = ' class="dash-row--withheld"'
+        return mark_safe(  # noqa: S308 (every value escaped here)
+            "".join(
+                f"<tr{withheld if row.get('suppressed') else ''}>"
+                + "".join(f"<td>{escape(cell_text(row, key))}</td>" for key in keys)
+                + "</tr>"
+                for row in self.rows
+            )
+        )
+
+
+def cell_text(row: dict[str, Any], key: str) -> str:
+    """A table cell in words: a withheld value says so, a boolean reads Yes or No, numbers
+    with thousands separators and without trailing zeros."""
+    value = row.get(key)
+    if value is None:
+        return "withheld" if row.get("suppressed") and key != "suppressed" else "–"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, float):
+        return (
+            f"{value:,.3f}".rstrip("0").rstrip(".")
+            if abs(value) < 1
+            else f"{value:,.2f}".rstrip("0").rstrip(".")
+        )
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
 
 
 VARIATION_READING = {
