@@ -169,9 +169,13 @@ def paired_results_rebuild() -> int:
     patient's changed practice or area). Readers keep seeing the old rows until it commits."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM surveys_pairedresult")
-    # In the order of the summary index, so that one summary's rows lie on adjacent pages.
+    # In the order of the summary index (paired_result_lookup: instrument, timepoint, baseline
+    # timepoint, pathway, follow-up time), so that one summary's rows lie on adjacent pages;
+    # without the baseline timepoint they lay among the pairs of the other baselines.
     written = _insert(
-        "1 = 1", [], "ORDER BY fr.instrument_id, fi.timepoint, e.pathway_id, frs.submitted_at"
+        "1 = 1",
+        [],
+        "ORDER BY fr.instrument_id, fi.timepoint, bi.timepoint, e.pathway_id, frs.submitted_at",
     )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

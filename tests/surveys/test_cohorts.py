@@ -255,3 +255,36 @@ def test_a_rebuild_compacts_the_tally_to_one_row_per_key(episode):
 
     assert InvitationTally.objects.count() == len(tally())
     assert not InvitationTally.objects.filter(n__lt=0).exists()
+
+
+def test_a_rebuild_corrects_a_row_that_went_stale(episode):
+    EpisodeCohort.objects.filter(episode=episode).update(imd_quintile=5, sex="female")
+    InvitationCohort.objects.filter(episode=episode).update(imd_quintile=5)
+
+    cohorts.cohorts_rebuild()
+
+    row = EpisodeCohort.objects.get(episode=episode)
+    assert (row.imd_quintile, row.sex) == (2, "male")
+    assert set(
+        InvitationCohort.objects.filter(episode=episode).values_list("imd_quintile", flat=True)
+    ) == {2}
+
+
+def test_a_rebuild_that_finds_nothing_changed_rewrites_no_row(episode):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a row's physical place (ctid) is PostgreSQL's")
+
+    def places() -> list:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT ctid::text FROM surveys_episodecohort UNION ALL "
+                "SELECT ctid::text FROM surveys_invitationcohort ORDER BY 1"
+            )
+            return cursor.fetchall()
+
+    before = places()
+    cohorts.cohorts_rebuild()
+
+    assert places() == before
