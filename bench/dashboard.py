@@ -131,8 +131,9 @@ def caches_set(settings, values: dict[str, int]) -> None:
 
 
 def detail_pages() -> list[tuple[str, str, dict]]:
-    """The pages that take a path argument: each active condition's page, and the practice
-    page of the practice with the most referrals (the practice lead's view)."""
+    """The pages that take a path argument: each active condition's page (its first value
+    area, the default tab) and, for knee pain, each of its other value areas' tabs; and the
+    practice page of the practice with the most referrals (the practice lead's view)."""
     from django.db.models import Count
     from django.urls import NoReverseMatch, reverse
 
@@ -145,6 +146,16 @@ def detail_pages() -> list[tuple[str, str, dict]]:
             if condition.active:
                 url = reverse("dashboard:condition", args=[condition.code])
                 cases.append((f"dashboard condition {condition.code}", url, {}))
+        try:
+            from dashboard.layout import VALUE_AREAS
+
+            url = reverse("dashboard:condition", args=["knee-pain"])
+            cases += [
+                (f"dashboard condition knee-pain, {area.slug}", url, {"area": area.slug})
+                for area in VALUE_AREAS[1:]
+            ]
+        except ImportError:  # a branch without the value-area tabs
+            pass
         busiest = (
             Practice.objects.annotate(referred=Count("patients__episodes"))
             .order_by("-referred", "ods_code")
