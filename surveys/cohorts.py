@@ -227,13 +227,27 @@ def _tally_changes(ids: list[int]) -> str:
     """  # noqa: S608
 
 
-def _upsert(table: str, key: str, columns: tuple[str, ...], select: str) -> str:
-    """INSERT ... SELECT that replaces the rows already there (one statement, no DELETE)."""
-    updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column != key)
-    return (
+def _upsert(
+    table: str, key: str, columns: tuple[str, ...], select: str, *, only_changed: bool = False
+) -> str:
+    """INSERT ... SELECT that replaces the rows already there (one statement, no DELETE).
+
+    ``only_changed``: a row already right is left alone, so a nightly rebuild that changes a
+    few hundred rows writes a few hundred rows, not a second copy of the table (the old copies
+    would stay in the file as empty pages that every count over the table reads: 85 MB of
+    episode cohort rows became 170 MB in one night)."""
+    others = [column for column in columns if column != key]
+    updates = ", ".join(f"{column} = excluded.{column}" for column in others)
+    sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) {select} "
         f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
     )
+    if only_changed:
+        mine = ", ".join(f"{table}.{column}" for column in others)
+        theirs = ", ".join(f"excluded.{column}" for column in others)
+        differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+        sql += f" WHERE ({mine}) {differs} ({theirs})"
+    return sql
 
 
 @transaction.atomic(savepoint=False)  # inside a caller's transaction: its statements, no savepoint
@@ -275,49 +289,33 @@ def cohorts_refresh_for_patients(*, patient_ids: Iterable[int]) -> int:
     return cohorts_refresh(episode_ids=episode_ids)
 
 
-def _changed_upsert(table: str, key: str, columns: tuple[str, ...], select: str) -> str:
-    """``_upsert`` that writes only the rows that differ: a row already right is left alone,
-    so a nightly rebuild that changes a few hundred rows writes a few hundred rows, not a
-    second copy of the table (the old copies would stay in the file as empty pages that every
-    count over the table reads: 85 MB of episode cohort rows became 170 MB in one night)."""
-    others = [column for column in columns if column != key]
-    updates = ", ".join(f"{column} = excluded.{column}" for column in others)
-    mine = ", ".join(f"{table}.{column}" for column in others)
-    theirs = ", ".join(f"excluded.{column}" for column in others)
-    differs = f"({mine}) IS DISTINCT FROM ({theirs})"
-    if connection.vendor != "postgresql":
-        differs = f"({mine}) IS NOT ({theirs})"
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) {select} "
-        f"ON CONFLICT ({key}) DO UPDATE SET {updates} WHERE {differs}"
-    )
-
-
 def cohorts_rebuild() -> int:
     """Bring every cohort row up to date and compact the tally (after a bulk load; nightly, to
     pick up a changed area's deprivation): rows are inserted, or updated where they differ
-    (``_changed_upsert``); a row goes with its episode or invitation, by cascade. Readers keep
-    seeing the old rows until it commits. Returns the episodes."""
+    (``_upsert(only_changed=True)``); a row goes with its episode or invitation, by cascade.
+    Readers keep seeing the old rows until it commits. Returns the episodes."""
     with transaction.atomic(), connection.cursor() as cursor:
         episodes, params = _episodes_select(None)
         # New rows in the order of the lookup indexes, so that one figure's rows lie on
         # adjacent pages (after a bulk load: all of them).
         cursor.execute(
-            _changed_upsert(
+            _upsert(
                 "surveys_episodecohort",
                 "episode_id",
                 EPISODE_COLUMNS,
                 f"{episodes} ORDER BY e.pathway_id, e.referred_on",
+                only_changed=True,
             ),
             params,
         )
         written = Episode.objects.count()
         cursor.execute(
-            _changed_upsert(
+            _upsert(
                 "surveys_invitationcohort",
                 "invitation_id",
                 INVITATION_COLUMNS,
                 f"{_invitations_select(None)} ORDER BY e.pathway_id, i.timepoint, i.due_on",
+                only_changed=True,
             )
         )
         tally_rebuild()
