@@ -22,7 +22,7 @@ from django.db import connection, transaction
 
 from surveys.models import Episode
 from surveys.pairs import _values_sql, paired_baselines, paired_results_refresh
-from surveys.sql import age_band_sql, age_sql, in_sql, time_zone_literal
+from surveys.sql import age_band_sql, age_sql, in_sql, time_zone_literal, upsert_sql
 
 EPISODE_COLUMNS = (
     "episode_id",
@@ -227,29 +227,6 @@ def _tally_changes(ids: list[int]) -> str:
     """  # noqa: S608
 
 
-def _upsert(
-    table: str, key: str, columns: tuple[str, ...], select: str, *, only_changed: bool = False
-) -> str:
-    """INSERT ... SELECT that replaces the rows already there (one statement, no DELETE).
-
-    ``only_changed``: a row already right is left alone, so a nightly rebuild that changes a
-    few hundred rows writes a few hundred rows, not a second copy of the table (the old copies
-    would stay in the file as empty pages that every count over the table reads: 85 MB of
-    episode cohort rows became 170 MB in one night)."""
-    others = [column for column in columns if column != key]
-    updates = ", ".join(f"{column} = excluded.{column}" for column in others)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) {select} "
-        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    )
-    if only_changed:
-        mine = ", ".join(f"{table}.{column}" for column in others)
-        theirs = ", ".join(f"excluded.{column}" for column in others)
-        differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-        sql += f" WHERE ({mine}) {differs} ({theirs})"
-    return sql
-
-
 @transaction.atomic(savepoint=False)  # inside a caller's transaction: its statements, no savepoint
 def cohorts_refresh(*, episode_ids: Iterable[int]) -> int:
     """Rewrite the cohort rows of these episodes and their invitations; returns the episodes.
@@ -264,11 +241,11 @@ def cohorts_refresh(*, episode_ids: Iterable[int]) -> int:
         episodes, params = _episodes_select(chunk)
         with connection.cursor() as cursor:
             cursor.execute(
-                _upsert("surveys_episodecohort", "episode_id", EPISODE_COLUMNS, episodes), params
+                upsert_sql("surveys_episodecohort", "episode_id", EPISODE_COLUMNS, episodes), params
             )
             cursor.execute(_tally_changes(chunk), [*chunk, *chunk])
             cursor.execute(
-                _upsert(
+                upsert_sql(
                     "surveys_invitationcohort",
                     "invitation_id",
                     INVITATION_COLUMNS,
@@ -292,14 +269,14 @@ def cohorts_refresh_for_patients(*, patient_ids: Iterable[int]) -> int:
 def cohorts_rebuild() -> int:
     """Bring every cohort row up to date and compact the tally (after a bulk load; nightly, to
     pick up a changed area's deprivation): rows are inserted, or updated where they differ
-    (``_upsert(only_changed=True)``); a row goes with its episode or invitation, by cascade.
+    (``upsert_sql(only_changed=True)``); a row goes with its episode or invitation, by cascade.
     Readers keep seeing the old rows until it commits. Returns the episodes."""
     with transaction.atomic(), connection.cursor() as cursor:
         episodes, params = _episodes_select(None)
         # New rows in the order of the lookup indexes, so that one figure's rows lie on
         # adjacent pages (after a bulk load: all of them).
         cursor.execute(
-            _upsert(
+            upsert_sql(
                 "surveys_episodecohort",
                 "episode_id",
                 EPISODE_COLUMNS,
@@ -310,7 +287,7 @@ def cohorts_rebuild() -> int:
         )
         written = Episode.objects.count()
         cursor.execute(
-            _upsert(
+            upsert_sql(
                 "surveys_invitationcohort",
                 "invitation_id",
                 INVITATION_COLUMNS,

@@ -148,6 +148,67 @@ def test_a_rebuild_writes_exactly_the_pairs_kept_as_responses_arrived(episode):
     assert _rows() == kept
 
 
+def test_a_rebuild_that_finds_nothing_changed_leaves_every_pair_where_it_was(episode):
+    _submit(episode, "baseline", 0)
+    _submit(episode, "6-weeks", 1)
+    before = sorted(PairedResult.objects.values_list("pk", "follow_up_result", "baseline_result"))
+
+    pairs.paired_results_rebuild()
+
+    assert (
+        sorted(PairedResult.objects.values_list("pk", "follow_up_result", "baseline_result"))
+        == before
+    )
+
+
+def test_a_rebuild_rewrites_no_pair_on_disk_when_nothing_changed(episode):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a row's physical place (ctid) is PostgreSQL's")
+    _submit(episode, "baseline", 0)
+    _submit(episode, "6-weeks", 1)
+
+    def places() -> list:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT ctid::text FROM surveys_pairedresult ORDER BY 1")
+            return cursor.fetchall()
+
+    before = places()
+    pairs.paired_results_rebuild()
+
+    assert places() == before
+
+
+def test_a_rebuild_corrects_a_pair_that_went_stale(episode):
+    _submit(episode, "baseline", 0)
+    _submit(episode, "6-weeks", 1)
+    kept = _rows()
+    PairedResult.objects.update(imd_quintile=5, sex="female", practice=None)
+
+    pairs.paired_results_rebuild()
+
+    assert _rows() == kept
+
+
+def test_a_rebuild_deletes_a_pair_the_responses_no_longer_make(episode):
+    _submit(episode, "baseline", 0)
+    six_weeks = _submit(episode, "6-weeks", 1)
+    six_months = _submit(episode, "6-months", 2)
+    kept = _rows()
+    # Two follow-ups are never a pair: only a pathway's first timepoint is a baseline.
+    stray = PairedResult.objects.filter(follow_up_result__response=six_months).first()
+    stray.pk = None
+    stray.baseline_result = six_weeks.results.get(instrument=stray.instrument)
+    stray.baseline_timepoint = "6-weeks"
+    stray.save()
+
+    written = pairs.paired_results_rebuild()
+
+    assert written == len(kept)
+    assert _rows() == kept
+
+
 def test_the_bulk_load_keeps_the_pairs_a_rebuild_would_write(reference_data):
     context = synthetic.context_from_database(3)
     plans = synthetic.population_plan(context, patients=40, today=dt.date(2026, 11, 23))
