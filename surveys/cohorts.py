@@ -22,7 +22,8 @@ from django.db import connection, transaction
 
 from surveys.models import Episode
 from surveys.pairs import _values_sql, paired_baselines, paired_results_refresh
-from surveys.sql import age_band_sql, age_sql, in_sql, time_zone_literal, upsert_sql
+from surveys.reconcile import rows_reconcile
+from surveys.sql import age_band_sql, age_sql, in_sql, time_zone_literal
 
 EPISODE_COLUMNS = (
     "episode_id",
@@ -88,10 +89,12 @@ def _episodes_select(ids: list[int] | None) -> tuple[str, list]:
     age = age_sql("e.referred_on", "p.date_of_birth")
     values, values_params = _values_sql("bres", "bins")
     sql = f"""
-        SELECT e.id, e.pathway_id, e.provider_id, p.practice_id, e.referred_on, e.status,
-               {age}, {age_band_sql(age)}, p.sex, (a.imd_decile + 1) / 2,
-               x.assessed, x.operated, x.discharged, b.answered_at,
-               bres.instrument_id, {values}, bc.closes_on
+        SELECT e.id AS episode_id, e.pathway_id, e.provider_id, p.practice_id, e.referred_on,
+               e.status, {age} AS age_at_referral, {age_band_sql(age)} AS age_band, p.sex,
+               (a.imd_decile + 1) / 2 AS imd_quintile, x.assessed AS first_assessment_on,
+               x.operated AS first_procedure_on, x.discharged AS discharged_on,
+               b.answered_at AS baseline_answered_at, bres.instrument_id AS baseline_instrument_id,
+               {values} AS baseline_values, bc.closes_on AS baseline_closes_on
         FROM surveys_episode e
         JOIN surveys_patient p ON p.id = e.patient_id
         LEFT JOIN surveys_area a ON a.id = p.area_id
@@ -227,6 +230,15 @@ def _tally_changes(ids: list[int]) -> str:
     """  # noqa: S608
 
 
+def _upsert(table: str, key: str, columns: tuple[str, ...], select: str) -> str:
+    """INSERT ... SELECT that replaces the rows already there (one statement, no DELETE)."""
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column != key)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) {select} "
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )
+
+
 @transaction.atomic(savepoint=False)  # inside a caller's transaction: its statements, no savepoint
 def cohorts_refresh(*, episode_ids: Iterable[int]) -> int:
     """Rewrite the cohort rows of these episodes and their invitations; returns the episodes.
@@ -241,11 +253,11 @@ def cohorts_refresh(*, episode_ids: Iterable[int]) -> int:
         episodes, params = _episodes_select(chunk)
         with connection.cursor() as cursor:
             cursor.execute(
-                upsert_sql("surveys_episodecohort", "episode_id", EPISODE_COLUMNS, episodes), params
+                _upsert("surveys_episodecohort", "episode_id", EPISODE_COLUMNS, episodes), params
             )
             cursor.execute(_tally_changes(chunk), [*chunk, *chunk])
             cursor.execute(
-                upsert_sql(
+                _upsert(
                     "surveys_invitationcohort",
                     "invitation_id",
                     INVITATION_COLUMNS,
@@ -268,32 +280,30 @@ def cohorts_refresh_for_patients(*, patient_ids: Iterable[int]) -> int:
 
 def cohorts_rebuild() -> int:
     """Bring every cohort row up to date and compact the tally (after a bulk load; nightly, to
-    pick up a changed area's deprivation): rows are inserted, or updated where they differ
-    (``upsert_sql(only_changed=True)``); a row goes with its episode or invitation, by cascade.
-    Readers keep seeing the old rows until it commits. Returns the episodes."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    pick up a changed area's deprivation): only the rows that differ are written
+    (surveys/reconcile.py); a row goes with its episode or invitation, by cascade. Readers
+    keep seeing the old rows until it commits. Returns the episodes."""
+    with transaction.atomic():
         episodes, params = _episodes_select(None)
         # New rows in the order of the lookup indexes, so that one figure's rows lie on
         # adjacent pages (after a bulk load: all of them).
-        cursor.execute(
-            upsert_sql(
-                "surveys_episodecohort",
-                "episode_id",
-                EPISODE_COLUMNS,
-                f"{episodes} ORDER BY e.pathway_id, e.referred_on",
-                only_changed=True,
-            ),
-            params,
+        written = rows_reconcile(
+            table="surveys_episodecohort",
+            key=("episode_id",),
+            columns=EPISODE_COLUMNS,
+            select=episodes,
+            params=params,
+            order="pathway_id, referred_on",
+            delete_missing=False,
         )
-        written = Episode.objects.count()
-        cursor.execute(
-            upsert_sql(
-                "surveys_invitationcohort",
-                "invitation_id",
-                INVITATION_COLUMNS,
-                f"{_invitations_select(None)} ORDER BY e.pathway_id, i.timepoint, i.due_on",
-                only_changed=True,
-            )
+        rows_reconcile(
+            table="surveys_invitationcohort",
+            key=("invitation_id",),
+            columns=INVITATION_COLUMNS,
+            select=_invitations_select(None),
+            params=[],
+            order="pathway_id, timepoint, due_on",
+            delete_missing=False,
         )
         tally_rebuild()
     cohorts_tidy()

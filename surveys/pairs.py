@@ -20,7 +20,8 @@ from django.db import connection, transaction
 
 from outcomes.loading import catalogue
 from outcomes.specs import InstrumentSpec
-from surveys.sql import age_band_at_sql, in_sql, json_number_sql, upsert_sql
+from surveys.reconcile import rows_reconcile
+from surveys.sql import age_band_at_sql, in_sql, json_number_sql
 
 
 def measure_slots(spec: InstrumentSpec) -> tuple[tuple[str, str], ...]:
@@ -54,7 +55,7 @@ COLUMNS = (
     "baseline_values",
     "follow_up_values",
 )
-KEY = "follow_up_result_id, baseline_result_id"  # the unique constraint paired_result_once
+KEY = ("follow_up_result_id", "baseline_result_id")  # the unique constraint paired_result_once
 
 
 def _values_sql(result: str, instrument: str = "fins") -> tuple[str, list]:
@@ -171,39 +172,21 @@ def paired_results_rebuild() -> int:
     a patient's changed practice or area); returns the pairs. Readers keep seeing the old rows
     until it commits.
 
-    The pairs are worked out once into a temporary table; a pair already right is left where
-    it is, a changed one is updated, a new one inserted, and a pair the responses no longer
-    make is deleted. Deleting every pair and inserting them again doubled the table to 1.2 GB
-    at a million responses, and every figure read through the empty half: 20-30% slower after
-    each night (docs/benchmarks.md)."""
-    columns = ", ".join(COLUMNS)
+    Only the pairs that differ are written (surveys/reconcile.py): deleting every pair and
+    inserting them again doubled the table to 1.2 GB at a million responses, and the figures
+    read through the empty half (docs/benchmarks.md)."""
     select, params = _pairs_select("1 = 1")
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS paired_result_fresh")
-        cursor.execute(f"CREATE TEMPORARY TABLE paired_result_fresh AS {select}", params)
-        if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE paired_result_fresh")
-        # New pairs in the order of the summary index (paired_result_lookup: instrument,
-        # timepoint, baseline timepoint, pathway, follow-up time), so that after a bulk load
-        # one summary's rows lie on adjacent pages.
-        cursor.execute(
-            upsert_sql(
-                "surveys_pairedresult",
-                KEY,
-                COLUMNS,
-                f"SELECT {columns} FROM paired_result_fresh WHERE 1 = 1 ORDER BY"  # noqa: S608
-                " instrument_id, timepoint, baseline_timepoint, pathway_id, followed_up_at",
-                only_changed=True,
-            )
-        )
-        cursor.execute(
-            "DELETE FROM surveys_pairedresult WHERE NOT EXISTS (SELECT 1 FROM paired_result_fresh"
-            " f WHERE f.follow_up_result_id = surveys_pairedresult.follow_up_result_id"
-            " AND f.baseline_result_id = surveys_pairedresult.baseline_result_id)"
-        )
-        cursor.execute("SELECT COUNT(*) FROM paired_result_fresh")
-        (written,) = cursor.fetchone()
-        cursor.execute("DROP TABLE paired_result_fresh")
-        if connection.vendor == "postgresql":
+    written = rows_reconcile(
+        table="surveys_pairedresult",
+        key=KEY,
+        columns=COLUMNS,
+        select=select,
+        params=params,
+        # the summary index, paired_result_lookup: one summary's new rows on adjacent pages
+        order="instrument_id, timepoint, baseline_timepoint, pathway_id, followed_up_at",
+        delete_missing=True,
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute("ANALYZE surveys_pairedresult")
     return written

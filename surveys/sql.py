@@ -1,6 +1,5 @@
-"""SQL fragments shared by the read models (surveys/pairs.py, surveys/cohorts.py) and the
-outcome analytics built on them (analytics/): JSON numbers, age bands, IN lists, upserts.
-SQLite and PostgreSQL."""
+"""SQL fragments shared by the paired-result read model (surveys/pairs.py) and the outcome
+analytics built on it (analytics/): JSON numbers, age bands, IN lists. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -53,28 +52,3 @@ def time_zone_literal() -> str:
     if not all(c.isalnum() or c in "/_+-" for c in zone):
         raise ValueError("Unexpected TIME_ZONE")
     return zone
-
-
-def upsert_sql(
-    table: str, key: str, columns: tuple[str, ...], select: str, *, only_changed: bool = False
-) -> str:
-    """INSERT ... SELECT that replaces the rows already there (one statement, no DELETE);
-    ``key`` names the columns of a unique constraint (``"a"`` or ``"a, b"``).
-
-    ``only_changed``: a row already right is left alone, so a nightly rebuild that changes a
-    few hundred rows writes a few hundred rows, not a second copy of the table (the old copies
-    would stay in the file as empty pages that every count over the table reads: 85 MB of
-    episode cohort rows became 170 MB in one night, and 600 MB of pairs 1.2 GB)."""
-    keys = {column.strip() for column in key.split(",")}
-    others = [column for column in columns if column not in keys]
-    updates = ", ".join(f"{column} = excluded.{column}" for column in others)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) {select} "
-        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    )
-    if only_changed:
-        mine = ", ".join(f"{table}.{column}" for column in others)
-        theirs = ", ".join(f"excluded.{column}" for column in others)
-        differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-        sql += f" WHERE ({mine}) {differs} ({theirs})"
-    return sql
