@@ -304,6 +304,35 @@ def pack_words(pack: dict[str, float]) -> str:
     )
 
 
+READ_MODELS = (
+    "surveys_pairedresult",
+    "surveys_episodecohort",
+    "surveys_invitationcohort",
+    "surveys_invitationtally",
+)
+
+
+def read_model_sizes() -> dict[str, int]:
+    """Bytes of each read-model table with its indexes (what the nightly rebuild rewrites)."""
+    from django.db import connection
+
+    sizes = {}
+    with connection.cursor() as cursor:
+        for table in READ_MODELS:
+            cursor.execute("SELECT pg_total_relation_size(%s)", [table])
+            sizes[table] = int(cursor.fetchone()[0])
+    return sizes
+
+
+def wal_position() -> int:
+    """The write-ahead log's position in bytes: what a step wrote to disk, indexes included."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")
+        return int(cursor.fetchone()[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -421,12 +450,17 @@ def main() -> None:
     results = {}
     for phase in phases:
         if phase != PHASES[0][1]:
+            sizes, wal = read_model_sizes(), wal_position()
             started = time.perf_counter()
             rebuild_paired_results()
             print(
                 "Nightly rebuild (surveys.rebuild_paired_results): "
-                f"{time.perf_counter() - started:,.0f} s"
+                f"{time.perf_counter() - started:,.0f} s, "
+                f"{(wal_position() - wal) / 2**20:,.0f} MB of write-ahead log"
             )
+            after = read_model_sizes()
+            for table, size in sizes.items():
+                print(f"  {table}: {size / 2**20:,.0f} MB -> {after[table] / 2**20:,.0f} MB")
         print(f"\n== {phase} ==")
         for mode, values in modes:
             count = args.requests_uncached if mode == "uncached" else args.requests

@@ -468,6 +468,10 @@ class PairedResult(models.Model):
     # doubles read far faster than JSON objects (docs/benchmarks.md).
     baseline_values = FloatArrayField()
     follow_up_values = FloatArrayField()
+    # Laid out in the order of the summary index (by the nightly job or a bulk load's
+    # CLUSTER); a pair stored with a response is not, until the next night
+    # (surveys.pairs.paired_results_order).
+    in_order = models.BooleanField(db_default=False)
 
     class Meta:
         constraints = [
@@ -487,7 +491,11 @@ class PairedResult(models.Model):
                     "followed_up_at",
                 ],
                 name="paired_result_lookup",
-            )
+            ),
+            # The night's pairs to put in order: a few thousand among millions.
+            models.Index(
+                fields=["id"], condition=models.Q(in_order=False), name="paired_result_unordered"
+            ),
         ]
 
     def __str__(self) -> str:

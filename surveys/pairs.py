@@ -56,6 +56,8 @@ COLUMNS = (
     "follow_up_values",
 )
 KEY = ("follow_up_result_id", "baseline_result_id")  # the unique constraint paired_result_once
+# The order of the summary index (paired_result_lookup) that the pairs are laid out in.
+ORDER = "instrument_id, timepoint, baseline_timepoint, pathway_id, followed_up_at"
 
 
 def _values_sql(result: str, instrument: str = "fins") -> tuple[str, list]:
@@ -108,9 +110,11 @@ def _pairs_select(where: str) -> tuple[str, list]:
     return sql, [*baseline_params, *follow_up_params, *baselines]
 
 
-def _insert(where: str, params: list) -> int:
+def _insert(where: str, params: list, *, in_order: bool = False) -> int:
     columns = ", ".join(COLUMNS)
     select, select_params = _pairs_select(where)
+    if in_order:
+        columns, select = f"{columns}, in_order", f"SELECT *, TRUE FROM ({select}) s"  # noqa: S608
     sql = f"INSERT INTO surveys_pairedresult ({columns}) {select}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*select_params, *params])
@@ -118,12 +122,14 @@ def _insert(where: str, params: list) -> int:
 
 
 @transaction.atomic(savepoint=False)  # inside a caller's transaction: its statements, no savepoint
-def paired_results_refresh(*, episode_ids: Iterable[int]) -> int:
+def paired_results_refresh(*, episode_ids: Iterable[int], in_order: bool = False) -> int:
     """Rewrite the pairs of these episodes from their stored results; returns rows written.
 
     Called when a response is stored (the follow-up may pair with the baseline, or a late
     baseline with follow-ups) and after each batch of a bulk load. Two statements whatever
-    the number of episodes.
+    the number of episodes. ``in_order``: the caller lays the pairs out in the order of the
+    summary index itself (a bulk load, which ends with ``paired_results_cluster``); otherwise
+    the next night does (``paired_results_order``).
     """
     ids = sorted(set(episode_ids))
     if not ids:
@@ -133,19 +139,20 @@ def paired_results_refresh(*, episode_ids: Iterable[int]) -> int:
             f"DELETE FROM surveys_pairedresult WHERE episode_id {in_sql(ids)}",  # noqa: S608
             ids,
         )
-    return _insert(f"e.id {in_sql(ids)}", ids)
+    return _insert(f"e.id {in_sql(ids)}", ids, in_order=in_order)
 
 
 def paired_results_cluster() -> None:
-    """Lay the pairs out in the order of the summary index, as the nightly rebuild's ordered
-    insert leaves them (PostgreSQL ``CLUSTER``; nothing elsewhere).
+    """Lay the pairs out in the order of the summary index, as the nightly job keeps them
+    (PostgreSQL ``CLUSTER``; nothing elsewhere).
 
     A bulk load writes the pairs patient by patient, so the pairs of one summary (one
     instrument, timepoint and condition: 2% of the rows at a million responses) each sit on a
     page of their own and one answer reads 21,000 pages; in index order it reads about 1,500
     (207 ms against 83 ms for the practices' cell sums, docs/benchmarks.md). About 15 s at a
     million responses, against ten minutes for the rebuild; it locks the table meanwhile, so
-    it is for bulk loads, not for a serving database (the nightly rebuild keeps the order)."""
+    it is for bulk loads, not for a serving database (the nightly ``paired_results_order``
+    keeps the order)."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
@@ -182,11 +189,33 @@ def paired_results_rebuild() -> int:
         columns=COLUMNS,
         select=select,
         params=params,
-        # the summary index, paired_result_lookup: one summary's new rows on adjacent pages
-        order="instrument_id, timepoint, baseline_timepoint, pathway_id, followed_up_at",
+        order=ORDER,  # the summary index, paired_result_lookup
         delete_missing=True,
     )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE surveys_pairedresult")
     return written
+
+
+@transaction.atomic
+def paired_results_order() -> int:
+    """Move the pairs written since the last night (with each stored response, scattered
+    through the table) into the order of the summary index, at its end; returns the pairs
+    moved. One night's pairs of one summary then lie on a page or two, instead of each on a
+    page of its own: a year of them would otherwise spread one summary over as many pages as
+    a bulk load written patient by patient (21,000 against 1,500 at a million responses:
+    207 ms against 83 ms, docs/benchmarks.md). One statement on PostgreSQL, so that a pair
+    stored meanwhile is either moved or left for the next night, never lost; SQLite has no
+    layout to keep, and only marks them."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute("UPDATE surveys_pairedresult SET in_order = 1 WHERE NOT in_order")
+            return cursor.rowcount
+        columns = ", ".join(COLUMNS)
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM surveys_pairedresult WHERE NOT in_order"  # noqa: S608
+            f" RETURNING {columns}) INSERT INTO surveys_pairedresult ({columns}, in_order)"
+            f" SELECT {columns}, true FROM moved ORDER BY {ORDER}"
+        )
+        return cursor.rowcount

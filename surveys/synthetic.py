@@ -1043,7 +1043,7 @@ def _write_batch_services(batch: list[PatientPlan], keys: _Keys, stats: WriteSta
         Invitation.objects.filter(pk=invitation.pk).update(completed_at=plan.submitted_at)
     # Re-dated above, so the pairs' follow-up dates are written again, and the last contact
     # (response_submit moved it to now) is the planned one.
-    paired_results_refresh(episode_ids=[episode.pk for episode in episodes])
+    paired_results_refresh(episode_ids=[episode.pk for episode in episodes], in_order=True)
     Episode.objects.bulk_update(episodes, ["last_contact_at"], batch_size=500)
     cohorts_refresh(episode_ids=[episode.pk for episode in episodes])
     stats.results += InstrumentResult.objects.filter(
@@ -1312,7 +1312,7 @@ def _write_batch_rows(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) 
                 )
         sink.write(Response, response_rows)
         sink.write(InstrumentResult, result_rows)
-    paired_results_refresh(episode_ids=episode_ids)
+    paired_results_refresh(episode_ids=episode_ids, in_order=True)  # CLUSTERed as the load ends
     cohorts_refresh(episode_ids=episode_ids)
     stats.patients += len(batch)
     stats.episodes += len(episodes)

@@ -210,6 +210,62 @@ def test_a_rebuild_deletes_a_pair_the_responses_no_longer_make(episode):
     assert _rows() == kept
 
 
+def test_a_pair_stored_with_a_response_waits_for_the_night_to_be_put_in_order(episode):
+    from surveys.tasks import rebuild_paired_results
+
+    _submit(episode, "baseline", 0)
+    _submit(episode, "6-weeks", 1)
+    assert not PairedResult.objects.filter(in_order=True).exists()
+    kept = _rows()
+
+    rebuild_paired_results()
+
+    assert not PairedResult.objects.filter(in_order=False).exists()
+    assert _rows() == kept
+
+
+def test_the_night_lays_the_days_pairs_out_in_the_order_of_the_summary_index(episode):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a row's physical place (ctid) is PostgreSQL's")
+    later = episode
+    with time_machine.travel(dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC), tick=False):
+        sooner = services.episode_enrol(
+            patient=PatientFactory(date_of_birth=dt.date(1960, 1, 1), sex="female"),
+            pathway=pathway_current("knee-pain"),
+            provider=later.provider,
+            referred_on=REFERRED,
+            by=None,
+        )
+    _submit(later, "baseline", 0)
+    _submit(sooner, "baseline", 0)
+    with time_machine.travel(dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)):
+        _submit(later, "6-weeks", 1)  # stored first, answered later: its pairs sort second
+    with time_machine.travel(dt.datetime(2026, 2, 20, 10, tzinfo=dt.UTC)):
+        _submit(sooner, "6-weeks", 1)
+
+    moved = pairs.paired_results_order()
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT instrument_id, timepoint, followed_up_at FROM surveys_pairedresult"
+            " ORDER BY (ctid::text::point)[0], (ctid::text::point)[1]"
+        )
+        laid_out = cursor.fetchall()
+    assert moved == len(laid_out) == 10
+    assert laid_out == sorted(laid_out)
+
+
+def test_a_bulk_load_leaves_its_pairs_in_order(reference_data):
+    context = synthetic.context_from_database(3)
+    plans = synthetic.population_plan(context, patients=20, today=dt.date(2026, 11, 23))
+    synthetic.population_write(plans, via_services=False, batch_size=9, context=context)
+
+    assert PairedResult.objects.exists()
+    assert not PairedResult.objects.filter(in_order=False).exists()
+
+
 def test_the_bulk_load_keeps_the_pairs_a_rebuild_would_write(reference_data):
     context = synthetic.context_from_database(3)
     plans = synthetic.population_plan(context, patients=40, today=dt.date(2026, 11, 23))

@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from surveys.cohorts import cohorts_rebuild
-from surveys.pairs import paired_results_rebuild, paired_results_tidy
+from surveys.pairs import paired_results_order, paired_results_rebuild, paired_results_tidy
 
 
 class Command(BaseCommand):
@@ -23,5 +23,9 @@ class Command(BaseCommand):
         )
         started = time.perf_counter()
         written = paired_results_rebuild()
+        moved = paired_results_order()
         paired_results_tidy()
-        self.stdout.write(f"{written:,} paired results in {time.perf_counter() - started:,.1f} s.")
+        self.stdout.write(
+            f"{written:,} paired results ({moved:,} moved into the summaries' order)"
+            f" in {time.perf_counter() - started:,.1f} s."
+        )
