@@ -304,6 +304,36 @@ def pack_words(pack: dict[str, float]) -> str:
     )
 
 
+def machine_reference() -> dict[str, float]:
+    """Milliseconds of fixed work (best of 5), to set runs on different machines side by side:
+    the same pages took 1.6-1.9 times as long on one machine of this kind as on another
+    (docs/benchmarks.md). Python: a loop of a million multiplications; PostgreSQL: counting a
+    million generated rows."""
+    from django.db import connection
+
+    def best(call) -> float:
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            call()
+            timings.append((time.perf_counter() - started) * 1000)
+        return min(timings)
+
+    def count() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM generate_series(1, 1000000)")
+            cursor.fetchone()
+
+    return {"python": best(lambda: sum(i * i for i in range(1_000_000))), "postgresql": best(count)}
+
+
+def machine_words(reference: dict[str, float]) -> str:
+    return (
+        f"Machine reference (best of 5): Python loop {reference['python']:.0f} ms, "
+        f"PostgreSQL count {reference['postgresql']:.0f} ms"
+    )
+
+
 READ_MODELS = (
     "surveys_pairedresult",
     "surveys_episodecohort",
@@ -462,6 +492,9 @@ def main() -> None:
             for table, size in sizes.items():
                 print(f"  {table}: {size / 2**20:,.0f} MB -> {after[table] / 2**20:,.0f} MB")
         print(f"\n== {phase} ==")
+        # Before each phase: the machine's speed drifts within a run, too.
+        reference = results[(phase, "machine")] = machine_reference()
+        print(f" {machine_words(reference)}")
         for mode, values in modes:
             count = args.requests_uncached if mode == "uncached" else args.requests
             caches_set(settings, values)
@@ -489,7 +522,7 @@ def main() -> None:
         f"{responses:,} responses ({results_count:,} instrument results, {pairs:,} paired results)"
     )
     for phase in phases:
-        print(f"\n### {phase}\n")
+        print(f"\n### {phase}\n\n{machine_words(results[(phase, 'machine')])}\n")
         print(
             "| request | uncached p50 (ms) | uncached p95 (ms) "
             "| cached p50 (ms) | cached p95 (ms) |"
