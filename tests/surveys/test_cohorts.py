@@ -257,6 +257,43 @@ def test_a_rebuild_compacts_the_tally_to_one_row_per_key(episode):
     assert not InvitationTally.objects.filter(n__lt=0).exists()
 
 
+def test_a_rebuild_leaves_the_tally_rows_already_right_in_place(episode):
+    baseline = episode.invitations.get(timepoint="baseline")
+    baseline.status = "sent"
+    baseline.save()
+    cohorts.cohorts_refresh(episode_ids=[episode.pk])
+    counts = tally()
+    untouched = set(
+        InvitationTally.objects.exclude(status="sent")
+        .exclude(due_month=baseline.due_on.replace(day=1))
+        .values_list("pk", flat=True)
+    )
+
+    cohorts.cohorts_rebuild()
+
+    assert tally() == counts
+    assert InvitationTally.objects.count() == len(counts)
+    assert untouched and untouched <= set(InvitationTally.objects.values_list("pk", flat=True))
+
+
+def test_a_rebuild_drops_a_tally_key_no_invitation_has_any_more(episode):
+    InvitationTally.objects.create(
+        pathway_id=episode.pathway_id,
+        provider_id=episode.provider_id,
+        practice_id=None,
+        status="sent",
+        due_month=dt.date(2020, 1, 1),
+        closes_month=dt.date(2020, 1, 1),
+        completed_month=None,
+        n=3,
+    )
+    counts = tally()
+
+    cohorts.cohorts_rebuild()
+
+    assert tally() == {key: n for key, n in counts.items() if key[4] != dt.date(2020, 1, 1)}
+
+
 def test_a_rebuild_corrects_a_row_that_went_stale(episode):
     EpisodeCohort.objects.filter(episode=episode).update(imd_quintile=5, sex="female")
     InvitationCohort.objects.filter(episode=episode).update(imd_quintile=5)
