@@ -44,7 +44,8 @@ def rows_reconcile(
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {FRESH}")  # temporary tables are never analyzed otherwise
         names = ", ".join(columns)
-        # WHERE before ON CONFLICT: SQLite's parser needs it to tell the clause from a join's.
+        # New rows only: one anti-join rather than a conflict probe per row. ON CONFLICT DO
+        # NOTHING (which locks nothing) covers a pair a response stores meanwhile.
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {FRESH} f"  # noqa: S608
             f" WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {matches})"
