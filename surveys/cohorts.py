@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
-from surveys.models import Episode
+from surveys.models import Episode, RefreshedEpisode
 from surveys.pairs import _values_sql, paired_baselines, paired_results_refresh
 from surveys.reconcile import rows_reconcile
 from surveys.sql import age_band_sql, age_sql, in_sql, time_zone_literal
@@ -240,14 +240,17 @@ def _upsert(table: str, key: str, columns: tuple[str, ...], select: str) -> str:
 
 
 @transaction.atomic(savepoint=False)  # inside a caller's transaction: its statements, no savepoint
-def cohorts_refresh(*, episode_ids: Iterable[int]) -> int:
+def cohorts_refresh(*, episode_ids: Iterable[int], live: bool = True) -> int:
     """Rewrite the cohort rows of these episodes and their invitations; returns the episodes.
 
     Called by every write to an episode, its invitations, events or invite messages, or its
     patient's details. Two statements per CHUNK episodes (the rows are replaced in place; an
-    invitation or episode is deleted only with its cohort row, by cascade).
+    invitation or episode is deleted only with its cohort row, by cascade). ``live``: a write
+    while the service serves, noted for the nightly rebuild; not a bulk load or the rebuild.
     """
     ids = sorted(set(episode_ids))
+    if live and ids:
+        episodes_refreshed_record(episode_ids=ids)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         episodes, params = _episodes_select(chunk)
@@ -268,6 +271,15 @@ def cohorts_refresh(*, episode_ids: Iterable[int]) -> int:
     return len(ids)
 
 
+def episodes_refreshed_record(*, episode_ids: Iterable[int]) -> None:
+    """Note episodes whose read-model rows a live write just refreshed, for the nightly
+    rebuild to refresh once more if it is running (surveys/rebuild.py). Every live write
+    that refreshes an episode's pairs refreshes its cohort rows too, so it is noted here."""
+    RefreshedEpisode.objects.bulk_create(
+        [RefreshedEpisode(episode_id=episode_id) for episode_id in sorted(set(episode_ids))]
+    )
+
+
 def cohorts_refresh_for_patients(*, patient_ids: Iterable[int]) -> int:
     """Refresh the cohort rows (and the paired results) of every episode of these patients:
     their practice, area, sex or date of birth changed."""
@@ -279,34 +291,42 @@ def cohorts_refresh_for_patients(*, patient_ids: Iterable[int]) -> int:
 
 
 def cohorts_rebuild() -> int:
-    """Bring every cohort row up to date and compact the tally (after a bulk load; nightly, to
-    pick up a changed area's deprivation): only the rows that differ are written
-    (surveys/reconcile.py); a row goes with its episode or invitation, by cascade. Readers
-    keep seeing the old rows until it commits. Returns the episodes."""
+    """Bring every cohort row up to date and compact the tally (after a bulk load); returns
+    the episodes. The nightly job runs ``cohort_rows_reconcile`` inside surveys/rebuild.py."""
     with transaction.atomic():
-        episodes, params = _episodes_select(None)
-        # New rows in the order of the lookup indexes, so that one figure's rows lie on
-        # adjacent pages (after a bulk load: all of them).
-        written = rows_reconcile(
-            table="surveys_episodecohort",
-            key=("episode_id",),
-            columns=EPISODE_COLUMNS,
-            select=episodes,
-            params=params,
-            order="pathway_id, referred_on",
-            delete_missing=False,
-        )
-        rows_reconcile(
-            table="surveys_invitationcohort",
-            key=("invitation_id",),
-            columns=INVITATION_COLUMNS,
-            select=_invitations_select(None),
-            params=[],
-            order="pathway_id, timepoint, due_on",
-            delete_missing=False,
-        )
+        written = cohort_rows_reconcile()
         tally_rebuild()
     cohorts_tidy()
+    return written
+
+
+def cohort_rows_reconcile() -> int:
+    """Bring every cohort row up to date, inside the caller's transaction (readers keep
+    seeing the old rows until it commits): picks up a changed area's deprivation. Only the
+    rows that differ are written (surveys/reconcile.py); a row goes with its episode or
+    invitation, by cascade. The tally is not touched: ``tally_rebuild`` counts it afresh.
+    Returns the episodes."""
+    episodes, params = _episodes_select(None)
+    # New rows in the order of the lookup indexes, so that one figure's rows lie on
+    # adjacent pages (after a bulk load: all of them).
+    written = rows_reconcile(
+        table="surveys_episodecohort",
+        key=("episode_id",),
+        columns=EPISODE_COLUMNS,
+        select=episodes,
+        params=params,
+        order="pathway_id, referred_on",
+        delete_missing=False,
+    )
+    rows_reconcile(
+        table="surveys_invitationcohort",
+        key=("invitation_id",),
+        columns=INVITATION_COLUMNS,
+        select=_invitations_select(None),
+        params=[],
+        order="pathway_id, timepoint, due_on",
+        delete_missing=False,
+    )
     return written
 
 

@@ -713,3 +713,17 @@ class InvitationTally(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation tally {self.pk}"
+
+
+class RefreshedEpisode(models.Model):
+    """An episode whose read-model rows (pairs, cohort rows) a live write refreshed since the
+    last nightly rebuild began to read them: the rebuild works its fresh rows out before it
+    writes them, so a response stored meanwhile would be overwritten by rows that do not know
+    it. The rebuild refreshes these episodes once more before it commits, and forgets the
+    rows it saw (surveys/rebuild.py). An episode id only, no constraint: a deleted episode
+    just refreshes to nothing."""
+
+    episode_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"Refreshed episode {self.episode_id}"

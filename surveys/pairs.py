@@ -115,7 +115,15 @@ def _insert(where: str, params: list, *, in_order: bool = False) -> int:
     select, select_params = _pairs_select(where)
     if in_order:
         columns, select = f"{columns}, in_order", f"SELECT *, TRUE FROM ({select}) s"  # noqa: S608
-    sql = f"INSERT INTO surveys_pairedresult ({columns}) {select}"
+        conflict = ""
+    else:
+        # A live write. The night's paired_results_order may have moved one of these pairs
+        # (deleted and inserted again) after this transaction's DELETE looked: the DELETE
+        # cannot see the moved row, so the pair is replaced here instead of failing as a
+        # duplicate; the next night puts it in order again.
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in KEY)
+        conflict = f" ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}, in_order = FALSE"
+    sql = f"INSERT INTO surveys_pairedresult ({columns}) {select}{conflict}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*select_params, *params])
         return cursor.rowcount
@@ -129,7 +137,8 @@ def paired_results_refresh(*, episode_ids: Iterable[int], in_order: bool = False
     baseline with follow-ups) and after each batch of a bulk load. Two statements whatever
     the number of episodes. ``in_order``: the caller lays the pairs out in the order of the
     summary index itself (a bulk load, which ends with ``paired_results_cluster``); otherwise
-    the next night does (``paired_results_order``).
+    the next night does (``paired_results_order``). A live write also refreshes the
+    episodes' cohort rows, which notes them for the nightly rebuild (surveys/rebuild.py).
     """
     ids = sorted(set(episode_ids))
     if not ids:
@@ -175,9 +184,15 @@ def paired_results_tidy() -> None:
 
 @transaction.atomic
 def paired_results_rebuild() -> int:
-    """Bring every pair up to date from the responses (after a bulk load; nightly, to pick up
-    a patient's changed practice or area); returns the pairs. Readers keep seeing the old rows
-    until it commits.
+    """Bring every pair up to date from the responses (after a bulk load); returns the pairs.
+    The nightly job runs ``paired_results_reconcile`` inside surveys/rebuild.py instead."""
+    return paired_results_reconcile()
+
+
+def paired_results_reconcile() -> int:
+    """Bring every pair up to date from the responses, inside the caller's transaction
+    (readers keep seeing the old rows until it commits): picks up a patient's changed
+    practice or area. Returns the pairs.
 
     Only the pairs that differ are written (surveys/reconcile.py): deleting every pair and
     inserting them again doubled the table to 1.2 GB at a million responses, and the figures

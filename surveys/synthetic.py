@@ -1045,7 +1045,7 @@ def _write_batch_services(batch: list[PatientPlan], keys: _Keys, stats: WriteSta
     # (response_submit moved it to now) is the planned one.
     paired_results_refresh(episode_ids=[episode.pk for episode in episodes], in_order=True)
     Episode.objects.bulk_update(episodes, ["last_contact_at"], batch_size=500)
-    cohorts_refresh(episode_ids=[episode.pk for episode in episodes])
+    cohorts_refresh(episode_ids=[episode.pk for episode in episodes], live=False)
     stats.results += InstrumentResult.objects.filter(
         response__invitation__in=[i for i, _ in response_plans]
     ).count()
@@ -1313,7 +1313,7 @@ def _write_batch_rows(batch: list[PatientPlan], keys: _Keys, stats: WriteStats) 
         sink.write(Response, response_rows)
         sink.write(InstrumentResult, result_rows)
     paired_results_refresh(episode_ids=episode_ids, in_order=True)  # CLUSTERed as the load ends
-    cohorts_refresh(episode_ids=episode_ids)
+    cohorts_refresh(episode_ids=episode_ids, live=False)
     stats.patients += len(batch)
     stats.episodes += len(episodes)
     stats.invitations += len(invitations)

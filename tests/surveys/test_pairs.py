@@ -39,6 +39,11 @@ def reference_data(loaded_definitions):
 
 @pytest.fixture
 def episode(loaded_definitions):
+    return knee_pain_episode()
+
+
+def knee_pain_episode():
+    """A man of 75 from a deprived area, referred for knee pain on 5 January 2026."""
     patient = PatientFactory(
         date_of_birth=dt.date(1950, 6, 1),
         sex="male",

@@ -1,7 +1,5 @@
 import datetime as dt
-import os
 import threading
-import time
 
 import pytest
 import time_machine
@@ -14,6 +12,7 @@ from outcomes.services import definitions_load
 from surveys import services
 from surveys.models import EpisodeEvent, InstrumentResult, Invitation, Response
 from tests.factories import PatientFactory, ProviderFactory, UserFactory, pathway_current
+from tests.row_locks import needs_row_locks, until_a_query_waits_for_a_lock
 
 pytestmark = pytest.mark.django_db
 
@@ -338,12 +337,6 @@ def test_a_submission_for_an_invitation_cancelled_since_the_page_was_read_is_ref
     assert not Response.objects.exists() and not InstrumentResult.objects.exists()
 
 
-needs_row_locks = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="SQLite has no row locks: the race needs PostgreSQL",
-)
-
-
 @pytest.fixture
 def committed_episode(transactional_db):
     definitions_load(definitions=catalogue())  # transactional tests start from a flushed db
@@ -354,17 +347,6 @@ def committed_episode(transactional_db):
         referred_on=timezone.localdate(),
         by=None,
     )
-
-
-def _until_a_query_waits_for_a_lock(deadline_seconds: float = 10.0) -> bool:
-    """Poll PostgreSQL's own view of who is blocked (no sleeping, a bounded wait)."""
-    deadline = time.monotonic() + deadline_seconds
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-            if cursor.fetchone()[0]:
-                return True
-    return False
 
 
 @needs_row_locks
@@ -405,7 +387,7 @@ def test_a_discharge_committing_during_a_submission_leaves_the_invitation_cancel
     assert cancelled.wait(timeout=10)
     submitting = threading.Thread(target=submit)
     submitting.start()
-    waited = _until_a_query_waits_for_a_lock()
+    waited = until_a_query_waits_for_a_lock()
     release.set()
     discharging.join(timeout=30)
     submitting.join(timeout=30)

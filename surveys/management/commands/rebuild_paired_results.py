@@ -2,8 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from surveys.cohorts import cohorts_rebuild
-from surveys.pairs import paired_results_order, paired_results_rebuild, paired_results_tidy
+from surveys.rebuild import read_models_rebuild
 
 
 class Command(BaseCommand):
@@ -11,21 +10,16 @@ class Command(BaseCommand):
         "Rebuild the paired baseline/follow-up results that the outcome figures read "
         "(surveys.PairedResult) from the stored responses, and the episode and invitation cohort "
         "rows (surveys.EpisodeCohort, surveys.InvitationCohort). Safe to run at any time: "
-        "readers see the old rows until it commits. Run after loading responses in bulk; Celery "
-        "beat runs it nightly."
+        "readers see the old rows until it commits, and a response stored meanwhile keeps its "
+        "rows. Run after loading responses in bulk; Celery beat runs it nightly."
     )
 
     def handle(self, *args, **options):
         started = time.perf_counter()
-        episodes = cohorts_rebuild()
+        rebuilt = read_models_rebuild()
         self.stdout.write(
-            f"{episodes:,} episodes' cohort rows in {time.perf_counter() - started:,.1f} s."
-        )
-        started = time.perf_counter()
-        written = paired_results_rebuild()
-        moved = paired_results_order()
-        paired_results_tidy()
-        self.stdout.write(
-            f"{written:,} paired results ({moved:,} moved into the summaries' order)"
+            f"{rebuilt.episodes:,} episodes' cohort rows and {rebuilt.pairs:,} paired results"
+            f" ({rebuilt.refreshed_again:,} episodes written meanwhile refreshed again,"
+            f" {rebuilt.moved:,} pairs moved into the summaries' order)"
             f" in {time.perf_counter() - started:,.1f} s."
         )
