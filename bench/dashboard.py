@@ -381,6 +381,11 @@ def main() -> None:
     )
     parser.add_argument("--skip-rebuild", action="store_true", help="the same as --phase loaded")
     parser.add_argument("--skip-pack", action="store_true", help="do not time a board pack")
+    parser.add_argument(
+        "--not-ready",
+        action="store_true",
+        help="skip proms.serving.process_ready_to_serve (gc.freeze), as before it was added",
+    )
     parser.add_argument("--explain", action="store_true", help="print plans of slow queries")
     parser.add_argument("--url", action="append", default=[], help="another page to measure")
     args = parser.parse_args()
@@ -418,6 +423,12 @@ def main() -> None:
         }
     ).enable()
     call_command("migrate", verbosity=0)
+    if not args.not_ready:
+        # As gunicorn's worker does on importing proms.wsgi: every view loaded, the start-up
+        # objects frozen out of the garbage collector's way (proms/serving.py).
+        from proms.serving import process_ready_to_serve
+
+        print(f"Ready to serve: {process_ready_to_serve():,} start-up objects frozen")
     if not args.skip_load:
         started = time.perf_counter()
         call_command("generate_population", responses=args.responses, seed=args.seed, reset=True)

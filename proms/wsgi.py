@@ -5,6 +5,10 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proms.settings")
 application = get_wsgi_application()
 
-from proms.serving import refuse_insecure_secret_key  # noqa: E402  (needs settings loaded)
+from proms.serving import (  # noqa: E402  (needs settings loaded)
+    process_ready_to_serve,
+    refuse_insecure_secret_key,
+)
 
 refuse_insecure_secret_key()
+process_ready_to_serve()

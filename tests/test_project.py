@@ -63,6 +63,21 @@ def test_a_debug_value_that_is_not_a_boolean_is_refused():
     assert "DEBUG must be true or false" in result.stderr
 
 
+def test_a_served_process_loads_every_view_and_freezes_its_start_up_objects():
+    result = _command_in_subprocess(
+        [
+            "-c",
+            "import gc, sys; import proms.wsgi;"
+            " print(gc.get_freeze_count(), 'dashboard.charts' in sys.modules)",
+        ],
+        {"DJANGO_SETTINGS_MODULE": "proms.settings", "DEBUG": "true"},
+    )
+
+    frozen, charts_loaded = result.stdout.split()
+    assert int(frozen) > 50_000  # Django, matplotlib and the views: a full collection skips them
+    assert charts_loaded == "True"
+
+
 def test_docker_compose_describes_web_worker_beat_postgres_and_redis_with_health_checks():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
