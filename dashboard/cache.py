@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -39,6 +40,11 @@ def computed_once() -> Iterator[None]:
         yield
     finally:
         _computed.reset(token)
+
+
+def computing_once() -> bool:
+    """Whether this code runs inside a ``computed_once`` block."""
+    return _computed.get() is not None
 
 
 class ComputedOncePerRequest:
@@ -73,8 +79,20 @@ def cached(prefix: str, key_parts: Any, compute: Callable[[], Any]) -> Any:
     change what the next caller gets."""
     scope = _computed.get()
     identity = json.dumps([prefix, key_parts, disclosure.policy()], sort_keys=True, default=str)
-    if scope is not None and identity in scope:
-        return pickle.loads(scope[identity])  # noqa: S301 (bytes this process pickled below)
+    if scope is None:
+        return _computed_or_shared(identity, compute)
+    # A page's figures may be computed side by side (dashboard/side_by_side.py): the first
+    # thread to ask for a value computes it and the others wait for it, so a series two
+    # figures share is still computed once. (dict.setdefault is atomic.)
+    with scope.setdefault(("lock", identity), threading.RLock()):
+        if identity not in scope:
+            value = _computed_or_shared(identity, compute)
+            scope[identity] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            return value
+    return pickle.loads(scope[identity])  # noqa: S301 (bytes this process pickled above)
+
+
+def _computed_or_shared(identity: str, compute: Callable[[], Any]) -> Any:
     seconds = int(getattr(settings, "DASHBOARD_CACHE_SECONDS", 300) or 0)
     value = None
     if seconds > 0:
@@ -86,8 +104,6 @@ def cached(prefix: str, key_parts: Any, compute: Callable[[], Any]) -> Any:
             cache.set(key, value, seconds)
     else:
         value = compute()
-    if scope is not None:
-        scope[identity] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     return value
 
 

@@ -28,6 +28,7 @@ from .figures import FIGURES, figure_compute
 from .figures.services import no_contact_episodes
 from .filters import Filters, filters_from
 from .layout import AREAS, OVERVIEW, SELF_CARE, VALUE_AREAS
+from .side_by_side import figures_side_by_side
 
 FILTER_NAMES = frozenset(field.name for field in fields(Filters))
 
@@ -75,6 +76,7 @@ def _fields(*figures: str) -> tuple[str, ...]:
 def _sections(filters: Filters, *names: str, only: dict[str, set] | None = None):
     """Each figure's parts with the URLs of their chart and CSV. A figure that cannot be
     answered for these filters gives its error instead (never a 500)."""
+    figures_side_by_side(names, filters=filters)  # into the request's scope, read below
     sections = []
     for name in names:
         try:

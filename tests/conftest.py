@@ -70,3 +70,14 @@ def verified_session(client: Client, user) -> None:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+@pytest.fixture(autouse=True)
+def figure_threads_stopped():
+    """A page served outside a transaction on PostgreSQL computes its figures on a pool of
+    threads with their own connections (dashboard/side_by_side.py): closed after each test,
+    so the test database can be dropped."""
+    yield
+    from dashboard.side_by_side import threads_stop
+
+    threads_stop()
