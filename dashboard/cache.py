@@ -81,7 +81,7 @@ def cached(prefix: str, key_parts: Any, compute: Callable[[], Any]) -> Any:
     identity = json.dumps([prefix, key_parts, disclosure.policy()], sort_keys=True, default=str)
     if scope is None:
         return _computed_or_shared(identity, compute)
-    # A page's figures may be computed side by side (dashboard/side_by_side.py): the first
+    # A page's figures may be computed side by side (proms/side_by_side.py): the first
     # thread to ask for a value computes it and the others wait for it, so a series two
     # figures share is still computed once. (dict.setdefault is atomic.)
     with scope.setdefault(("lock", identity), threading.RLock()):

@@ -24,11 +24,10 @@ from surveys.models import Practice
 from . import charts, presentation
 from .access import viewer_for
 from .cache import chart_cached
-from .figures import FIGURES, figure_compute
+from .figures import FIGURES, figure_compute, figures_side_by_side
 from .figures.services import no_contact_episodes
 from .filters import Filters, filters_from
 from .layout import AREAS, OVERVIEW, SELF_CARE, VALUE_AREAS
-from .side_by_side import figures_side_by_side
 
 FILTER_NAMES = frozenset(field.name for field in fields(Filters))
 

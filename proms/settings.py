@@ -409,9 +409,9 @@ OUTCOME_SUMMARY_CACHE_SECONDS = int(os.environ.get("OUTCOME_SUMMARY_CACHE_SECOND
 # Dashboard figures and chart images (docs/dashboard.md): keyed by the data version, so a new
 # response shows at once; the TTL bounds how long an edit (e.g. an expired invitation) waits.
 DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "300"))
-# Figures a dashboard page computes at the same time on PostgreSQL, each on its own database
-# connection (dashboard/side_by_side.py); 1 = one after another.
-DASHBOARD_FIGURE_THREADS = int(os.environ.get("DASHBOARD_FIGURE_THREADS", "2"))
+# A dashboard page's figures, and the independent reads inside one, run this many at a time
+# on PostgreSQL, each on its own database connection (proms/side_by_side.py); 1 = one by one.
+FIGURE_THREADS = int(os.environ.get("FIGURE_THREADS", "2"))
 
 # Value reports (value/analysis.py): the page, its chart and the API share one computation; the
 # key changes with new responses, activity, unit costs and budgets (docs/value.md).

@@ -74,10 +74,10 @@ def verified_session(client: Client, user) -> None:
 
 @pytest.fixture(autouse=True)
 def figure_threads_stopped():
-    """A page served outside a transaction on PostgreSQL computes its figures on a pool of
-    threads with their own connections (dashboard/side_by_side.py): closed after each test,
-    so the test database can be dropped."""
+    """Outside a transaction on PostgreSQL, figures and their reads run on a pool of threads
+    with their own connections (proms/side_by_side.py): closed after each test, so the test
+    database can be dropped."""
     yield
-    from dashboard.side_by_side import threads_stop
+    from proms.side_by_side import threads_stop
 
     threads_stop()

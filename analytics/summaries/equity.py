@@ -22,6 +22,7 @@ from analytics.summaries.comparison import grouped_rows, meta, protect
 from analytics.summaries.query import UNKNOWN, Measure, OutcomeQuery
 from analytics.summaries.sql import _id_for, enrolment_age_rows, invitation_rows
 from outcomes import statistics as st
+from proms.side_by_side import side_by_side
 
 # --- equity ----------------------------------------------------------------------------------
 
@@ -32,13 +33,12 @@ def _quintile(value: Any) -> str:
     return UNKNOWN if value is None else str(int(value))
 
 
-def age_at_enrolment(query: OutcomeQuery, provider_id, practice_id) -> list[dict[str, Any]]:
+def age_at_enrolment(query: OutcomeQuery, age_rows: Sequence[tuple]) -> list[dict[str, Any]]:
     """Mean age at referral by IMD quintile (episodes referred in the period; in a series, by
-    month or quarter of referral)."""
+    month or quarter of referral), from ``enrolment_age_rows``."""
     rows = []
     for period, quintile, n, total, squares in sorted(
-        enrolment_age_rows(query, provider_id, practice_id),
-        key=lambda r: (_sort_key(r[1] and int(r[1])), str(r[0])),
+        age_rows, key=lambda r: (_sort_key(r[1] and int(r[1])), str(r[0]))
     ):
         estimate = st.mean_from_sums(int(n), float(total), float(squares))
         label = {"period": period} if query.series else {}
@@ -250,13 +250,20 @@ def outcome_equity(query: OutcomeQuery) -> dict[str, Any]:
 
     provider_id = _id_for(Provider, query.provider, "provider")
     practice_id = _id_for(Practice, query.practice, "practice")
+    # Three independent reads, at the same time where possible (proms/side_by_side.py).
+    all_cells, invitations, age_rows = side_by_side(
+        [
+            lambda: paired_cells(query, by_practice=practice_id is not None),
+            lambda: invitation_rows(query, provider_id, practice_id),
+            lambda: enrolment_age_rows(query, provider_id, practice_id),
+        ]
+    )
     cells = [
         cell
-        for cell in paired_cells(query, by_practice=practice_id is not None)
+        for cell in all_cells
         if (provider_id is None or cell.key["provider_id"] == provider_id)
         and (practice_id is None or cell.key["practice_id"] == practice_id)
     ]
-    invitations = invitation_rows(query, provider_id, practice_id)
     rates = response_rates(query, invitations)
     follow_up_rates = {
         (r["dimension"], r["group"], r.get("period")): r
@@ -287,7 +294,7 @@ def outcome_equity(query: OutcomeQuery) -> dict[str, Any]:
                 }
             )
     results += _gradients(cells, query)
-    results += age_at_enrolment(query, provider_id, practice_id)
+    results += age_at_enrolment(query, age_rows)
     results += rates
     answer_meta = meta(query, None, adjusted=False)
     answer_meta["response_model"] = _describe_response_model(model, query)

@@ -27,6 +27,7 @@ from analytics.summaries.comparison import (
 from analytics.summaries.query import OutcomeQuery
 from analytics.summaries.sql import _id_for, practice_enrolment_rows
 from outcomes import statistics as st
+from proms.side_by_side import side_by_side
 from surveys.sql import AGE_BANDS
 
 # --- GP practice variation ---------------------------------------------------------------------
@@ -131,12 +132,20 @@ def practice_variation(query: OutcomeQuery) -> dict[str, Any]:
 
     provider_id = _id_for(Provider, query.provider, "provider")
     practices = list(Practice.objects.values_list("pk", "ods_code", "name", "list_size"))
-    by_period: dict[Any, list[tuple]] = defaultdict(list)
-    for period, *stratum in practice_enrolment_rows(query, provider_id):
-        by_period[period].append(tuple(stratum))
     # The model is fitted on every provider's patients (as for the summary), then the cells
-    # are narrowed to the provider asked for: only its cells need their provider.
-    all_cells = paired_cells(query, by_practice=True, by_provider=False, keep_provider=provider_id)
+    # are narrowed to the provider asked for: only its cells need their provider. The two
+    # reads are independent: at the same time where possible (proms/side_by_side.py).
+    enrolments, all_cells = side_by_side(
+        [
+            lambda: practice_enrolment_rows(query, provider_id),
+            lambda: paired_cells(
+                query, by_practice=True, by_provider=False, keep_provider=provider_id
+            ),
+        ]
+    )
+    by_period: dict[Any, list[tuple]] = defaultdict(list)
+    for period, *stratum in enrolments:
+        by_period[period].append(tuple(stratum))
     model = case_mix_model(all_cells)
     cells = [
         cell

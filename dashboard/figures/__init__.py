@@ -39,11 +39,15 @@ Figures (name: what it is; the page it belongs to):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from ..cache import cached
+from proms.side_by_side import figure_threads, sharing_possible, side_by_side
+
+from ..cache import cached, computing_once
 from ..filters import Filters
 from . import comparison, condition, overview, services
 
@@ -85,3 +89,20 @@ def figure_compute(name: str, *, filters: Filters) -> dict[str, Any]:
     spec = FIGURES[name]
     relevant = {k: v for k, v in filters.describe().items() if k in spec.filters}
     return cached(f"figure:{name}", relevant, lambda: spec.function(filters=Filters(**relevant)))
+
+
+def figures_side_by_side(names: Sequence[str], *, filters: Filters) -> int:
+    """Compute a page's figures at the same time into the request's ``computed_once`` scope,
+    where the page then reads them in its own order (proms/side_by_side.py, docs/adr/0012);
+    returns the other threads that helped (0: the page computes them itself, one by one). A
+    figure that fails here fails again, with its message, where the page asks for it."""
+    unique = list(dict.fromkeys(names))
+    if len(unique) < 2 or not sharing_possible() or not computing_once():
+        return 0
+    side_by_side([partial(_figure_quietly, name, filters) for name in unique])
+    return min(figure_threads() - 1, len(unique) - 1)
+
+
+def _figure_quietly(name: str, filters: Filters) -> None:
+    with suppress(Exception):  # the page asks again and shows the error
+        figure_compute(name, filters=filters)

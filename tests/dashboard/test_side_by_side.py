@@ -11,12 +11,12 @@ import time_machine
 from django.db import connection  # noqa: F401 (read by the skip condition)
 
 from dashboard.cache import cached, computed_once
-from dashboard.figures import figure_compute
+from dashboard.figures import figure_compute, figures_side_by_side
 from dashboard.filters import Filters
 from dashboard.layout import OVERVIEW
-from dashboard.side_by_side import figures_side_by_side, threads_stop
 from outcomes.loading import catalogue
 from outcomes.services import definitions_load
+from proms.side_by_side import threads_stop
 from surveys import reference, synthetic
 from surveys.cohorts import cohorts_rebuild
 
@@ -93,12 +93,12 @@ def test_the_overviews_figures_side_by_side_are_the_figures_one_by_one(
     with computed_once():
         helpers = figures_side_by_side(OVERVIEW, filters=filters)
         side_by_side = {name: figure_compute(name, filters=filters) for name in OVERVIEW}
-    settings.DASHBOARD_FIGURE_THREADS = 1
+    settings.FIGURE_THREADS = 1
     with computed_once():
         assert figures_side_by_side(OVERVIEW, filters=filters) == 0
         one_by_one = {name: figure_compute(name, filters=filters) for name in OVERVIEW}
 
-    assert helpers == 1  # DASHBOARD_FIGURE_THREADS = 2: the request's thread and one more
+    assert helpers == 1  # FIGURE_THREADS = 2: the request's thread and one more
     assert all(answer["results"] for answer in one_by_one.values())
     assert {n: _without_computed_at(a) for n, a in side_by_side.items()} == {
         n: _without_computed_at(a) for n, a in one_by_one.items()
