@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0  # its threads, fixed when it starts
 _pool_lock = threading.Lock()
 
 
@@ -93,15 +94,14 @@ def _in_pool_thread(work: Callable[[], None]) -> None:
 
 
 def _executor() -> ThreadPoolExecutor:
-    global _pool
+    global _pool, _pool_size
     with _pool_lock:
         if _pool is None:
+            _pool_size = figure_threads()
             # A call takes FIGURE_THREADS - 1 helpers (its own thread is one), but the pool
             # has one more: when a page's second figure waits for a series the first is
             # computing (cached's lock), the series' own reads still find a free thread.
-            _pool = ThreadPoolExecutor(
-                max_workers=figure_threads(), thread_name_prefix="side-by-side"
-            )
+            _pool = ThreadPoolExecutor(max_workers=_pool_size, thread_name_prefix="side-by-side")
         return _pool
 
 
@@ -111,10 +111,9 @@ def threads_stop() -> None:
     open, and for anything else that must let go of the database."""
     global _pool
     with _pool_lock:
-        pool, _pool = _pool, None
+        pool, workers, _pool = _pool, _pool_size, None
     if pool is None:
         return
-    workers = pool._max_workers
     everyone = threading.Barrier(workers)  # one task per thread: each waits for the others
 
     def close_mine() -> None:

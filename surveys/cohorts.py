@@ -272,11 +272,11 @@ def cohorts_refresh(*, episode_ids: Iterable[int], live: bool = True) -> int:
 
 
 def episodes_refreshed_record(*, episode_ids: Iterable[int]) -> None:
-    """Note episodes whose read-model rows a live write just refreshed, for the nightly
+    """Note episodes (each once) whose read-model rows a live write just refreshed, for the nightly
     rebuild to refresh once more if it is running (surveys/rebuild.py). Every live write
     that refreshes an episode's pairs refreshes its cohort rows too, so it is noted here."""
     RefreshedEpisode.objects.bulk_create(
-        [RefreshedEpisode(episode_id=episode_id) for episode_id in sorted(set(episode_ids))]
+        [RefreshedEpisode(episode_id=episode_id) for episode_id in episode_ids]
     )
 
 
