@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from proms.transactions import rerun_when_deadlocked
 from surveys.cohorts import cohort_rows_reconcile, cohorts_refresh, cohorts_tidy, tally_rebuild
 from surveys.pairs import (
     paired_results_order,
@@ -43,7 +44,13 @@ class Rebuilt:
 
 def read_models_rebuild() -> Rebuilt:
     """Bring the pairs, cohort rows and tally up to date in one transaction (readers see the
-    old rows until it commits), then put the day's pairs in order and vacuum."""
+    old rows until it commits), then put the day's pairs in order and vacuum. Run again whole
+    if PostgreSQL failed it to break a deadlock with a live write to the same episode: its
+    transaction was rolled back, and every step is safe to repeat."""
+    return rerun_when_deadlocked(_read_models_rebuild_once)
+
+
+def _read_models_rebuild_once() -> Rebuilt:
     with transaction.atomic():
         episodes = cohort_rows_reconcile()
         pairs = paired_results_reconcile()

@@ -22,6 +22,7 @@ from outcomes.models import Instrument, Pathway
 from outcomes.scoring import AnswerError, parse_answers, score_answers
 from outcomes.selectors import pathways_awaiting_wording
 from outcomes.services import audit_record
+from proms.transactions import rerun_when_deadlocked
 from surveys import scheduling
 from surveys.cohorts import cohorts_refresh, cohorts_refresh_for_patients
 from surveys.contact import day_start, episode_contacted
@@ -402,21 +403,23 @@ def invitation_save_answers(
 ) -> None:
     """Keep a page's answers so the patient can leave and come back (one UPDATE, no reads;
     the first page answered also refreshes the episode's cohort rows: partly answered)."""
-    draft = dict(invitation.draft_answers)
-    draft[instrument_code] = dict(answers)
-    invitation.draft_answers = draft
-    fields = ["draft_answers"]
-    if invitation.status in (Invitation.Status.SENT, Invitation.Status.OPENED):
-        invitation.status = Invitation.Status.PARTIAL
-        fields.append("status")
-    changes = {field: getattr(invitation, field) for field in fields}
+    changes: dict = {"draft_answers": {**invitation.draft_answers, instrument_code: dict(answers)}}
+    first_page = invitation.status in (Invitation.Status.SENT, Invitation.Status.OPENED)
+    if first_page:
+        changes["status"] = Invitation.Status.PARTIAL
     outstanding = Invitation.objects.filter(pk=invitation.pk, status__in=Invitation.OUTSTANDING)
-    if "status" not in fields:
+
+    def partly_answered() -> None:  # the first page answered: partly answered from now on
+        with transaction.atomic():
+            outstanding.update(**changes)
+            cohorts_refresh(episode_ids=[invitation.episode_id])
+
+    if first_page:
+        rerun_when_deadlocked(partly_answered)  # the cohort rows meet the nightly rebuild's
+    else:
         outstanding.update(**changes)
-        return
-    with transaction.atomic():  # the first page answered: partly answered from now on
-        outstanding.update(**changes)
-        cohorts_refresh(episode_ids=[invitation.episode_id])
+    for field, value in changes.items():
+        setattr(invitation, field, value)
 
 
 def _check_answerable(invitation: Invitation) -> None:

@@ -31,6 +31,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.defaults import page_not_found
 
 from outcomes.selectors import placeholder_wording_allowed
+from proms.transactions import rerun_when_deadlocked
 from surveys import guidance, questionnaire, services
 from surveys.models import Invitation, Response
 
@@ -409,8 +410,11 @@ def submit(request, token: str):
     """Send the answers, once: a second POST (double tap, back, retry) just shows the done page."""
     if request.method != "POST":
         return redirect("patient:check", token)
-    try:
+    invitation = None
+
+    def submit_once():
         # One transaction: the invitation is read once, its row locked, checked and completed.
+        nonlocal invitation
         with transaction.atomic():
             invitation, refusal = _gate(request, token, lock=True)
             if refusal is not None:
@@ -426,6 +430,14 @@ def submit(request, token: str):
                     mode=Response.Mode.SELF_PHONE,
                     locked=True,
                 )
+        return None
+
+    try:
+        # Run again if PostgreSQL failed it to break a deadlock (with the nightly rebuild):
+        # rolled back whole, so a second attempt stores the answers once.
+        answered = rerun_when_deadlocked(submit_once)
+        if answered is not None:
+            return answered
     except services.JourneyError as error:
         logger.warning("Invitation %s: submission refused", invitation.pk)
         return _render_check(request, invitation, token, str(error))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
@@ -23,3 +24,21 @@ def until_a_query_waits_for_a_lock(deadline_seconds: float = 10.0) -> bool:
             if cursor.fetchone()[0]:
                 return True
     return False
+
+
+def holder_then_waiter(
+    *, holder, holding: threading.Event, waiter, waiting: threading.Event
+) -> bool:
+    """Run ``holder`` in a thread until it sets ``holding`` (its row locks taken), then
+    ``waiter`` in another; once a query waits for a lock, set ``waiting`` and let both finish.
+    Each function closes its own connection. Returns whether a query waited for a lock."""
+    holding_thread = threading.Thread(target=holder)
+    holding_thread.start()
+    assert holding.wait(timeout=10)
+    waiting_thread = threading.Thread(target=waiter)
+    waiting_thread.start()
+    waited = until_a_query_waits_for_a_lock()
+    waiting.set()
+    holding_thread.join(timeout=30)
+    waiting_thread.join(timeout=30)
+    return waited

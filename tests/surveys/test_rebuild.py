@@ -5,15 +5,17 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from outcomes.loading import catalogue
 from outcomes.services import definitions_load
+from proms.transactions import DEADLOCK_DETECTED
 from surveys import cohorts, pairs, rebuild, reconcile, services
 from surveys.models import RefreshedEpisode
-from tests.row_locks import needs_row_locks, until_a_query_waits_for_a_lock
+from tests.row_locks import holder_then_waiter, needs_row_locks
 from tests.surveys.test_cohorts import cohort_rows
 from tests.surveys.test_pairs import _answers, _rows, _submit, knee_pain_episode
+from tests.test_transactions import DriverError
 
 pytestmark = pytest.mark.django_db
 
@@ -142,18 +144,31 @@ def test_a_response_stored_while_the_night_moves_the_days_pairs_is_stored():
         finally:
             connection.close()  # each thread has its own connection
 
-    ordering = threading.Thread(target=order)
-    ordering.start()
-    assert moved.wait(timeout=10)
-    submitting = threading.Thread(target=submit)
-    submitting.start()
-    waited = until_a_query_waits_for_a_lock()
-    release.set()
-    ordering.join(timeout=30)
-    submitting.join(timeout=30)
-
-    assert waited
+    assert holder_then_waiter(holder=order, holding=moved, waiter=submit, waiting=release)
     assert outcomes == ["stored"]
     stored = _rows()
     pairs.paired_results_rebuild()
     assert _rows() == stored
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_failed_to_break_a_deadlock_is_run_again_whole(monkeypatch):
+    definitions_load(definitions=catalogue())  # transactional tests start from a flushed db
+    episode = knee_pain_episode()
+    _submit(episode, "baseline", 0)
+    reconcile_pairs = rebuild.paired_results_reconcile
+    attempts: list[int] = []
+
+    def deadlocked_once():  # as PostgreSQL fails the rebuild when a live write waits on it
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("deadlock detected") from DriverError(DEADLOCK_DETECTED)
+        return reconcile_pairs()
+
+    monkeypatch.setattr(rebuild, "paired_results_reconcile", deadlocked_once)
+
+    rebuilt = rebuild.read_models_rebuild()
+
+    assert len(attempts) == 2
+    assert rebuilt.refreshed_again == 1  # the first attempt's forgetting was rolled back
+    assert not RefreshedEpisode.objects.exists()

@@ -12,7 +12,7 @@ from outcomes.services import definitions_load
 from surveys import services
 from surveys.models import EpisodeEvent, InstrumentResult, Invitation, Response
 from tests.factories import PatientFactory, ProviderFactory, UserFactory, pathway_current
-from tests.row_locks import needs_row_locks, until_a_query_waits_for_a_lock
+from tests.row_locks import holder_then_waiter, needs_row_locks
 
 pytestmark = pytest.mark.django_db
 
@@ -382,17 +382,7 @@ def test_a_discharge_committing_during_a_submission_leaves_the_invitation_cancel
         finally:
             connection.close()
 
-    discharging = threading.Thread(target=discharge)
-    discharging.start()
-    assert cancelled.wait(timeout=10)
-    submitting = threading.Thread(target=submit)
-    submitting.start()
-    waited = until_a_query_waits_for_a_lock()
-    release.set()
-    discharging.join(timeout=30)
-    submitting.join(timeout=30)
-
-    assert waited
+    assert holder_then_waiter(holder=discharge, holding=cancelled, waiter=submit, waiting=release)
     assert outcomes == ["This questionnaire is no longer open for answers."]
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.CANCELLED

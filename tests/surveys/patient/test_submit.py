@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
 
 import pytest
+from django.db import connection, transaction
+from django.test import Client
 from django.utils import timezone
 
+from outcomes.loading import catalogue
+from outcomes.services import definitions_load
 from surveys import services
 from surveys.models import InstrumentResult, Invitation, Response
 from tests.factories import PatientFactory
+from tests.row_locks import holder_then_waiter, needs_row_locks
 from tests.surveys.patient.conftest import (
     BIRTH_DATE,
     answer_all,
@@ -209,3 +215,60 @@ def test_dead_and_locked_links_leave_no_token_in_the_logs(client, link, caplog):
         client.post(link.url(), dob_form(dt.date(1950, 1, day)))
     assert client.get(link.url()).status_code == 403
     assert link.token not in caplog.text
+
+
+# ---------------------------------------------------------------------------------------------
+# At the same moment as another writer, on PostgreSQL
+
+
+@needs_row_locks
+@pytest.mark.django_db(transaction=True)
+def test_answers_sent_while_another_writer_deadlocks_with_them_are_stored_once():
+    """The nightly rebuild refreshing the same episode can hold a row the submission needs
+    while waiting for one the submission holds. PostgreSQL then fails one of them; when it is
+    the submission, it is run again and the patient sees the done page, not an error."""
+    definitions_load(definitions=catalogue())  # transactional tests start from a flushed db
+    link = link_for(enrol().invitations.get(timepoint="baseline"))
+    patient = Client()
+    patient.post(link.url(), dob_form(BIRTH_DATE))
+    answer_all(patient, link)
+    holding, submission_waits = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def other_writer():  # holds the invitation's cohort row, then asks for the invitation's
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL deadlock_timeout = '20s'")  # the submission notices
+                cursor.execute(
+                    "SELECT 1 FROM surveys_invitationcohort WHERE invitation_id = %s FOR UPDATE",
+                    [link.invitation.pk],
+                )
+                holding.set()
+                assert submission_waits.wait(timeout=10)
+                cursor.execute(
+                    "SELECT 1 FROM surveys_invitation WHERE id = %s FOR UPDATE",
+                    [link.invitation.pk],
+                )
+            outcomes["other writer"] = "committed"
+        except Exception as error:  # reported by the assertion below
+            outcomes["other writer"] = error
+        finally:
+            connection.close()  # each thread has its own connection
+
+    def submit():
+        try:
+            outcomes["submission"] = patient.post(link.url("submit"))
+        except Exception as error:
+            outcomes["submission"] = error
+        finally:
+            connection.close()
+
+    assert holder_then_waiter(
+        holder=other_writer, holding=holding, waiter=submit, waiting=submission_waits
+    )
+    assert outcomes["other writer"] == "committed"
+    sent = outcomes["submission"]
+    assert not isinstance(sent, Exception), sent
+    assert sent["Location"] == link.url("done")
+    assert Response.objects.filter(invitation=link.invitation).count() == 1
+    assert link.refresh().status == Invitation.Status.COMPLETED
