@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from analytics import summaries
 from outcomes.loading import catalogue
 from outcomes.renderers import CsvRenderer
+from proms.side_by_side import side_by_side
 from surveys.models import Practice
 
 from . import charts, presentation
@@ -249,18 +250,22 @@ def between(request):
     names = ("event_intervals", "no_contact", "loss_to_follow_up")
     filters, form = _filters(request, _fields(*names))
     viewer = request.viewer
-    drill = None
+    calls = [lambda: _sections(filters, *names)]
     if viewer.can_drill():
-        episodes, total = no_contact_episodes(
-            filters=filters,
-            providers=viewer.providers(),
-            practice=viewer.practice.ods_code if viewer.practice else None,
+        calls.append(
+            lambda: no_contact_episodes(
+                filters=filters,
+                providers=viewer.providers(),
+                practice=viewer.practice.ods_code if viewer.practice else None,
+            )
         )
-        drill = {"episodes": episodes, "total": total}
+    # The patient-level list is independent of the figures: read at the same time.
+    sections, *drilled = side_by_side(calls)
+    drill = {"episodes": drilled[0][0], "total": drilled[0][1]} if drilled else None
     return _page(
         request,
         "dashboard/between.html",
-        {"sections": _sections(filters, *names), "filters": filters, "drill": drill},
+        {"sections": sections, "filters": filters, "drill": drill},
         form=form,
     )
 

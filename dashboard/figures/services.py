@@ -36,23 +36,33 @@ def event_intervals(*, filters: Filters) -> dict[str, Any]:
         "procedure-to-discharge": ("c.first_procedure_on", "c.discharged_on"),
         "referral-to-discharge": ("c.referred_on", "c.discharged_on"),
     }
-    columns = ", ".join(days_between(start, end) for start, end in spans.values())
-    # One pass: episodes counted by their four intervals together (a few thousand distinct
-    # combinations), each interval's histogram summed here.
+    columns = ", ".join(
+        f"{days_between(start, end)} AS days_{number}"
+        for number, (start, end) in enumerate(spans.values())
+    )
+    which = " UNION ALL ".join(f"SELECT {number} AS span" for number in range(len(spans)))
+    days = " ".join(f"WHEN {number} THEN days_{number}" for number in range(len(spans)))
+    # One pass over the episodes: counted by their four intervals together (~18,000 distinct
+    # combinations at a million responses), then each interval's histogram summed by the
+    # database too (a few hundred rows back instead of every combination).
     sql = f"""
-        SELECT {columns}, COUNT(*)
-        FROM surveys_episodecohort c
-        WHERE (c.first_assessment_on IS NOT NULL OR c.discharged_on IS NOT NULL)
-          AND {" AND ".join(where + dates)}
-        GROUP BY {", ".join(str(i + 1) for i in range(len(spans)))}
+        SELECT span, CASE span {days} END AS days, SUM(n)
+        FROM (
+            SELECT {columns}, COUNT(*) AS n
+            FROM surveys_episodecohort c
+            WHERE (c.first_assessment_on IS NOT NULL OR c.discharged_on IS NOT NULL)
+              AND {" AND ".join(where + dates)}
+            GROUP BY {", ".join(str(i + 1) for i in range(len(spans)))}
+        ) AS combinations
+        CROSS JOIN ({which}) AS spans
+        GROUP BY span, CASE span {days} END
     """  # noqa: S608
     names = list(spans)
     counts: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for *spans_days, n in fetch(sql, [*params, *date_params]):
-        for name, days in zip(names, spans_days, strict=True):
-            # An event dated before the one it follows is left out.
-            if days is not None and int(days) >= 0:
-                counts[("interval", name)][int(days)] += int(n)
+    for span, days_apart, n in fetch(sql, [*params, *date_params]):
+        # An event dated before the one it follows is left out.
+        if days_apart is not None and int(days_apart) >= 0:
+            counts[("interval", names[int(span)])][int(days_apart)] += int(n)
     rows = _histogram_rows(counts, {"interval": names})
     for row in rows:
         row["label"] = INTERVALS[row["group"]]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import re
 import threading
 
 import pytest
 import time_machine
 from django.db import connection  # noqa: F401 (read by the skip condition)
+from django.urls import reverse
 
+from dashboard import views
 from dashboard.cache import cached, computed_once
 from dashboard.figures import figure_compute, figures_side_by_side
 from dashboard.filters import Filters
@@ -19,6 +22,7 @@ from outcomes.services import definitions_load
 from proms.side_by_side import threads_stop
 from surveys import reference, synthetic
 from surveys.cohorts import cohorts_rebuild
+from tests.factories import UserFactory
 
 needs_postgresql = pytest.mark.skipif(
     "connection.vendor != 'postgresql'", reason="side by side is PostgreSQL's only"
@@ -103,3 +107,39 @@ def test_the_overviews_figures_side_by_side_are_the_figures_one_by_one(
     assert {n: _without_computed_at(a) for n, a in side_by_side.items()} == {
         n: _without_computed_at(a) for n, a in one_by_one.items()
     }
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_between_services_lists_the_same_patients_read_beside_its_figures(
+    committed_population, settings, client, monkeypatch
+):
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    client.force_login(UserFactory(is_superuser=True))
+    threads: dict[str, list[str]] = {"figures": [], "patients": []}
+
+    def noting_its_thread(part, function):
+        def noted(*args, **kwargs):
+            threads[part].append(threading.current_thread().name)
+            return function(*args, **kwargs)
+
+        return noted
+
+    monkeypatch.setattr(views, "_sections", noting_its_thread("figures", views._sections))
+    monkeypatch.setattr(
+        views, "no_contact_episodes", noting_its_thread("patients", views.no_contact_episodes)
+    )
+    url = reverse("dashboard:between") + "?condition=knee-pain"
+    beside = client.get(url).content.decode()
+    settings.FIGURE_THREADS = 1
+    alone = client.get(url).content.decode()
+
+    first, second = zip(threads["figures"], threads["patients"], strict=True)
+    assert first[0] != first[1]  # the figures and the patient list read at the same time
+    assert second[0] == second[1]
+    links = re.escape(reverse("staff:episode_detail", args=[0])).replace("0", r"\d+")
+    assert re.findall(links, beside)
+    assert re.findall(links, beside) == re.findall(links, alone)
+    shown = r"(\d[\d,]*) open episodes? at your providers"
+    assert re.findall(shown, beside)
+    assert re.findall(shown, beside) == re.findall(shown, alone)
