@@ -151,7 +151,19 @@ def _axis_label(text: str) -> str:
 
 def _label_margin(labels: Sequence[str]) -> float:
     """Inches for horizontal tick labels of this many characters (~0.085 in each at 10 pt)."""
-    return 0.25 + 0.085 * max((len(label) for label in labels), default=4)
+    return 0.25 + 0.085 * max(
+        (len(line) for label in labels for line in label.split("\n")), default=4
+    )
+
+
+def _fitted_labels(labels: Sequence[str]) -> list[str]:
+    """Tick labels that fit the widest left margin a chart gives them (``_figure``: 0.45 of
+    its width): a longer one, such as a trust's full name, wraps onto more lines instead of
+    running off the chart's left edge."""
+    fits = max(8, int((0.45 * _width.get() - 0.25) / 0.085))
+    return [
+        "\n".join(textwrap.wrap(label, fits)) if len(label) > fits else label for label in labels
+    ]
 
 
 def _png(figure: Figure) -> str:
@@ -260,8 +272,10 @@ def intervals_svg(
     reference: float | None = None,
     reference_label: str = "Overall",
 ) -> str:
-    height = 0.9 + 0.36 * max(1, len(items))
-    labels = [str(i["label"]) for i in items]
+    labels = _fitted_labels([str(i["label"]) for i in items])
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    row = 0.36 if lines == 1 else 0.1 + 0.2 * lines  # room for a wrapped label's lines
+    height = 0.9 + row * max(1, len(items))
     x_title = _axis_label(x_label)
     bottom = 0.55 + 0.17 * x_title.count("\n")
     figure, axes = _figure(height + bottom - 0.55, left=_label_margin(labels), bottom=bottom)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -56,3 +57,23 @@ def test_the_chart_cache_keeps_a_print_png_apart_from_the_pages_svg():
 
     assert svg.startswith("<svg") and png.startswith("data:image/png;base64,")
     assert chart_cached("equity", filters=filters, part=part) == svg
+
+
+@pytest.mark.parametrize("size", ["wide", "narrow"])
+def test_a_long_name_wraps_onto_lines_that_fit_beside_the_chart(size):
+    name = "Nottinghamshire Healthcare NHS Foundation Trust"
+    points = [{"label": name, "value": 41.2, "lower": 30.0, "upper": 52.0}, *POINTS]
+    with charts.drawn_at(size):
+        svg = charts.intervals_svg(points, title="No contact", description="d", x_label="%")
+
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    first = next(i for i, text in enumerate(texts) if text and name.startswith(text))
+    lines: list[str] = []
+    for text in texts[first:]:
+        lines.append(text)
+        if " ".join(lines) == name:
+            break
+    margin = 0.45 * charts.SIZES[size]  # the most of its width a chart gives its labels
+    assert " ".join(lines) == name
+    assert len(lines) > 1
+    assert all(0.25 + 0.085 * len(line) <= margin for line in lines)
