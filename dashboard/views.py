@@ -261,7 +261,10 @@ def between(request):
         )
     # The patient-level list is independent of the figures: read at the same time.
     sections, *drilled = side_by_side(calls)
-    drill = {"episodes": drilled[0][0], "total": drilled[0][1]} if drilled else None
+    drill = None
+    if drilled:
+        episodes, total = drilled[0]
+        drill = {"episodes": episodes, "total": total}
     return _page(
         request,
         "dashboard/between.html",

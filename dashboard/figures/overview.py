@@ -26,6 +26,7 @@ from .sql import (
     period_label,
     scope,
     slot_sql,
+    subquery_fence,
 )
 
 
@@ -201,7 +202,7 @@ def outcome_spc(*, filters: Filters) -> dict[str, Any]:
         # OFFSET 0 keeps PostgreSQL from folding the inner query into the outer one, which
         # would work out each change twice (for its count and its sum): 70 ms against 45 ms
         # at a million responses.
-        fence = "OFFSET 0" if connection.vendor == "postgresql" else ""
+        fence = subquery_fence()
         sql = f"""
             SELECT month, {sums} FROM (
                 SELECT {month} AS month, {", ".join(columns)}

@@ -33,6 +33,13 @@ def fetch(sql: str, params: Sequence[Any], *, clustered: bool = False) -> list[t
         return cursor.fetchall()
 
 
+def subquery_fence() -> str:
+    """``OFFSET 0`` at the end of a subquery on PostgreSQL: the planner then works the
+    subquery out on its own instead of folding it into the query around it (each value taken
+    once, narrow rows into a join). Nothing on SQLite."""
+    return "OFFSET 0" if connection.vendor == "postgresql" else ""
+
+
 def pathway_ids(condition: str) -> list[int]:
     return list(Pathway.objects.filter(condition__code=condition).values_list("id", flat=True))
 
